@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine: `make report` (the main job) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup system-deps test lint clean
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "medxtract setup: Python 3.11 or newer is needed as '$(PYTHON)'." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[lab,service,dev]"
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check medxtract_lab tests benchmarks
+	$(BIN)/ruff format --check medxtract_lab tests benchmarks
+
+test: setup
+	$(BIN)/ruff check medxtract_lab tests benchmarks
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,83 @@
+"""The ``medxtract`` command. Typed errors map to exit codes here, in one place."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from medxtract_lab import __version__
+from medxtract_lab.errors import (
+    ConfigError,
+    DependencyMissing,
+    InputError,
+    MedXtractError,
+    UnknownDocType,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY = 0, 1, 2, 3
+
+
+def exit_code(error: MedXtractError) -> int:
+    if isinstance(error, InputError | UnknownDocType | ConfigError):
+        return EXIT_BAD_INPUT
+    if isinstance(error, DependencyMissing):
+        return EXIT_DEPENDENCY
+    return EXIT_FAILED
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from medxtract_lab.config import resolve_config
+    from medxtract_lab.pipeline import extract
+
+    config = resolve_config(args.preset, args.config)
+    result = extract(args.path, args.type, config)
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _doctypes(args: argparse.Namespace) -> int:
+    from medxtract_lab.doctypes import DOC_TYPES
+
+    listing = {name: t.field_names for name, t in DOC_TYPES.items()}
+    print(json.dumps(listing, indent=2))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from medxtract_lab.config import PRESETS
+    from medxtract_lab.doctypes import DOC_TYPES
+
+    parser = argparse.ArgumentParser(
+        prog="medxtract", description="Structured fields from medical PDFs."
+    )
+    parser.add_argument("--version", action="version", version=f"medxtract {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    extract = commands.add_parser("extract", help="extract the fields of one PDF as JSON")
+    extract.add_argument("path", help="the PDF to read")
+    extract.add_argument("--type", required=True, help=f"one of {sorted(DOC_TYPES)}")
+    chosen = extract.add_mutually_exclusive_group()
+    chosen.add_argument("--preset", help=f"named config: {sorted(PRESETS)} (default: default)")
+    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    extract.set_defaults(run=_extract)
+
+    doctypes = commands.add_parser("doctypes", help="list document types and their fields")
+    doctypes.set_defaults(run=_doctypes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except MedXtractError as error:
+        print(f"medxtract: {error.code}: {error}", file=sys.stderr)
+        return exit_code(error)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

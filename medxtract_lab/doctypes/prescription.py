@@ -1,0 +1,32 @@
+"""Prescription: one page, doctor header, patient lines, medicines, directions, refills."""
+
+from medxtract_lab.doctypes.patterns import DATE_NUMERIC, INTEGER
+from medxtract_lab.fields import DocType, FieldSpec
+
+PRESCRIPTION = DocType(
+    name="prescription",
+    title="Prescription",
+    fields=(
+        FieldSpec(
+            "doctor_name",
+            kind="pattern",
+            page=1,
+            value=r"^\W*D[rt]\.?\s+(?P<v>[A-Z][^,\n]*?)\s*,\s*M\.?\s?D\b",
+        ),
+        FieldSpec("patient_name", anchors=("Name:",), page=1),
+        FieldSpec("date", anchors=("Date:",), page=1, value=DATE_NUMERIC),
+        FieldSpec("patient_address", anchors=("Address:",), page=1),
+        FieldSpec(
+            "medicines",
+            kind="block",
+            anchors=("Address:", "Medicines:"),
+            until=("Directions:",),
+            page=1,
+            # A medicine line names a drug and its strength; this drops the Rx symbol.
+            line_filter=r"[^\W\d_]{3,}.*\d",
+        ),
+        FieldSpec("directions", anchors=("Directions:",), page=1, max_lines=8, lookahead=1),
+        FieldSpec("refills", anchors=("Refill:", "Refills:"), page=1, value=INTEGER, lookahead=1),
+    ),
+    structural_labels=("Condition:",),
+)

@@ -1,0 +1,178 @@
+"""``extract``: the one place where render, preprocess, OCR and field matching are wired.
+
+Pages are processed in a thread pool, one page per task: poppler and Tesseract both run outside
+the GIL, so threads give real parallelism, and only ``workers`` rendered pages are ever held in
+memory at once. A page with a real text layer skips rendering and OCR altogether.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medxtract_lab import render
+from medxtract_lab.config import PipelineConfig, get_preset
+from medxtract_lab.doctypes import get_doctype
+from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
+from medxtract_lab.fields import Found, match_fields
+from medxtract_lab.ocr import ENGINES, OcrEngine, Word
+from medxtract_lab.preprocess import apply_steps
+
+# Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
+_TIMEOUT_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    source: str  # "text_layer" or "ocr"
+    text: str
+    words: tuple[Word, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Extraction:
+    document_type: str
+    fields: dict[str, str | None]
+    confidence: dict[str, float]
+    pages: int
+    page_sources: list[str]
+    timings_ms: dict[str, float]
+    warnings: list[str]
+    page_texts: list[str] = field(repr=False, default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract printed by the CLI and returned by the API."""
+        return {
+            "document_type": self.document_type,
+            "fields": self.fields,
+            "confidence": self.confidence,
+            "pages": self.pages,
+            "page_sources": self.page_sources,
+            "timings_ms": self.timings_ms,
+            "warnings": self.warnings,
+        }
+
+
+_ENGINE_INSTANCES: dict[str, OcrEngine] = {}
+_POOLS: dict[int, cf.ThreadPoolExecutor] = {}
+
+
+def default_engine(name: str) -> OcrEngine:
+    """One engine object per kind, so per-thread Tesseract handles are reused across calls."""
+    if name not in _ENGINE_INSTANCES:
+        _ENGINE_INSTANCES[name] = ENGINES[name]()
+    return _ENGINE_INSTANCES[name]
+
+
+def _pool(workers: int) -> cf.ThreadPoolExecutor:
+    if workers not in _POOLS:
+        _POOLS[workers] = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
+    return _POOLS[workers]
+
+
+def process_page(path: Path, number: int, config: PipelineConfig, engine: OcrEngine) -> Page:
+    """Text layer when the page has one, else render, preprocess and OCR."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    if config.render.use_text_layer:
+        text = render.text_layer(path, number)
+        timings["text_layer"] = (time.perf_counter() - clock) * 1000
+        if text is not None:
+            return Page(number, "text_layer", text, (), timings)
+    clock = time.perf_counter()
+    image = render.render_page(path, number, config.render)
+    timings["render"] = (time.perf_counter() - clock) * 1000
+    clock = time.perf_counter()
+    image = apply_steps(image, config.steps)
+    timings["preprocess"] = (time.perf_counter() - clock) * 1000
+    clock = time.perf_counter()
+    try:
+        result = engine.recognize(image, config.ocr)
+    except MedXtractError:
+        raise
+    except Exception as exc:  # a third-party engine's own failure, named but not leaked
+        raise OcrError(
+            f"The OCR engine failed on page {number} ({type(exc).__name__}). "
+            "Check the Tesseract installation; see DESIGN.md for supported versions."
+        ) from exc
+    timings["ocr"] = (time.perf_counter() - clock) * 1000
+    return Page(number, "ocr", result.text, result.words, timings)
+
+
+def field_confidence(found: Found | None, pages: list[Page]) -> float:
+    """Mean OCR confidence of the words under the value, times the label match quality."""
+    if found is None:
+        return 0.0
+    scores = []
+    for page_index, start, end in found.spans:
+        page = pages[page_index]
+        if page.source == "text_layer":
+            scores.append(1.0)
+            continue
+        scores.extend(w.confidence for w in page.words if w.start < end and w.end > start)
+    ocr = sum(scores) / len(scores) if scores else 0.5
+    return round(max(0.0, min(1.0, ocr * found.quality)), 3)
+
+
+def extract(
+    pdf: str | Path,
+    doc_type: str,
+    config: PipelineConfig | None = None,
+    engine: OcrEngine | None = None,
+) -> Extraction:
+    """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``."""
+    started = time.perf_counter()
+    spec = get_doctype(doc_type)
+    config = config or get_preset("default")
+    engine = engine or default_engine(config.ocr.engine)
+    path = Path(pdf)
+    info = render.inspect_pdf(path, config.render)
+    inspect_ms = (time.perf_counter() - started) * 1000
+
+    workers = min(config.workers or os.cpu_count() or 1, info.pages)
+    pool = _pool(workers)
+    futures = [pool.submit(process_page, path, n, config, engine) for n in range(1, info.pages + 1)]
+    pages: list[Page] = []
+    warnings: list[str] = []
+    rounds = math.ceil(info.pages / workers)
+    give_up_at = time.monotonic() + rounds * (config.ocr.page_timeout_s + _TIMEOUT_GRACE_S)
+    try:
+        for number, future in enumerate(futures, start=1):
+            try:
+                pages.append(future.result(timeout=max(0.1, give_up_at - time.monotonic())))
+            except (OcrTimeout, cf.TimeoutError):
+                warnings.append(
+                    f"page {number}: OCR timed out after {config.ocr.page_timeout_s:g} s; "
+                    "fields on this page are missing. Raise ocr.page_timeout_s to allow more."
+                )
+                pages.append(Page(number, "ocr", ""))
+    finally:
+        for future in futures:
+            future.cancel()
+
+    clock = time.perf_counter()
+    found = match_fields(spec, [p.text for p in pages])
+    extract_ms = (time.perf_counter() - clock) * 1000
+    timings = {"inspect": inspect_ms}
+    for page in pages:
+        for stage, ms in page.timings_ms.items():
+            timings[stage] = timings.get(stage, 0.0) + ms
+    timings["extract"] = extract_ms
+    timings["total"] = (time.perf_counter() - started) * 1000
+    return Extraction(
+        document_type=spec.name,
+        fields={name: f.value if f else None for name, f in found.items()},
+        confidence={name: field_confidence(f, pages) for name, f in found.items()},
+        pages=info.pages,
+        page_sources=[p.source for p in pages],
+        timings_ms={k: round(v, 1) for k, v in timings.items()},
+        warnings=warnings,
+        page_texts=[p.text for p in pages],
+    )

@@ -1,0 +1,146 @@
+"""Pure image functions and the registry that names them.
+
+Every step takes a NumPy image and returns a new one. The registry carries each step's parameter
+ranges so the config validator, the threshold tuner and the auto-tuner all read one source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from medxtract_lab.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Param:
+    """A tunable parameter: its default and its allowed range or choices."""
+
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    odd: bool = False
+
+    def check(self, value: Any, where: str) -> None:
+        if self.choices:
+            if value not in self.choices:
+                raise ConfigError(f"{where} must be one of {list(self.choices)}, got {value!r}.")
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where} must be a number, got {value!r}.")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise ConfigError(f"{where} must be between {self.low} and {self.high}, got {value}.")
+        if self.odd and (int(value) != value or int(value) % 2 == 0):
+            raise ConfigError(f"{where} must be an odd whole number, got {value}.")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    func: Callable[..., np.ndarray]
+    params: Mapping[str, Param] = field(default_factory=dict)
+    doc: str = ""
+
+    def check_params(self, params: Mapping[str, Any], where: str) -> None:
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            raise ConfigError(
+                f"{where}: step {self.name!r} has no parameter(s) {unknown}; "
+                f"it takes {sorted(self.params)}."
+            )
+        for key, value in params.items():
+            self.params[key].check(value, f"{where}.params.{key}")
+
+    def __call__(self, image: np.ndarray, **params: Any) -> np.ndarray:
+        merged = {k: p.default for k, p in self.params.items()} | params
+        return self.func(image, **merged)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Colour to 8-bit grayscale; a grayscale image passes through unchanged."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+_INTERPOLATION = {
+    "nearest": cv2.INTER_NEAREST,
+    "linear": cv2.INTER_LINEAR,
+    "cubic": cv2.INTER_CUBIC,
+    "area": cv2.INTER_AREA,
+}
+
+
+def scale(image: np.ndarray, factor: float, interpolation: str) -> np.ndarray:
+    if factor == 1:
+        return image
+    return cv2.resize(
+        image, None, fx=factor, fy=factor, interpolation=_INTERPOLATION[interpolation]
+    )
+
+
+def adaptive_gaussian(image: np.ndarray, block_size: int, c: float) -> np.ndarray:
+    return cv2.adaptiveThreshold(
+        to_gray(image), 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, int(block_size), c
+    )
+
+
+def adaptive_mean(image: np.ndarray, block_size: int, c: float) -> np.ndarray:
+    return cv2.adaptiveThreshold(
+        to_gray(image), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, int(block_size), c
+    )
+
+
+def otsu(image: np.ndarray) -> np.ndarray:
+    _, binary = cv2.threshold(to_gray(image), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return binary
+
+
+def identity(image: np.ndarray) -> np.ndarray:
+    return image
+
+
+_BLOCK = Param(31, low=3, high=255, odd=True)
+_C = Param(10, low=-50, high=50)
+
+STEPS: dict[str, StepSpec] = {
+    spec.name: spec
+    for spec in (
+        StepSpec("none", identity, doc="Leave the image as it is."),
+        StepSpec("grayscale", to_gray, doc="Colour to 8-bit grayscale."),
+        StepSpec(
+            "scale",
+            scale,
+            {
+                "factor": Param(1.0, low=0.25, high=4.0),
+                "interpolation": Param("linear", choices=tuple(_INTERPOLATION)),
+            },
+            doc="Resize by a factor.",
+        ),
+        StepSpec(
+            "adaptive_gaussian",
+            adaptive_gaussian,
+            {"block_size": _BLOCK, "c": _C},
+            doc="Threshold against a Gaussian-weighted local mean.",
+        ),
+        StepSpec(
+            "adaptive_mean",
+            adaptive_mean,
+            {"block_size": _BLOCK, "c": _C},
+            doc="Threshold against the local mean.",
+        ),
+        StepSpec("otsu", otsu, doc="One global threshold chosen by Otsu's method."),
+    )
+}
+
+
+def apply_steps(image: np.ndarray, steps: Iterable[Any]) -> np.ndarray:
+    """Run config steps (objects with ``name`` and ``params``) in order."""
+    for step in steps:
+        image = STEPS[step.name](image, **step.params)
+    return image

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install poppler and Tesseract (with English data) when they are missing. Idempotent.
+set -euo pipefail
+
+have_all() {
+    command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null &&
+        command -v pdftotext >/dev/null && command -v tesseract >/dev/null &&
+        tesseract --list-langs 2>/dev/null | grep -qx eng
+}
+
+if have_all; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null; then
+    cat >&2 <<'MSG'
+medxtract setup: poppler and/or Tesseract (with English data) are missing, and apt-get is not
+available to install them. Install them another way, then run 'make setup' again:
+  conda:    conda env create -f environment.yml && conda activate medxtract
+  Homebrew: brew install poppler tesseract
+MSG
+    exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    SUDO="sudo"
+fi
+echo "medxtract setup: installing poppler-utils, tesseract-ocr and tesseract-ocr-eng with apt-get"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    poppler-utils tesseract-ocr tesseract-ocr-eng
+have_all
