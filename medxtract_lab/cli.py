@@ -45,6 +45,26 @@ def _doctypes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _synth(args: argparse.Namespace) -> int:
+    from medxtract_lab.corpus.synth import synthesize
+
+    written = synthesize(args.out, args.per_condition, args.seed)
+    print(f"wrote {len(written)} labelled documents to {args.out}")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from medxtract_lab.corpus import load_corpus
+
+    documents = load_corpus(args.dir)
+    if not documents:
+        print(f"medxtract: no labels found under {args.dir}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    pages = sum(len(d.pages) for d in documents)
+    print(f"{len(documents)} labels valid ({pages} pages) under {args.dir}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import DOC_TYPES
@@ -65,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctypes = commands.add_parser("doctypes", help="list document types and their fields")
     doctypes.set_defaults(run=_doctypes)
+
+    synth = commands.add_parser("synth", help="write a labelled synthetic corpus")
+    synth.add_argument("--out", required=True, help="folder to write into")
+    synth.add_argument("--per-condition", type=int, default=10,
+                       help="documents per document type and condition")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(run=_synth)
+
+    validate = commands.add_parser("validate", help="check every label of a corpus folder")
+    validate.add_argument("dir")
+    validate.set_defaults(run=_validate)
     return parser
 
 
