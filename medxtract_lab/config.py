@@ -151,11 +151,12 @@ PRESETS: dict[str, PipelineConfig] = {
         ocr=OcrSettings(engine="pytesseract", omp_threads=None),
         workers=1,
     ),
-    # Grayscale render at 300 dpi, text layer when present, Tesseract's own Otsu binarisation.
+    # Grayscale render at 300 dpi, text layer when present, shadows divided out, then
+    # Tesseract's own Otsu binarisation on the flattened page.
     "default": PipelineConfig(
         name="default",
         render=RenderSettings(dpi=300, grayscale=True, use_text_layer=True),
-        steps=(Step("grayscale"),),
+        steps=(Step("grayscale"), Step("normalize_illumination", {"kernel": 41})),
         ocr=OcrSettings(engine="tesserocr"),
     ),
 }

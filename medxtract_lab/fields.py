@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 # Length-preserving OCR confusions, applied to both sides when matching labels only.
 _CONFUSABLE = str.maketrans({"!": "l", "|": "l", "1": "l", "0": "o", "’": "'", "‘": "'"})
 _LEAD_JUNK = " \t|—–-_:;.,~'\"‘’`*•>»"
-_TRAIL_JUNK = " \t|—–_:;,~'\"‘’`*•"
+_TRAIL_JUNK = " \t|—–_:;~'\"‘’`*•"
 _NAME_TOKEN = re.compile(r"^[^\W\d_][\w.'’-]*$")
 
 
@@ -54,6 +54,18 @@ def name_prefix(text: str) -> str:
             break
         words.append(word)
     return " ".join(words).rstrip(",")
+
+
+def looks_like_name(text: str) -> bool:
+    """Two or more words, the first and last capitalised, at least four letters."""
+    words = text.split()
+    return (
+        len(words) >= 2
+        and words[0][0].isupper()
+        and words[-1][0].isupper()
+        and len(words[-1]) >= 2
+        and sum(ch.isalpha() for ch in text) >= 4
+    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,14 @@ class Found:
 
 
 def _threshold(label: str) -> float:
-    return 90.0 if len(label) <= 6 else 82.0
+    return 80.0 if len(label) <= 6 else 82.0
+
+
+def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -> bool:
+    """A short label matched inexactly must keep its colon, so 'Dale:' anchors but 'data' not."""
+    if score >= 100 or len(label) > 6 or not label.endswith(":"):
+        return True
+    return norm_line[start:end].endswith(":")
 
 
 def _variants(label: str) -> set[str]:
@@ -152,6 +171,8 @@ def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
             if found is None or (found.src_end - found.src_start) < 0.9 * len(variant):
                 continue
             if found.dest_start > 0 and norm[found.dest_start - 1].isalnum():
+                continue
+            if not _plausible(label, norm, found.dest_start, found.dest_end, found.score):
                 continue
             if best is None or found.score > best.score:
                 best = found
@@ -187,7 +208,7 @@ def split_lines(pages: Sequence[str], labels: Sequence[str]) -> list[Line]:
 def _search(pattern: str | None, text: str, last: bool = False) -> tuple[str, int, int] | None:
     """The value inside ``text``: the whole text, or the first (or last) pattern match."""
     if pattern is None:
-        stripped = text.strip(_LEAD_JUNK + _TRAIL_JUNK)
+        stripped = text.lstrip(_LEAD_JUNK).rstrip(_TRAIL_JUNK)
         if not any(ch.isalnum() for ch in stripped):
             return None
         start = text.index(stripped)
@@ -339,16 +360,15 @@ class Matcher:
                     return found
             return None
         if spec.take == "name":
-            for line in region:
-                text = line.free_text()
-                name = name_prefix(text)
-                if name and sum(c.isalpha() for c in name) >= 2:
+            # The name is the first line of free text that looks like one; OCR debris such as
+            # "ee J" from a rule or a logo is skipped, but only in the first few lines.
+            for line in [ln for ln in region if clean(ln.free_text())][:3]:
+                name = name_prefix(line.free_text())
+                if looks_like_name(name):
                     start = line.text.find(name.split()[0])
                     line.consume(0, len(line.text))
                     return Found(name, ((line.page, line.offset + start,
                                          line.offset + start + len(name)),), 1.0)
-                if clean(text):
-                    return None  # the first text in the section is not a name
             return None
         parts, spans = [], []
         for line in region:
