@@ -24,6 +24,7 @@ lint: setup
 
 test: setup
 	$(BIN)/ruff check medxtract_lab tests benchmarks
+	$(BIN)/medxtract validate ground_truth
 	$(BIN)/python -m pytest
 
 clean:

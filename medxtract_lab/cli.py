@@ -88,8 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="write a labelled synthetic corpus")
     synth.add_argument("--out", required=True, help="folder to write into")
-    synth.add_argument("--per-condition", type=int, default=10,
-                       help="documents per document type and condition")
+    synth.add_argument(
+        "--per-condition", type=int, default=10, help="documents per document type and condition"
+    )
     synth.add_argument("--seed", type=int, default=0)
     synth.set_defaults(run=_synth)
 

@@ -264,7 +264,9 @@ class Matcher:
         """
         parts = [same] if same else []
         row = [h for h in line.hits if not self._has_value(line, h)]
-        right_column = bool(line.free_text(0, hit.start).strip()) or (hit in row and row.index(hit) > 0)
+        right_column = bool(line.free_text(0, hit.start).strip()) or (
+            hit in row and row.index(hit) > 0
+        )
         value_lines: list[Line] = []
         for below in self.lines[line.number + 1 :]:
             if below.page != line.page:
@@ -367,8 +369,11 @@ class Matcher:
                 if looks_like_name(name):
                     start = line.text.find(name.split()[0])
                     line.consume(0, len(line.text))
-                    return Found(name, ((line.page, line.offset + start,
-                                         line.offset + start + len(name)),), 1.0)
+                    return Found(
+                        name,
+                        ((line.page, line.offset + start, line.offset + start + len(name)),),
+                        1.0,
+                    )
             return None
         parts, spans = [], []
         for line in region:

@@ -145,8 +145,11 @@ class TesserocrEngine:
                 continue
             left, top, right, bottom = box
             raw.append(
-                (item.GetUTF8Text(level) or "", item.Confidence(level),
-                 (left, top, right - left, bottom - top))
+                (
+                    item.GetUTF8Text(level) or "",
+                    item.Confidence(level),
+                    (left, top, right - left, bottom - top),
+                )
             )
         return OcrResult(text=text, words=_locate_words(text, raw))
 
@@ -179,14 +182,18 @@ class PytesseractEngine:
                     output_type=pytesseract.Output.DICT,
                 )
         except pytesseract.TesseractNotFoundError as exc:
-            raise DependencyMissing(f"The tesseract program was not found. {TESSERACT_INSTALL}") from exc
+            raise DependencyMissing(
+                f"The tesseract program was not found. {TESSERACT_INSTALL}"
+            ) from exc
         except RuntimeError as exc:
             if "timeout" in str(exc).lower():
                 raise OcrTimeout(
                     f"OCR did not finish within {settings.page_timeout_s:g} s for one page. "
                     "Raise ocr.page_timeout_s or send a smaller, cleaner page."
                 ) from exc
-            raise OcrError("Tesseract failed on a page; see the server log for its exit code.") from exc
+            raise OcrError(
+                "Tesseract failed on a page; see the server log for its exit code."
+            ) from exc
         return _from_tsv(data)
 
     def version(self) -> str:

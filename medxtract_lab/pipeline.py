@@ -147,7 +147,11 @@ def extract(
         for number, future in enumerate(futures, start=1):
             try:
                 pages.append(future.result(timeout=max(0.1, give_up_at - time.monotonic())))
-            except (OcrTimeout, cf.TimeoutError):
+            except (OcrTimeout, cf.TimeoutError) as timeout:
+                if isinstance(timeout, cf.TimeoutError) and _POOLS.get(workers) is pool:
+                    # A hung engine holds a pool thread; later documents get a fresh pool.
+                    del _POOLS[workers]
+                    pool.shutdown(wait=False, cancel_futures=True)
                 warnings.append(
                     f"page {number}: OCR timed out after {config.ocr.page_timeout_s:g} s; "
                     "fields on this page are missing. Raise ocr.page_timeout_s to allow more."

@@ -114,8 +114,9 @@ def normalize_illumination(image: np.ndarray, kernel: int) -> np.ndarray:
     element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     background = cv2.dilate(small, element)
     background = cv2.medianBlur(background, 5)
-    background = cv2.resize(background, (gray.shape[1], gray.shape[0]),
-                            interpolation=cv2.INTER_LINEAR)
+    background = cv2.resize(
+        background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR
+    )
     flat = cv2.divide(gray, background, scale=255)
     return flat
 
@@ -137,8 +138,9 @@ def estimate_skew(image: np.ndarray, max_degrees: float = 5.0) -> float:
     scale_to = 1000 / max(gray.shape)
     small = cv2.resize(gray, None, fx=scale_to, fy=scale_to, interpolation=cv2.INTER_AREA)
     small = normalize_illumination(small, 41)
-    binary = (cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                    31, 15)).astype(np.uint8)
+    binary = (
+        cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    ).astype(np.uint8)
     best, step = 0.0, 0.5
     candidates = np.arange(-max_degrees, max_degrees + 1e-9, step)
     for _ in range(3):
@@ -156,8 +158,9 @@ def deskew(image: np.ndarray, max_degrees: float) -> np.ndarray:
         return image
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def identity(image: np.ndarray) -> np.ndarray:

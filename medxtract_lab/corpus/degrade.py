@@ -14,7 +14,11 @@ def _rotate(image: np.ndarray, degrees: float, fill: int | tuple[int, ...]) -> n
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
     return cv2.warpAffine(
-        image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        image,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
         borderValue=fill,
     )
 
@@ -72,15 +76,18 @@ def photo(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     # Perspective: the page corners move inward by a few percent of the page size.
     src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     shift = rng.uniform(0, 0.035, (4, 2)) * [w, h]
-    dst = np.float32([
-        [margin_x + shift[0, 0], margin_y + shift[0, 1]],
-        [margin_x + w - shift[1, 0], margin_y + shift[1, 1]],
-        [margin_x + w - shift[2, 0], margin_y + h - shift[2, 1]],
-        [margin_x + shift[3, 0], margin_y + h - shift[3, 1]],
-    ])
+    dst = np.float32(
+        [
+            [margin_x + shift[0, 0], margin_y + shift[0, 1]],
+            [margin_x + w - shift[1, 0], margin_y + shift[1, 1]],
+            [margin_x + w - shift[2, 0], margin_y + h - shift[2, 1]],
+            [margin_x + shift[3, 0], margin_y + h - shift[3, 1]],
+        ]
+    )
     matrix = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(paper, matrix, (canvas_w, canvas_h), flags=cv2.INTER_LINEAR,
-                                 borderValue=(-1, -1, -1))
+    warped = cv2.warpPerspective(
+        paper, matrix, (canvas_w, canvas_h), flags=cv2.INTER_LINEAR, borderValue=(-1, -1, -1)
+    )
     inside = warped[..., 0] >= 0
     canvas[inside] = warped[inside]
 
@@ -90,13 +97,14 @@ def photo(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     bow = amplitude * np.sin(np.pi * xs / canvas_w)
     map_x = np.tile(xs, (canvas_h, 1))
     map_y = np.arange(canvas_h, dtype=np.float32)[:, None] - bow[None, :]
-    canvas = cv2.remap(canvas, map_x, map_y.astype(np.float32), cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)
+    canvas = cv2.remap(
+        canvas, map_x, map_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
     # Lighting gradient along a random direction.
     angle = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:canvas_h, 0:canvas_w].astype(np.float32)
-    ramp = (np.cos(angle) * xx / canvas_w + np.sin(angle) * yy / canvas_h)
+    ramp = np.cos(angle) * xx / canvas_w + np.sin(angle) * yy / canvas_h
     ramp = (ramp - ramp.min()) / (np.ptp(ramp) + 1e-6)
     light = 1.0 - rng.uniform(0.15, 0.35) * ramp
     canvas *= light[..., None]

@@ -111,8 +111,9 @@ class Writer:
     def heading(self, text: str, size_bonus: float = 2, centre: bool = False) -> None:
         size = self.style.size + size_bonus
         x = (PAGE_W - self.width(text, self.style.heading_font, size)) / 2 if centre else None
-        self.put(x if x is not None else self.style.left, self.y, text, self.style.heading_font,
-                 size)
+        self.put(
+            x if x is not None else self.style.left, self.y, text, self.style.heading_font, size
+        )
         self.y -= self.style.leading * (1.2 if size_bonus else 1)
 
     def newline(self, times: float = 1) -> None:
@@ -215,9 +216,14 @@ def draw_patient_record(values: dict, rng: random.Random) -> tuple[bytes, list[s
     w.heading("Patient Information")
     inline = rng.random() < 0.5
     top = w.y
-    left_rows = [(None, v) for v in (f["patient_name"], f["phone_number"], *f["address"].split("\n"))]
+    left_rows = [
+        (None, v) for v in (f["patient_name"], f["phone_number"], *f["address"].split("\n"))
+    ]
     bottom_left = _column(w, style.left, top, left_rows)
-    right_rows: list[tuple[str | None, str | None]] = [("Birth Date", None), (None, f["birth_date"])]
+    right_rows: list[tuple[str | None, str | None]] = [
+        ("Birth Date", None),
+        (None, f["birth_date"]),
+    ]
     for label, value in (("Weight:", f["weight"]), ("Height:", f["height"])):
         right_rows += [(label, value)] if inline else [(label, None), (None, value)]
     bottom_right = _column(w, style.right_col, top, right_rows)

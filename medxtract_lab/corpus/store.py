@@ -18,8 +18,14 @@ from medxtract_lab.errors import InputError
 
 SOURCES = ("synthetic:digital", "synthetic:scan", "synthetic:photo", "real")
 REQUIRED = {
-    "id": str, "document": str, "doc_type": str, "source": str, "fields": dict, "pages": list,
-    "labeled_by": str, "updated": str,
+    "id": str,
+    "document": str,
+    "doc_type": str,
+    "source": str,
+    "fields": dict,
+    "pages": list,
+    "labeled_by": str,
+    "updated": str,
 }
 
 
@@ -120,7 +126,8 @@ def _read(label_path: Path) -> tuple[LabeledDocument | None, list[str]]:
 
 def label_files(root: Path) -> list[Path]:
     return sorted(
-        p for p in Path(root).rglob("*.json")
+        p
+        for p in Path(root).rglob("*.json")
         if not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
@@ -144,7 +151,8 @@ def load_corpus(
             + "\n  ".join(errors)
         )
     return [
-        d for d in documents
+        d
+        for d in documents
         if (doc_type is None or d.doc_type == doc_type)
         and (source is None or d.source == source or d.source.endswith(f":{source}"))
     ]

@@ -84,7 +84,8 @@ def synthesize(out: str | Path, per_condition: int, seed: int) -> list[LabeledDo
                     pages=page_texts,
                     labeled_by=f"medxtract synth --seed {seed}",
                     updated=GENERATED,
+                    label_path=folder / f"{doc_id}.json",
                 )
-                save_label(label, folder / f"{doc_id}.json")
+                save_label(label, label.label_path)
                 written.append(label)
     return written

@@ -15,26 +15,71 @@ from medxtract_lab.lexicon import medications
 # Mostly US documents, with names from a few other locales as in a real clinic.
 NAME_LOCALES = ("en_US",) * 6 + ("en_GB", "es_ES", "it_IT", "de_DE", "fr_FR")
 PROBLEMS = (
-    "Migraine", "Asthma", "Seizures", "Headaches", "Hypertension", "Type 2 diabetes",
-    "Hypothyroidism", "Arthritis", "Eczema", "Anemia", "Back pain", "Insomnia", "Gout",
+    "Migraine",
+    "Asthma",
+    "Seizures",
+    "Headaches",
+    "Hypertension",
+    "Type 2 diabetes",
+    "Hypothyroidism",
+    "Arthritis",
+    "Eczema",
+    "Anemia",
+    "Back pain",
+    "Insomnia",
+    "Gout",
 )
 ALLERGIES = (
-    "Penicillin", "Peanuts", "Latex", "Sulfa drugs", "Shellfish", "Pollen", "Aspirin",
-    "Bee stings", "Dust mites", "Codeine", "Eggs",
+    "Penicillin",
+    "Peanuts",
+    "Latex",
+    "Sulfa drugs",
+    "Shellfish",
+    "Pollen",
+    "Aspirin",
+    "Bee stings",
+    "Dust mites",
+    "Codeine",
+    "Eggs",
 )
 INSURERS = (
-    "Gem Insurance", "Blue Harbor Health", "Northstar Mutual", "Evergreen Health Plans",
-    "Summit Care Insurance", "Pioneer Medical Cover", "Lakeside Assurance", "Unity Health Co",
+    "Gem Insurance",
+    "Blue Harbor Health",
+    "Northstar Mutual",
+    "Evergreen Health Plans",
+    "Summit Care Insurance",
+    "Pioneer Medical Cover",
+    "Lakeside Assurance",
+    "Unity Health Co",
 )
 CONDITIONS = (
-    "Ulcerative colitis", "Bronchitis", "Sinus infection", "Acid reflux", "Allergic rhinitis",
-    "Urinary tract infection", "Hypertension", "Muscle spasm", "Acute gout",
+    "Ulcerative colitis",
+    "Bronchitis",
+    "Sinus infection",
+    "Acid reflux",
+    "Allergic rhinitis",
+    "Urinary tract infection",
+    "Hypertension",
+    "Muscle spasm",
+    "Acute gout",
 )
 FREQUENCIES = (
-    "once a day", "twice a day", "every morning", "at bedtime", "every 8 hours",
-    "three times a day with food", "everyday",
+    "once a day",
+    "twice a day",
+    "every morning",
+    "at bedtime",
+    "every 8 hours",
+    "three times a day with food",
+    "everyday",
 )
-DURATIONS = ("for 5 days", "for 7 days", "for 10 days", "for 2 weeks", "for 1 month", "for 3 months")
+DURATIONS = (
+    "for 5 days",
+    "for 7 days",
+    "for 10 days",
+    "for 2 weeks",
+    "for 1 month",
+    "for 3 months",
+)
 
 
 def faker_for(rng: random.Random) -> Faker:
@@ -73,12 +118,16 @@ def city_line(rng: random.Random, with_state: bool = True) -> str:
 
 
 def numeric_date(rng: random.Random, start: int = 2019, end: int = 2026) -> str:
-    day = date.fromordinal(rng.randint(date(start, 1, 1).toordinal(), date(end, 12, 28).toordinal()))
+    day = date.fromordinal(
+        rng.randint(date(start, 1, 1).toordinal(), date(end, 12, 28).toordinal())
+    )
     return f"{day.month}/{day.day}/{day.year}"
 
 
 def worded_date(rng: random.Random, start: int, end: int) -> str:
-    day = date.fromordinal(rng.randint(date(start, 1, 1).toordinal(), date(end, 12, 28).toordinal()))
+    day = date.fromordinal(
+        rng.randint(date(start, 1, 1).toordinal(), date(end, 12, 28).toordinal())
+    )
     return f"{day:%B} {day.day} {day.year}"
 
 
@@ -111,7 +160,9 @@ def prescription_values(rng: random.Random) -> dict:
             lines.append(line)
     directions = [direction_line(rng, d) for d in drugs]
     if rng.random() < 0.3:
-        directions.append(rng.choice(("Finish the full course", "Avoid alcohol", "Take with water")))
+        directions.append(
+            rng.choice(("Finish the full course", "Avoid alcohol", "Take with water"))
+        )
     return {
         "fields": {
             "doctor_name": doctor,

@@ -9,10 +9,18 @@ from medxtract_lab.doctypes.patterns import (
 )
 from medxtract_lab.fields import DocType, FieldSpec
 
-_PATIENT = {"kind": "section", "anchors": ("Patient Information",),
-            "until": ("In Case of Emergency",), "page": 1}
-_EMERGENCY = {"kind": "section", "anchors": ("In Case of Emergency",),
-              "until": ("General Medical History",), "page": 1}
+_PATIENT = {
+    "kind": "section",
+    "anchors": ("Patient Information",),
+    "until": ("In Case of Emergency",),
+    "page": 1,
+}
+_EMERGENCY = {
+    "kind": "section",
+    "anchors": ("In Case of Emergency",),
+    "until": ("General Medical History",),
+    "page": 1,
+}
 
 PATIENT_DETAILS = DocType(
     name="patient_details",

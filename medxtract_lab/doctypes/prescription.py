@@ -12,6 +12,7 @@ _MISREAD_MG = re.compile(r"(?<=\d)(\s*)(?:meg|rng|rnq|mq)\b", re.IGNORECASE)
 def medicine_lines(value: str) -> str:
     return _MISREAD_MG.sub(lambda m: f"{m.group(1)}mg", clean(value))
 
+
 PRESCRIPTION = DocType(
     name="prescription",
     title="Prescription",

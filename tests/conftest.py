@@ -1,0 +1,79 @@
+"""Shared builders: the tests make their own PDFs with the corpus layouts and reportlab."""
+
+from __future__ import annotations
+
+import io
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pdf2image
+import pytest
+from reportlab.lib.pdfencrypt import StandardEncryption
+from reportlab.pdfgen import canvas
+
+from medxtract_lab.corpus import layout, values
+from medxtract_lab.corpus.degrade import jpeg
+from medxtract_lab.corpus.synth import image_pdf
+
+
+@dataclass(frozen=True)
+class Doc:
+    path: Path
+    doc_type: str
+    fields: dict
+    pages: list[str]
+
+
+def _draw(doc_type: str, seed: int) -> tuple[bytes, dict, list[str]]:
+    rng = random.Random(seed)
+    if doc_type == "prescription":
+        made = values.prescription_values(rng)
+        pdf, pages = layout.draw_prescription(made, rng)
+    else:
+        made = values.patient_values(rng)
+        pdf, pages = layout.draw_patient_record(made, rng)
+    return pdf, made["fields"], pages
+
+
+def rasterise(pdf: bytes, dpi: int = 200) -> bytes:
+    """The same document as an image-only PDF (no text layer), cleanly scanned."""
+    images = [np.asarray(p.convert("L")) for p in pdf2image.convert_from_bytes(pdf, dpi=dpi)]
+    return image_pdf([jpeg(i, 90) for i in images], [(i.shape[1], i.shape[0]) for i in images], dpi)
+
+
+@pytest.fixture(scope="session")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Doc]:
+    """Digital and image-only versions of one prescription and one patient record."""
+    folder = tmp_path_factory.mktemp("docs")
+    made = {}
+    for doc_type, seed in (("prescription", 11), ("patient_details", 12)):
+        pdf, fields, pages = _draw(doc_type, seed)
+        for kind, data in (("digital", pdf), ("image", rasterise(pdf))):
+            path = folder / f"{doc_type}-{kind}.pdf"
+            path.write_bytes(data)
+            made[f"{doc_type}-{kind}"] = Doc(path, doc_type, fields, pages)
+    return made
+
+
+def blank_pdf(pages: int = 1, size: tuple[float, float] = (612, 792), password: str = "") -> bytes:
+    buffer = io.BytesIO()
+    encrypt = StandardEncryption(password, ownerPassword="owner") if password else None
+    pdf = canvas.Canvas(buffer, pagesize=size, encrypt=encrypt, invariant=1)
+    for number in range(pages):
+        pdf.drawString(72, 72, f"Page {number + 1} of a test document with some text on it.")
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty temp area for the code under test, to prove nothing is left behind."""
+    area = tmp_path / "tmp-area"
+    area.mkdir()
+    monkeypatch.setenv("TMPDIR", str(area))
+    monkeypatch.setattr(tempfile, "tempdir", str(area))
+    return area

@@ -1,0 +1,96 @@
+"""Every bad input fails fast with its own exception and exit code, leaving no temp files."""
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import blank_pdf
+
+from medxtract_lab import errors, render
+from medxtract_lab.cli import main
+from medxtract_lab.config import PipelineConfig, RenderSettings
+from medxtract_lab.pipeline import extract
+
+TWO_PAGE_LIMIT = PipelineConfig(render=RenderSettings(max_pages=2))
+
+
+def _truncated() -> bytes:
+    whole = blank_pdf(3)
+    return whole[: len(whole) // 3]
+
+
+CASES = {
+    "empty": (b"", errors.EmptyFile),
+    "random_bytes": (os.urandom(4096), errors.NotAPdf),
+    "truncated": (_truncated(), errors.CorruptPdf),
+    "encrypted": (blank_pdf(1, password="secret"), errors.EncryptedPdf),
+    "too_many_pages": (blank_pdf(3), errors.TooManyPages),
+    "huge_page": (blank_pdf(1, size=(20000, 20000)), errors.PageTooLarge),
+}
+
+
+@pytest.fixture
+def never_rasterise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guards must refuse these files before any page is rendered."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page was rasterised before the input was validated")
+
+    monkeypatch.setattr(render, "render_page", refuse)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_raises_its_error(case, tmp_path, private_tmp, never_rasterise) -> None:
+    data, error = CASES[case]
+    path = tmp_path / f"{case}.pdf"
+    path.write_bytes(data)
+    with pytest.raises(error) as raised:
+        extract(path, "prescription", TWO_PAGE_LIMIT)
+    assert isinstance(raised.value, errors.InputError)
+    assert path.name in str(raised.value) or case == "too_many_pages"
+    assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_cli_exit_code_2_with_one_line_message(case, tmp_path, private_tmp, capsys) -> None:
+    data, error = CASES[case]
+    path = tmp_path / f"{case}.pdf"
+    path.write_bytes(data)
+    config = tmp_path / "limit.yaml"
+    config.write_text("render:\n  max_pages: 2\n")
+    code = main(["extract", str(path), "--type", "prescription", "--config", str(config)])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert error.code in err
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_unknown_doc_type_is_bad_input(tmp_path, capsys) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(blank_pdf(1))
+    with pytest.raises(errors.UnknownDocType, match="prescription"):
+        extract(path, "invoice")
+    assert main(["extract", str(path), "--type", "invoice"]) == 2
+    assert "unknown_doc_type" in capsys.readouterr().err
+
+
+def test_missing_file_is_bad_input(tmp_path) -> None:
+    with pytest.raises(errors.InputError, match="Cannot read"):
+        extract(tmp_path / "absent.pdf", "prescription")
+
+
+def test_missing_poppler_exits_3(tmp_path, monkeypatch, capsys) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(blank_pdf(1))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code = main(["extract", str(path), "--type", "prescription"])
+    assert code == 3
+    assert "apt-get install poppler-utils" in capsys.readouterr().err
+
+
+def test_messages_say_what_to_do(tmp_path) -> None:
+    path = Path(tmp_path / "big.pdf")
+    path.write_bytes(blank_pdf(1, size=(20000, 20000)))
+    with pytest.raises(errors.PageTooLarge, match="normal paper size"):
+        extract(path, "prescription")

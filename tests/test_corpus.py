@@ -1,0 +1,162 @@
+"""The synthetic generator, the committed corpus and the ground-truth store."""
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pdf2image
+import pytest
+
+from medxtract_lab.cli import main
+from medxtract_lab.corpus import LabelError, load_corpus, save_label
+from medxtract_lab.corpus.synth import synthesize
+from medxtract_lab.preprocess import estimate_skew
+
+GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(GROUND_TRUTH)
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_same_seed_gives_identical_labels_and_images(tmp_path) -> None:
+    first = synthesize(tmp_path / "a", per_condition=1, seed=3)
+    second = synthesize(tmp_path / "b", per_condition=1, seed=3)
+    assert len(first) == 6
+    for a, b in zip(first, second, strict=True):
+        label_a = (a.label_path).read_bytes()
+        label_b = (b.label_path).read_bytes()
+        assert label_a == label_b
+        pages_a = pdf2image.convert_from_path(a.pdf_path, dpi=40, grayscale=True)
+        pages_b = pdf2image.convert_from_path(b.pdf_path, dpi=40, grayscale=True)
+        for pa, pb in zip(pages_a, pages_b, strict=True):
+            diff = np.abs(np.asarray(pa, np.int16) - np.asarray(pb, np.int16))
+            assert diff.mean() < 1.0
+    other = synthesize(tmp_path / "c", per_condition=1, seed=4)
+    assert other[0].fields != first[0].fields
+
+
+def test_committed_corpus_is_large_enough_and_small_enough(corpus) -> None:
+    counts: dict[tuple[str, str], int] = {}
+    for doc in corpus:
+        counts[(doc.doc_type, doc.source)] = counts.get((doc.doc_type, doc.source), 0) + 1
+    assert len(corpus) >= 60
+    assert len(counts) == 6 and min(counts.values()) >= 10
+    size = sum(p.stat().st_size for p in GROUND_TRUTH.rglob("*") if p.is_file())
+    assert size <= 25 * 1024 * 1024
+
+
+def test_validate_command_passes_on_the_committed_corpus(capsys) -> None:
+    assert main(["validate", str(GROUND_TRUTH)]) == 0
+    assert "60 labels valid" in capsys.readouterr().out
+
+
+def test_digital_text_layer_holds_every_field_value(corpus) -> None:
+    for doc in [d for d in corpus if d.source == "synthetic:digital"]:
+        text = subprocess.run(
+            ["pdftotext", str(doc.pdf_path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        for name, value in doc.fields.items():
+            for line in (value or "").splitlines():  # lines of a column may interleave
+                assert _collapse(line) in _collapse(text), f"{doc.id}: {name}"
+
+
+def _background_spread(pdf: Path) -> float:
+    page = np.asarray(pdf2image.convert_from_path(pdf, dpi=40, grayscale=True)[0])
+    background = cv2.dilate(page, np.ones((9, 9), np.uint8))  # erase the text
+    return float(np.percentile(background, 95) - np.percentile(background, 5))
+
+
+def test_photos_have_far_more_uneven_light_than_scans(corpus) -> None:
+    photo = [_background_spread(d.pdf_path) for d in corpus if d.source == "synthetic:photo"]
+    scan = [_background_spread(d.pdf_path) for d in corpus if d.source == "synthetic:scan"]
+    assert np.median(photo) > 3 * max(np.median(scan), 5)
+
+
+def test_scans_are_skewed_within_two_degrees(corpus) -> None:
+    angles = []
+    for doc in [d for d in corpus if d.source == "synthetic:scan"]:
+        page = np.asarray(
+            pdf2image.convert_from_path(doc.pdf_path, dpi=100, grayscale=True, last_page=1)[0]
+        )
+        angles.append(estimate_skew(page))
+    assert max(abs(a) for a in angles) <= 2.3
+    assert sum(abs(a) >= 0.2 for a in angles) >= len(angles) // 2
+
+
+@pytest.fixture
+def one_label(tmp_path, corpus):
+    doc = next(d for d in corpus if d.doc_type == "prescription")
+    (tmp_path / doc.document).write_bytes(doc.pdf_path.read_bytes())
+    path = tmp_path / f"{doc.id}.json"
+    save_label(replace(doc, label_path=None), path)
+    return doc, path
+
+
+def test_label_round_trip(one_label) -> None:
+    doc, path = one_label
+    [loaded] = load_corpus(path.parent)
+    assert loaded == doc
+    assert load_corpus(path.parent, doc_type="patient_details") == []
+    assert load_corpus(path.parent, source="scan") == [loaded] or doc.source != "synthetic:scan"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["fields"].update(favourite_colour="blue"), "favourite_colour"),
+        (lambda d: d["fields"].pop("refills"), "refills"),
+        (lambda d: d.update(document="missing.pdf"), "missing.pdf"),
+        (lambda d: d.update(pages=d["pages"] * 2), "page"),
+        (lambda d: d["fields"].update(refills=3), "refills"),
+        (lambda d: d.update(source="scraped"), "source"),
+        (lambda d: d.update(doc_type="invoice"), "doc_type"),
+        (lambda d: d.pop("labeled_by"), "labeled_by"),
+    ],
+)
+def test_malformed_labels_name_file_and_field(one_label, change, message) -> None:
+    _, path = one_label
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(LabelError) as raised:
+        load_corpus(path.parent)
+    assert path.name in str(raised.value) and message in str(raised.value)
+
+
+def test_invalid_json_is_reported(one_label) -> None:
+    _, path = one_label
+    path.write_text("{")
+    with pytest.raises(LabelError, match="not readable as JSON"):
+        load_corpus(path.parent)
+
+
+def test_failure_during_save_keeps_the_previous_label(one_label, monkeypatch) -> None:
+    doc, path = one_label
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_label(replace(doc, labeled_by="someone else", label_path=None), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, doc.document])
+
+
+def test_validate_command_fails_on_a_bad_label(one_label, capsys) -> None:
+    _, path = one_label
+    path.write_text(path.read_text().replace('"refills"', '"refill_count"'))
+    assert main(["validate", str(path.parent)]) == 2
+    assert "refill_count" in capsys.readouterr().err

@@ -1,0 +1,72 @@
+"""End to end through real poppler and Tesseract, on PDFs the tests build themselves."""
+
+import json
+
+from medxtract_lab.cli import main
+from medxtract_lab.config import get_preset
+from medxtract_lab.pipeline import extract
+
+
+def test_two_page_record_through_ocr_reads_both_pages_in_order(docs) -> None:
+    doc = docs["patient_details-image"]
+    result = extract(doc.path, "patient_details")
+    assert result.page_sources == ["ocr", "ocr"]
+    assert result.pages == 2
+    assert "Patient Information" in result.page_texts[0]
+    assert "Insurance" in result.page_texts[1]
+    assert result.fields == doc.fields
+    assert all(0 <= c <= 1 for c in result.confidence.values())
+    assert result.confidence["insurance_company"] > 0.5
+
+
+def test_born_digital_takes_the_text_layer(docs) -> None:
+    doc = docs["patient_details-digital"]
+    result = extract(doc.path, "patient_details")
+    assert result.page_sources == ["text_layer", "text_layer"]
+    assert "ocr" not in result.timings_ms
+    assert result.fields == doc.fields
+
+
+def test_image_only_prescription_takes_the_ocr_path(docs) -> None:
+    doc = docs["prescription-image"]
+    result = extract(doc.path, "prescription")
+    assert result.page_sources == ["ocr"]
+    assert result.timings_ms["ocr"] > 0
+    assert result.fields == doc.fields
+
+
+def test_seed_preset_reproduces_the_original_pipeline(docs) -> None:
+    seed = get_preset("seed")
+    assert seed.ocr.engine == "pytesseract" and seed.ocr.omp_threads is None
+    assert [s.name for s in seed.steps] == ["grayscale", "scale", "adaptive_gaussian"]
+    result = extract(docs["prescription-digital"].path, "prescription", seed)
+    assert result.page_sources == ["ocr"]  # the original pipeline never used the text layer
+    assert result.fields["patient_name"] == docs["prescription-digital"].fields["patient_name"]
+
+
+def test_cli_prints_the_json_contract(docs, capsys) -> None:
+    doc = docs["prescription-digital"]
+    assert main(["extract", str(doc.path), "--type", "prescription"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {
+        "document_type",
+        "fields",
+        "confidence",
+        "pages",
+        "page_sources",
+        "timings_ms",
+        "warnings",
+    }
+    assert printed["fields"] == doc.fields
+
+
+def test_cli_lists_doctypes_and_version(capsys) -> None:
+    assert main(["doctypes"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert "hepatitis_b_vaccination" in listing["patient_details"]
+    assert listing["prescription"][0] == "doctor_name"
+    try:
+        main(["--version"])
+    except SystemExit as done:
+        assert done.code == 0
+    assert capsys.readouterr().out.startswith("medxtract ")
