@@ -121,20 +121,24 @@ def field_confidence(found: Found | None, pages: list[Page]) -> float:
     return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
-def extract(
-    pdf: str | Path,
-    doc_type: str,
-    config: PipelineConfig | None = None,
-    engine: OcrEngine | None = None,
-) -> Extraction:
-    """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``."""
+@dataclass(frozen=True)
+class ReadDocument:
+    """Every page of one PDF as text: the expensive part, cached by the evaluation runner."""
+
+    pages: list[Page]
+    warnings: list[str]
+    timings_ms: dict[str, float]
+
+
+def read_pages(
+    pdf: str | Path, config: PipelineConfig, engine: OcrEngine | None = None
+) -> ReadDocument:
+    """Validate the PDF, then read each page (text layer or OCR), in page order."""
     started = time.perf_counter()
-    spec = get_doctype(doc_type)
-    config = config or get_preset("default")
     engine = engine or default_engine(config.ocr.engine)
     path = Path(pdf)
     info = render.inspect_pdf(path, config.render)
-    inspect_ms = (time.perf_counter() - started) * 1000
+    timings = {"inspect": (time.perf_counter() - started) * 1000}
 
     workers = min(config.workers or os.cpu_count() or 1, info.pages)
     pool = _pool(workers)
@@ -160,23 +164,41 @@ def extract(
     finally:
         for future in futures:
             future.cancel()
-
-    clock = time.perf_counter()
-    found = match_fields(spec, [p.text for p in pages])
-    extract_ms = (time.perf_counter() - clock) * 1000
-    timings = {"inspect": inspect_ms}
     for page in pages:
         for stage, ms in page.timings_ms.items():
             timings[stage] = timings.get(stage, 0.0) + ms
-    timings["extract"] = extract_ms
-    timings["total"] = (time.perf_counter() - started) * 1000
+    return ReadDocument(pages, warnings, timings)
+
+
+def fields_from_pages(doc_type: str, read: ReadDocument) -> Extraction:
+    """Match the document type's field specs over pages already read."""
+    spec = get_doctype(doc_type)
+    clock = time.perf_counter()
+    found = match_fields(spec, [p.text for p in read.pages])
+    timings = dict(read.timings_ms)
+    timings["extract"] = (time.perf_counter() - clock) * 1000
     return Extraction(
         document_type=spec.name,
         fields={name: f.value if f else None for name, f in found.items()},
-        confidence={name: field_confidence(f, pages) for name, f in found.items()},
-        pages=info.pages,
-        page_sources=[p.source for p in pages],
+        confidence={name: field_confidence(f, read.pages) for name, f in found.items()},
+        pages=len(read.pages),
+        page_sources=[p.source for p in read.pages],
         timings_ms={k: round(v, 1) for k, v in timings.items()},
-        warnings=warnings,
-        page_texts=[p.text for p in pages],
+        warnings=list(read.warnings),
+        page_texts=[p.text for p in read.pages],
     )
+
+
+def extract(
+    pdf: str | Path,
+    doc_type: str,
+    config: PipelineConfig | None = None,
+    engine: OcrEngine | None = None,
+) -> Extraction:
+    """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``."""
+    started = time.perf_counter()
+    get_doctype(doc_type)  # an unknown type fails before any work
+    read = read_pages(pdf, config or get_preset("default"), engine)
+    result = fields_from_pages(doc_type, read)
+    result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
+    return result

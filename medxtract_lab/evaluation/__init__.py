@@ -1,0 +1,1 @@
+"""Metrics, the corpus runner with its OCR cache, and the report helpers."""

@@ -1,0 +1,71 @@
+"""On-disk cache of read pages, keyed by content: never by file name.
+
+The key hashes the PDF bytes, the config fields that change rendering, preprocessing and OCR,
+and the OCR engine's version. Field specs and normalisers are not in the key, so changing them
+re-runs only the (cheap) extraction step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from medxtract_lab.config import PipelineConfig
+from medxtract_lab.ocr import Word
+from medxtract_lab.pipeline import Page, ReadDocument
+
+DEFAULT_DIR = Path(os.environ.get("MEDXTRACT_CACHE_DIR", ".cache/medxtract"))
+
+
+def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> str:
+    digest = hashlib.sha256(pdf_bytes)
+    digest.update(json.dumps(config.ocr_relevant(), sort_keys=True).encode())
+    digest.update(engine_version.encode())
+    return digest.hexdigest()
+
+
+class OcrCache:
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else DEFAULT_DIR
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> ReadDocument | None:
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        pages = [
+            Page(
+                number=p["number"],
+                source=p["source"],
+                text=p["text"],
+                words=tuple(Word(**{**w, "box": tuple(w["box"])}) for w in p["words"]),
+            )
+            for p in data["pages"]
+        ]
+        return ReadDocument(pages, data["warnings"], {})
+
+    def put(self, key: str, read: ReadDocument) -> None:
+        """Atomic write, so a crash or a parallel writer never leaves a broken entry."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "pages": [
+                {k: v for k, v in asdict(p).items() if k != "timings_ms"} for p in read.pages
+            ],
+            "warnings": read.warnings,
+        }
+        handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
