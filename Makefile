@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps test lint clean
+.PHONY: setup system-deps test report lint clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -26,6 +26,10 @@ test: setup
 	$(BIN)/ruff check medxtract_lab tests benchmarks
 	$(BIN)/medxtract validate ground_truth
 	$(BIN)/python -m pytest
+
+# The main job: evaluate the bundled corpus with `default`, compared with the `seed` baseline.
+report: setup
+	$(BIN)/medxtract report --corpus ground_truth --preset default --compare seed --out reports/
 
 clean:
 	rm -rf $(VENV) .pytest_cache

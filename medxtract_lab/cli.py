@@ -65,6 +65,24 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from medxtract_lab.evaluation.notebook import run_report
+
+    parameters = {
+        "corpus_dir": str(Path(args.corpus).resolve()),
+        "preset": str(Path(args.config).resolve()) if args.config else args.preset,
+        "compare": args.compare,
+        "limit": args.limit,
+        "scheduler": args.scheduler,
+        "use_cache": not args.no_cache,
+    }
+    html = run_report(args.out, parameters)
+    print(f"report written to {html} (with evaluation.ipynb and metrics.json beside it)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import DOC_TYPES
@@ -97,6 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check every label of a corpus folder")
     validate.add_argument("dir")
     validate.set_defaults(run=_validate)
+
+    report = commands.add_parser("report", help="evaluate a corpus and write the HTML report")
+    report.add_argument("--corpus", required=True, help="folder of labelled documents")
+    chosen = report.add_mutually_exclusive_group()
+    chosen.add_argument("--preset", default="default", help=f"one of {sorted(PRESETS)}")
+    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    report.add_argument("--compare", help="a second preset or config file to compare with")
+    report.add_argument("--limit", type=int, help="at most N documents (stratified)")
+    report.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    report.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
+    report.add_argument("--out", required=True, help="output folder")
+    report.set_defaults(run=_report)
     return parser
 
 

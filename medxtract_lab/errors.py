@@ -65,3 +65,9 @@ class OcrError(MedXtractError):
 
 class OcrTimeout(OcrError):
     code = "ocr_timeout"
+
+
+class ReportError(MedXtractError):
+    """The report notebook failed; the message names the failing cell."""
+
+    code = "report_failed"

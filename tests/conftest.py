@@ -69,6 +69,14 @@ def blank_pdf(pages: int = 1, size: tuple[float, float] = (612, 792), password: 
     return buffer.getvalue()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or fill the user's OCR cache (kernels and workers inherit this)."""
+    import os
+
+    os.environ["MEDXTRACT_CACHE_DIR"] = str(tmp_path_factory.mktemp("ocr-cache"))
+
+
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty temp area for the code under test, to prove nothing is left behind."""

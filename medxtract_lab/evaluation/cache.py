@@ -18,7 +18,10 @@ from medxtract_lab.config import PipelineConfig
 from medxtract_lab.ocr import Word
 from medxtract_lab.pipeline import Page, ReadDocument
 
-DEFAULT_DIR = Path(os.environ.get("MEDXTRACT_CACHE_DIR", ".cache/medxtract"))
+
+def default_cache_dir() -> Path:
+    """``$MEDXTRACT_CACHE_DIR``, else ``~/.cache/medxtract``: shared by the CLI and notebooks."""
+    return Path(os.environ.get("MEDXTRACT_CACHE_DIR") or Path.home() / ".cache" / "medxtract")
 
 
 def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> str:
@@ -30,7 +33,7 @@ def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> 
 
 class OcrCache:
     def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root) if root is not None else DEFAULT_DIR
+        self.root = Path(root) if root is not None else default_cache_dir()
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"

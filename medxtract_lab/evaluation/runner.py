@@ -100,23 +100,40 @@ def evaluate_document(
     for name, expected in doc.fields.items():
         got = result.fields.get(name)
         score = field_cer(expected, got)
-        field_rows.append({
-            **base, "field": name, "expected": expected, "got": got,
-            "match": field_match(expected, got), "field_cer": score.rate,
-            "confidence": result.confidence.get(name, 0.0),
-        })
+        field_rows.append(
+            {
+                **base,
+                "field": name,
+                "expected": expected,
+                "got": got,
+                "match": field_match(expected, got),
+                "field_cer": score.rate,
+                "confidence": result.confidence.get(name, 0.0),
+            }
+        )
         found += confusions(expected, got)
     page_rows = []
     for number, (reference, page) in enumerate(zip(doc.pages, read.pages, strict=False), start=1):
         score = cer(reference, page.text)
-        page_rows.append({
-            **base, "page": number, "page_source": page.source, "cer": score.rate,
-            "edits": score.edits, "reference": score.reference,
-        })
+        page_rows.append(
+            {
+                **base,
+                "page": number,
+                "page_source": page.source,
+                "cer": score.rate,
+                "edits": score.edits,
+                "reference": score.reference,
+            }
+        )
     timing_rows = [{**base, "stage": stage, "ms": ms} for stage, ms in result.timings_ms.items()]
     timing_rows.append({**base, "stage": "document", "ms": (time.perf_counter() - started) * 1000})
-    return {"fields": field_rows, "pages": page_rows, "timings": timing_rows,
-            "confusions": found, "cache_hit": hit}
+    return {
+        "fields": field_rows,
+        "pages": page_rows,
+        "timings": timing_rows,
+        "confusions": found,
+        "cache_hit": hit,
+    }
 
 
 def evaluate(
@@ -143,8 +160,12 @@ def evaluate(
             for doc in corpus
         }
         outputs = []
-        for future in tqdm(cf.as_completed(futures), total=len(futures), disable=not progress,
-                           desc=f"evaluating {config.name}"):
+        for future in tqdm(
+            cf.as_completed(futures),
+            total=len(futures),
+            disable=not progress,
+            desc=f"evaluating {config.name}",
+        ):
             outputs.append(future.result())
     finally:
         if own:

@@ -1,0 +1,69 @@
+"""``medxtract report``: run the report notebook with papermill and export it.
+
+Writes ``evaluation.ipynb`` (executed, kept even when a cell fails), ``evaluation.html`` (inputs
+hidden, images embedded, so it opens offline) and, from the notebook, ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from medxtract_lab.corpus.store import LabelError
+from medxtract_lab.errors import ReportError
+from medxtract_lab.evaluation.report import environment
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "notebooks" / "03_evaluation_report.ipynb"
+
+
+def _provenance_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The parameters papermill recorded in the executed notebook, with the environment."""
+    used = nb.metadata.get("papermill", {}).get("parameters", {})
+    lines = [
+        "## Run parameters (read back from the papermill metadata)",
+        "",
+        "| parameter | value |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {k} | `{json.dumps(v)}` |" for k, v in used.items()]
+    lines += ["", "| component | version |", "| --- | --- |"]
+    lines += [f"| {k} | {v} |" for k, v in environment().items()]
+    return nbformat.v4.new_markdown_cell("\n".join(lines))
+
+
+def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
+    """Execute the report notebook into ``out``; raise ``ReportError`` naming a failed cell."""
+    if not Path(parameters["corpus_dir"]).is_dir():
+        raise LabelError(
+            f"Corpus folder {parameters['corpus_dir']} does not exist; pass --corpus with the "
+            "folder of labelled documents (e.g. ground_truth)."
+        )
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / "evaluation.ipynb"
+    try:
+        papermill.execute_notebook(
+            str(TEMPLATE),
+            str(executed),
+            parameters={**parameters, "out_dir": str(out)},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(TEMPLATE.parent),
+        )
+    except papermill.PapermillExecutionError as failure:
+        raise ReportError(
+            f"the report notebook failed in cell {failure.exec_count} "
+            f"({failure.ename}: {failure.evalue}). The partial notebook is saved at {executed}."
+        ) from None
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells.append(_provenance_cell(nb))
+    nbformat.write(nb, executed)
+    body, _ = HTMLExporter(exclude_input=True, embed_images=True).from_notebook_node(nb)
+    html = out / "evaluation.html"
+    html.write_text(body, encoding="utf-8")
+    return html

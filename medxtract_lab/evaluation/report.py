@@ -1,0 +1,180 @@
+"""Tables, charts and files for the evaluation report; the notebook only calls these."""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from rapidfuzz.distance import Levenshtein
+
+from medxtract_lab.config import PipelineConfig, get_preset, load_config
+from medxtract_lab.evaluation.runner import EvaluationResult
+
+
+def config_by_name(name: str) -> PipelineConfig:
+    """A preset name, or the path of a JSON/YAML config file."""
+    if name.endswith((".json", ".yaml", ".yml")) or Path(name).is_file():
+        return load_config(name).with_name(Path(name).stem)
+    return get_preset(name)
+
+
+def summary_table(result: EvaluationResult) -> pd.DataFrame:
+    s = result.summary()
+    return pd.DataFrame(
+        [
+            {
+                "config": result.config.name,
+                "documents": s["documents"],
+                "pages": s["pages"],
+                "fields": s["fields"],
+                "field accuracy": round(s["field_accuracy"], 4),
+                "micro CER": round(s["micro_cer"], 4),
+                "pages/s": round(s["pages_per_second"], 2),
+                "cache hits": s["cache_hits"],
+            }
+        ]
+    )
+
+
+def per_field(result: EvaluationResult) -> pd.DataFrame:
+    rows = result.fields
+    table = rows.groupby(["doc_type", "field"], sort=False).agg(
+        accuracy=("match", "mean"), field_cer=("field_cer", "mean"), n=("match", "size")
+    )
+    return table.round(4)
+
+
+def per_field_chart(result: EvaluationResult) -> plt.Figure:
+    table = per_field(result).reset_index()
+    fig, axes = plt.subplots(1, table["doc_type"].nunique(), figsize=(12, 5), squeeze=False)
+    for ax, (doc_type, group) in zip(axes[0], table.groupby("doc_type"), strict=False):
+        ax.barh(group["field"], group["accuracy"], color="#3b7dd8")
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{doc_type}: accuracy per field")
+        ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def by_source(result: EvaluationResult) -> pd.DataFrame:
+    s = result.summary()["by_source"]
+    return pd.DataFrame(s).T[
+        ["documents", "fields", "field_accuracy", "micro_cer", "edits", "reference_chars"]
+    ]
+
+
+def page_cer_chart(result: EvaluationResult) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for source, group in result.pages.groupby("source"):
+        ax.hist(group["cer"].clip(upper=1), bins=20, range=(0, 1), alpha=0.6, label=source)
+    ax.set_xlabel("page CER (clipped at 1)")
+    ax.set_ylabel("pages")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def highlight_diff(expected: str | None, got: str | None) -> str:
+    """HTML with deletions struck in red and insertions in green."""
+    a = expected if isinstance(expected, str) else ""  # pandas turns null into NaN
+    b = got if isinstance(got, str) else ""
+    parts = []
+    for op in Levenshtein.opcodes(a, b):
+        old, new = (
+            html.escape(a[op.src_start : op.src_end]),
+            html.escape(b[op.dest_start : op.dest_end]),
+        )
+        if op.tag == "equal":
+            parts.append(old)
+        else:
+            if old:
+                parts.append(f'<del style="background:#fdd">{old}</del>')
+            if new:
+                parts.append(f'<ins style="background:#dfd">{new}</ins>')
+    return "".join(parts).replace("\n", "<br>") or "<i>null</i>"
+
+
+def _shown(value: object) -> str:
+    return html.escape(value).replace("\n", "<br>") if isinstance(value, str) else "<i>null</i>"
+
+
+def worst_documents(result: EvaluationResult, n: int = 10) -> str:
+    rows = result.fields
+    errors = rows.groupby("id")["match"].apply(lambda m: int((~m).sum()))
+    worst = errors[errors > 0].sort_values(ascending=False).head(n)
+    if worst.empty:
+        return "<p>Every field of every document matched.</p>"
+    out = []
+    for doc_id, misses in worst.items():
+        bad = rows[(rows.id == doc_id) & ~rows.match]
+        source = bad["source"].iloc[0]
+        out.append(f"<h4>{html.escape(doc_id)} ({source}): {misses} field(s) wrong</h4>")
+        out.append("<table><tr><th>field</th><th>expected</th><th>extracted</th><th>diff</th></tr>")
+        for _, r in bad.iterrows():
+            out.append(
+                f"<tr><td>{r.field}</td><td>{_shown(r.expected)}</td><td>{_shown(r.got)}</td>"
+                f"<td>{highlight_diff(r.expected, r.got)}</td></tr>"
+            )
+        out.append("</table>")
+    return "\n".join(out)
+
+
+def top_confusions(result: EvaluationResult, n: int = 20) -> pd.DataFrame:
+    common = result.confusions.most_common(n)
+    return pd.DataFrame(common, columns=["expected :: got", "count"])
+
+
+def comparison(base: EvaluationResult, other: EvaluationResult) -> dict[str, pd.DataFrame]:
+    """Deltas (base minus other) per field and per source."""
+    fields = per_field(base)[["accuracy"]].join(
+        per_field(other)[["accuracy"]], rsuffix=f" ({other.config.name})"
+    )
+    fields.columns = [f"accuracy ({base.config.name})", f"accuracy ({other.config.name})"]
+    fields["delta"] = fields.iloc[:, 0] - fields.iloc[:, 1]
+    a, b = by_source(base), by_source(other)
+    sources = pd.DataFrame(
+        {
+            f"accuracy ({base.config.name})": a["field_accuracy"],
+            f"accuracy ({other.config.name})": b["field_accuracy"],
+            "accuracy delta": a["field_accuracy"] - b["field_accuracy"],
+            f"micro CER ({base.config.name})": a["micro_cer"],
+            f"micro CER ({other.config.name})": b["micro_cer"],
+            "CER delta": a["micro_cer"] - b["micro_cer"],
+        }
+    )
+    return {"fields": fields.round(4), "sources": sources.astype(float).round(4)}
+
+
+def environment() -> dict[str, str]:
+    """Versions that explain a result: package, Tesseract, poppler, Python."""
+    import subprocess
+
+    from medxtract_lab import __version__
+    from medxtract_lab.pipeline import default_engine
+
+    poppler = subprocess.run(["pdftoppm", "-v"], capture_output=True, text=True, check=False)
+    return {
+        "medxtract_lab": __version__,
+        "tesseract (default engine)": default_engine("tesserocr").version(),
+        "tesseract (seed engine)": default_engine("pytesseract").version(),
+        "poppler": (poppler.stderr or poppler.stdout).splitlines()[0],
+        "python": platform.python_version(),
+    }
+
+
+def write_metrics(
+    out_dir: str | Path, result: EvaluationResult, compare: EvaluationResult | None = None
+) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = result.summary()
+    if compare is not None:
+        data["compare"] = compare.summary()
+    path = out / "metrics.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,172 @@
+"""The corpus runner (cache, executors) and the papermill report, on a small subset."""
+
+import concurrent.futures as cf
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from medxtract_lab.cli import main
+from medxtract_lab.config import get_preset
+from medxtract_lab.corpus import load_corpus
+from medxtract_lab.doctypes import DOC_TYPES
+from medxtract_lab.evaluation import runner
+from medxtract_lab.evaluation.runner import evaluate, stratified
+
+GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
+COLUMNS = [
+    "id",
+    "doc_type",
+    "source",
+    "field",
+    "expected",
+    "got",
+    "match",
+    "field_cer",
+    "confidence",
+]
+
+
+@pytest.fixture(scope="module")
+def subset():
+    docs = stratified(load_corpus(GROUND_TRUTH), 4)
+    assert len({(d.doc_type, d.source) for d in docs}) == 4
+    return docs
+
+
+def test_tables_are_tidy(subset, tmp_path) -> None:
+    result = evaluate(subset, get_preset("default"), cache_dir=tmp_path, progress=False)
+    assert list(result.fields.columns) == COLUMNS
+    assert len(result.fields) == sum(len(d.fields) for d in subset)
+    assert set(result.pages.columns) >= {"id", "page", "page_source", "cer", "edits", "reference"}
+    assert len(result.pages) == sum(len(d.pages) for d in subset)
+    assert {"document", "extract"} <= set(result.timings["stage"])
+    summary = result.summary()
+    assert summary["documents"] == 4 and summary["pages"] == len(result.pages)
+    assert 0 < summary["field_accuracy"] <= 1
+    assert summary["micro_cer"] == result.pages["edits"].sum() / result.pages["reference"].sum()
+
+
+def test_cache_makes_the_second_run_fast_and_identical(subset, tmp_path) -> None:
+    config = get_preset("default")
+    first = evaluate(subset, config, cache_dir=tmp_path, progress=False)
+    second = evaluate(subset, config, cache_dir=tmp_path, progress=False)
+    assert first.cache_hits == 0 and second.cache_hits == len(subset)
+    assert second.fields.equals(first.fields)
+    assert second.wall_seconds < first.wall_seconds
+    uncached = evaluate(
+        subset, config, use_cache=False, cache_dir=tmp_path / "unused", progress=False
+    )
+    assert uncached.cache_hits == 0 and not (tmp_path / "unused").exists()
+
+
+def test_changing_a_field_spec_reruns_only_extraction(subset, tmp_path, monkeypatch) -> None:
+    config = get_preset("default")
+    with cf.ThreadPoolExecutor(2) as pool:
+        evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress=False)
+
+        def no_ocr(*args, **kwargs):
+            raise AssertionError("pages were read again although only extraction changed")
+
+        monkeypatch.setattr(runner, "read_pages", no_ocr)
+        spec = DOC_TYPES["prescription"]
+        changed = replace(spec.fields[1], normalise=lambda v: v.upper())
+        fields = (spec.fields[0], changed, *spec.fields[2:])
+        monkeypatch.setitem(DOC_TYPES, "prescription", replace(spec, fields=fields))
+        result = evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress=False)
+    names = result.fields[result.fields.field == "patient_name"]
+    names = names[names.doc_type == "prescription"]["got"].dropna()
+    assert len(names) and all(n == n.upper() for n in names)
+
+
+def test_ocr_relevant_config_changes_the_cache_key(subset, tmp_path) -> None:
+    config = get_preset("default")
+    evaluate(subset[:1], config, cache_dir=tmp_path, progress=False)
+    other = replace(config, render=replace(config.render, dpi=200))
+    assert evaluate(subset[:1], other, cache_dir=tmp_path, progress=False).cache_hits == 0
+    renamed = config.with_name("renamed")  # the name does not change OCR output
+    assert evaluate(subset[:1], renamed, cache_dir=tmp_path, progress=False).cache_hits == 1
+
+
+def test_dask_cluster_gives_the_same_results_as_the_local_pool(subset, tmp_path) -> None:
+    from distributed import Client, LocalCluster
+
+    config = get_preset("default")
+    local = evaluate(subset, config, use_cache=False, progress=False)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        remote = evaluate(
+            subset, config, executor=client.get_executor(), use_cache=False, progress=False
+        )
+    assert remote.fields.equals(local.fields)
+    assert remote.pages.equals(local.pages)
+
+
+def test_report_command_writes_html_notebook_and_metrics(tmp_path, capsys) -> None:
+    out = tmp_path / "report"
+    code = main(
+        [
+            "report",
+            "--corpus",
+            str(GROUND_TRUTH),
+            "--preset",
+            "default",
+            "--compare",
+            "seed",
+            "--limit",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    html = (out / "evaluation.html").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (out / "evaluation.ipynb").is_file()
+    for key in (
+        "documents",
+        "pages",
+        "field_accuracy",
+        "micro_cer",
+        "pages_per_second",
+        "by_source",
+        "by_field",
+        "config",
+        "compare",
+    ):
+        assert key in metrics
+    assert metrics["documents"] == 4 and metrics["compare"]["documents"] == 4
+    assert "hepatitis_b_vaccination" in metrics["by_field"]["patient_details"]
+    assert "hepatitis_b_vaccination" in html and "Accuracy per field" in html
+    assert "data:image/png;base64" in html  # charts embedded: the file opens offline
+    assert "read back from the papermill metadata" in html
+    assert "def " not in html and "import " not in html  # inputs are hidden
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path, capsys) -> None:
+    code = main(["report", "--corpus", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_failing_cell_is_named_and_the_partial_notebook_kept(tmp_path, capsys) -> None:
+    code = main(
+        [
+            "report",
+            "--corpus",
+            str(GROUND_TRUTH),
+            "--preset",
+            "no-such-preset",
+            "--limit",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "failed in cell" in err and "ConfigError" in err
+    assert (tmp_path / "evaluation.ipynb").is_file()
