@@ -27,7 +27,8 @@ from rapidfuzz import fuzz
 # Length-preserving OCR confusions, applied to both sides when matching labels only.
 _CONFUSABLE = str.maketrans({"!": "l", "|": "l", "1": "l", "0": "o", "’": "'", "‘": "'"})
 _LEAD_JUNK = " \t|—–-_:;.,~'\"‘’`*•>»"
-_TRAIL_JUNK = " \t|—–_:;~'\"‘’`*•"
+_TRAIL_JUNK = " \t|—–_:;~'\"‘’`*•°©®"
+_COLON_LIKE = (":", ";", "'", "’", "‘", ".", ",")
 _NAME_TOKEN = re.compile(r"^[^\W\d_][\w.'’-]*$")
 
 
@@ -40,7 +41,13 @@ def clean(value: str) -> str:
     lines = []
     for line in value.splitlines():
         line = re.sub(r"_{2,}|(?<!\w)_|_(?!\w)", " ", line)
-        line = re.sub(r"\s+", " ", line).strip(_TRAIL_JUNK).lstrip(_LEAD_JUNK).strip()
+        words = line.split()
+        # Tokens without a letter or digit at either end are OCR debris (" ) .", "|", "—").
+        while words and not any(ch.isalnum() for ch in words[-1]):
+            words.pop()
+        while words and not any(ch.isalnum() for ch in words[0]):
+            words.pop(0)
+        line = " ".join(words).strip(_TRAIL_JUNK).lstrip(_LEAD_JUNK).strip()
         if line:
             lines.append(line)
     return "\n".join(lines)
@@ -81,6 +88,8 @@ class FieldSpec:
     take: str = "text"  # section kind: name | pattern | lines
     line_filter: str | None = None  # block kind: regex a kept line must contain
     normalise: Callable[[str], str] = clean
+    # Snaps a value to a known form; returns the value and a confidence factor.
+    correct: Callable[[str], tuple[str, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -147,10 +156,12 @@ def _threshold(label: str) -> float:
 
 
 def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -> bool:
-    """A short label matched inexactly must keep its colon, so 'Dale:' anchors but 'data' not."""
-    if score >= 100 or len(label) > 6 or not label.endswith(":"):
+    """A short label matched inexactly must keep its colon (or what OCR made of it), so
+    'Dale:' and 'Weight’' anchor but the words 'data' and 'Wright' do not."""
+    if score >= 100 or len(label) > 10 or not label.endswith(":"):
         return True
-    return norm_line[start:end].endswith(":")
+    following = norm_line[end : end + 1]
+    return norm_line[start:end].endswith(_COLON_LIKE) or following in _COLON_LIKE
 
 
 def _variants(label: str) -> set[str]:
@@ -410,7 +421,11 @@ class Matcher:
         value = spec.normalise(found.value)
         if not value:
             return None
-        return Found(value, found.spans, found.quality)
+        quality = found.quality
+        if spec.correct is not None:
+            value, factor = spec.correct(value)
+            quality *= factor
+        return Found(value, found.spans, quality)
 
 
 # Section fields read what labelled fields left over, so they resolve last.

@@ -109,11 +109,12 @@ class TesserocrEngine:
         key = (settings.lang, settings.psm, settings.oem)
         if getattr(self._local, "key", None) != key:
             path = tessdata_dir()
-            if not os.path.exists(os.path.join(path, f"{settings.lang}.traineddata")):
-                raise DependencyMissing(
-                    f"Tesseract has no '{settings.lang}' language data in {path}. "
-                    f"{TESSERACT_INSTALL}"
-                )
+            for lang in settings.lang.split("+"):
+                if not os.path.exists(os.path.join(path, f"{lang}.traineddata")):
+                    raise DependencyMissing(
+                        f"Tesseract has no '{lang}' language data in {path}. "
+                        f"Install it, e.g. 'apt-get install tesseract-ocr-{lang}'."
+                    )
             kwargs = {"path": path, "lang": settings.lang}
             if settings.psm is not None:
                 kwargs["psm"] = settings.psm

@@ -1,17 +1,8 @@
 """Prescription: one page, doctor header, patient lines, medicines, directions, refills."""
 
-import re
-
+from medxtract_lab import correct
 from medxtract_lab.doctypes.patterns import DATE_NUMERIC, INTEGER
-from medxtract_lab.fields import DocType, FieldSpec, clean
-
-# OCR misreadings of "mg" right after a strength ("20 meg", "500 rng"); "mcg" is left alone.
-_MISREAD_MG = re.compile(r"(?<=\d)(\s*)(?:meg|rng|rnq|mq)\b", re.IGNORECASE)
-
-
-def medicine_lines(value: str) -> str:
-    return _MISREAD_MG.sub(lambda m: f"{m.group(1)}mg", clean(value))
-
+from medxtract_lab.fields import DocType, FieldSpec
 
 PRESCRIPTION = DocType(
     name="prescription",
@@ -32,9 +23,10 @@ PRESCRIPTION = DocType(
             anchors=("Address:", "Medicines:"),
             until=("Directions:",),
             page=1,
-            # A medicine line names a drug and its strength; this drops the Rx symbol.
-            line_filter=r"[^\W\d_]{3,}.*\d",
-            normalise=medicine_lines,
+            # A medicine line names a drug and its strength (a "1" may be read as "|");
+            # this drops the Rx symbol.
+            line_filter=r"[^\W\d_]{3,}.*(?:\d|\s[|lI]\s*[a-z]{1,5}\b)",
+            correct=correct.medicines,
         ),
         FieldSpec("directions", anchors=("Directions:",), page=1, max_lines=8, lookahead=1),
         FieldSpec("refills", anchors=("Refill:", "Refills:"), page=1, value=INTEGER, lookahead=1),

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from medxtract_lab import __version__
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.ocr import Word
 from medxtract_lab.pipeline import Page, ReadDocument
@@ -26,6 +27,7 @@ def default_cache_dir() -> Path:
 
 def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> str:
     digest = hashlib.sha256(pdf_bytes)
+    digest.update(__version__.encode())  # a new release may read pages differently
     digest.update(json.dumps(config.ocr_relevant(), sort_keys=True).encode())
     digest.update(engine_version.encode())
     return digest.hexdigest()

@@ -1,0 +1,105 @@
+"""Validator-driven corrections: snap a read value to a known form when it is close enough.
+
+Each corrector returns the value to report and a confidence factor. Above the similarity
+threshold the value is replaced by the known form (factor = similarity); below it the value is
+kept exactly as read and its confidence lowered. Nothing is ever invented for a missing field.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from rapidfuzz import fuzz, process
+
+from medxtract_lab.lexicon import medications
+
+KEPT_AS_READ = 0.6  # confidence factor for a value that matched no known form
+
+
+def snap(value: str, choices: tuple[str, ...], threshold: float = 80) -> tuple[str, float]:
+    """The closest choice (ignoring case and spaces), or the value itself with low confidence."""
+    key = re.sub(r"\s+", "", value).casefold()
+    best = process.extractOne(
+        key, {c: re.sub(r"\s+", "", c).casefold() for c in choices}, scorer=fuzz.ratio
+    )
+    if best is None or best[1] < threshold:
+        return value, KEPT_AS_READ
+    return best[2], best[1] / 100
+
+
+def immunity(value: str) -> tuple[str, float]:
+    return snap(value, ("IMMUNE", "NOT IMMUNE"), threshold=85)
+
+
+def yes_no(value: str) -> tuple[str, float]:
+    return snap(value, ("Yes", "No"), threshold=66)
+
+
+_NOT_APPLICABLE = re.compile(r"^N\s*[/|1lI\\]?\s*A\.?$", re.IGNORECASE)
+
+
+def text_or_na(value: str) -> tuple[str, float]:
+    """Free text where the form allows 'N/A'; OCR's 'NA', 'NIA', 'N|A' become 'N/A'."""
+    if value != "N/A" and _NOT_APPLICABLE.match(value):
+        return "N/A", 0.9
+    return value, 1.0
+
+
+_PHONE = re.compile(r"^\(?\d{3}\)?[\s.-]{0,2}\d{3}[\s.-]{0,2}\d{4}$")
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"O": "0", "o": "0", "S": "5", "l": "1", "I": "1", "|": "1", "B": "8"}
+)
+
+
+def phone(value: str) -> tuple[str, float]:
+    """A US phone shape; letters OCR reads for digits (S01 for 501) are mapped back."""
+    if _PHONE.match(value):
+        return value, 1.0
+    mapped = value.translate(_DIGIT_LOOKALIKES)
+    if _PHONE.match(mapped):
+        return mapped, 0.85
+    return value, KEPT_AS_READ
+
+
+@functools.cache
+def _drug_names() -> dict[str, str]:
+    return {m.name: m.name.casefold() for m in medications()}
+
+
+_UNITS = ("mg", "mcg", "g", "gram", "ml", "mEq", "units")
+_UNIT_MISREADS = {"meg": "mg", "rng": "mg", "rnq": "mg", "mq": "mg", "rncg": "mcg"}
+_MEDICINE = re.compile(
+    r"^(?P<name>[^\d|]+?)\s+(?P<strength>[\d.,|lI]+)\s*(?P<unit>[A-Za-z]+)\b(?P<rest>.*)$"
+)
+
+
+def medicine_line(line: str) -> tuple[str, float]:
+    """'<drug> <strength> <unit>' checked against the shipped lexicon and unit list."""
+    match = _MEDICINE.match(line)
+    if not match:
+        return line, KEPT_AS_READ
+    name, strength, unit, rest = match.group("name", "strength", "unit", "rest")
+    factor = 1.0
+    best = process.extractOne(name.casefold(), _drug_names(), scorer=fuzz.ratio)
+    if best is not None and best[1] >= 85:
+        name, factor = best[2], min(factor, best[1] / 100)
+    else:
+        factor = KEPT_AS_READ
+    fixed_strength = re.sub(r"[|lI]", "1", strength)
+    if fixed_strength != strength:
+        strength, factor = fixed_strength, min(factor, 0.85)
+    if unit.casefold() in _UNIT_MISREADS:
+        unit, factor = _UNIT_MISREADS[unit.casefold()], min(factor, 0.9)
+    elif unit not in _UNITS:
+        factor = min(factor, KEPT_AS_READ)
+    return f"{name} {strength} {unit}{rest}", factor
+
+
+def medicines(value: str) -> tuple[str, float]:
+    lines, factors = [], []
+    for line in value.split("\n"):
+        fixed, factor = medicine_line(line)
+        lines.append(fixed)
+        factors.append(factor)
+    return "\n".join(lines), min(factors)
