@@ -19,17 +19,23 @@ KEPT_AS_READ = 0.6  # confidence factor for a value that matched no known form
 
 def snap(value: str, choices: tuple[str, ...], threshold: float = 80) -> tuple[str, float]:
     """The closest choice (ignoring case and spaces), or the value itself with low confidence."""
-    key = re.sub(r"\s+", "", value).casefold()
-    best = process.extractOne(
-        key, {c: re.sub(r"\s+", "", c).casefold() for c in choices}, scorer=fuzz.ratio
-    )
+    best = process.extractOne(_key(value), {c: _key(c) for c in choices}, scorer=fuzz.ratio)
     if best is None or best[1] < threshold:
         return value, KEPT_AS_READ
-    return best[2], best[1] / 100
+    if best[2] == value:
+        return value, 1.0
+    return best[2], min(best[1] / 100, 0.95)  # corrected: never as sure as a clean read
+
+
+_LOOKALIKE_LETTERS = str.maketrans({"0": "o", "1": "l", "5": "s", "|": "l"})
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", "", text).casefold().translate(_LOOKALIKE_LETTERS)
 
 
 def immunity(value: str) -> tuple[str, float]:
-    return snap(value, ("IMMUNE", "NOT IMMUNE"), threshold=85)
+    return snap(value, ("IMMUNE", "NOT IMMUNE"), threshold=80)
 
 
 def yes_no(value: str) -> tuple[str, float]:
@@ -64,13 +70,13 @@ def phone(value: str) -> tuple[str, float]:
 
 @functools.cache
 def _drug_names() -> dict[str, str]:
-    return {m.name: m.name.casefold() for m in medications()}
+    return {m.name: _key(m.name) for m in medications()}
 
 
 _UNITS = ("mg", "mcg", "g", "gram", "ml", "mEq", "units")
 _UNIT_MISREADS = {"meg": "mg", "rng": "mg", "rnq": "mg", "mq": "mg", "rncg": "mcg"}
 _MEDICINE = re.compile(
-    r"^(?P<name>[^\d|]+?)\s+(?P<strength>[\d.,|lI]+)\s*(?P<unit>[A-Za-z]+)\b(?P<rest>.*)$"
+    r"^(?P<name>.+?)\s+(?P<strength>[\d.,|lI]+)\s*(?P<unit>[A-Za-z]+)\b(?P<rest>.*)$"
 )
 
 
@@ -81,7 +87,7 @@ def medicine_line(line: str) -> tuple[str, float]:
         return line, KEPT_AS_READ
     name, strength, unit, rest = match.group("name", "strength", "unit", "rest")
     factor = 1.0
-    best = process.extractOne(name.casefold(), _drug_names(), scorer=fuzz.ratio)
+    best = process.extractOne(_key(name), _drug_names(), scorer=fuzz.ratio)
     if best is not None and best[1] >= 85:
         name, factor = best[2], min(factor, best[1] / 100)
     else:

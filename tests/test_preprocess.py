@@ -36,3 +36,36 @@ def test_shadow_normalisation_flattens_the_background(page) -> None:
     assert after < before / 4
     ink = page < 100
     assert flat[ink].mean() < flat[paper].mean() - 100  # text stays dark
+
+
+def test_perspective_correction_recovers_the_page_rectangle() -> None:
+    from medxtract_lab.preprocess import crop_page, find_page
+
+    photo = np.full((1000, 800), 60, np.uint8)  # a dark table
+    corners = np.float32([[90, 70], [720, 110], [700, 930], [70, 900]])
+    cv2_fill = __import__("cv2").fillConvexPoly
+    cv2_fill(photo, corners.astype(np.int32), 235)  # the paper, seen at an angle
+    found = find_page(photo)
+    assert found is not None
+    assert np.abs(found - corners).max() < 12
+    flat = crop_page(photo, margin=4)
+    assert flat.mean() > 225  # only paper is left
+    width, height = flat.shape[1], flat.shape[0]
+    assert abs(width / height - 635 / 825) < 0.05
+
+
+def test_a_scan_that_fills_the_frame_is_not_cropped(page) -> None:
+    from medxtract_lab.preprocess import crop_page
+
+    assert crop_page(page, margin=4) is page
+
+
+def test_underlines_are_erased_but_text_stays() -> None:
+    from medxtract_lab.preprocess import remove_lines
+
+    image = np.full((200, 600), 240, np.uint8)
+    image[100:103, 50:550] = 10  # an underline
+    image[60:95, 100:104] = 10  # a vertical stroke of a letter
+    cleaned = remove_lines(image, min_length=80)
+    assert cleaned[101, 300] > 200
+    assert cleaned[80, 102] < 50

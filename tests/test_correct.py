@@ -1,0 +1,62 @@
+"""Corrections snap close misreadings, leave distant words alone, and never invent values."""
+
+import pytest
+
+from medxtract_lab.correct import KEPT_AS_READ, immunity, medicines, phone, text_or_na, yes_no
+from medxtract_lab.doctypes import get_doctype
+from medxtract_lab.fields import match_fields
+
+
+@pytest.mark.parametrize(
+    "corrector, read, expected",
+    [
+        (immunity, "NOTIMMUNE", "NOT IMMUNE"),
+        (immunity, "IMMUNF", "IMMUNE"),
+        (yes_no, "Yes.", "Yes"),
+        (yes_no, "N0", "No"),
+        (text_or_na, "NA", "N/A"),
+        (text_or_na, "N|A", "N/A"),
+        (phone, "(S01) 887-5325", "(501) 887-5325"),
+        (medicines, "Prednisone 20 meg", "Prednisone 20 mg"),
+        (medicines, "Metformin 500 rng", "Metformin 500 mg"),
+        (medicines, "Predisone 20 mg\nWarfarin | mg", "Prednisone 20 mg\nWarfarin 1 mg"),
+    ],
+)
+def test_close_misreadings_are_corrected(corrector, read, expected) -> None:
+    value, factor = corrector(read)
+    assert value == expected
+    assert 0 < factor < 1  # a corrected value is less certain than a clean read
+
+
+@pytest.mark.parametrize(
+    "corrector, read",
+    [
+        (immunity, "UNKNOWN"),
+        (yes_no, "Maybe"),
+        (phone, "call the office"),
+        (medicines, "Zorblaxin 5 mg"),
+    ],
+)
+def test_distant_words_are_kept_with_lower_confidence(corrector, read) -> None:
+    assert corrector(read) == (read, KEPT_AS_READ)
+
+
+def test_clean_values_keep_full_confidence() -> None:
+    assert medicines("Lialda 2.4 gram") == ("Lialda 2.4 gram", 1.0)
+    assert text_or_na("Migraine") == ("Migraine", 1.0)
+    assert phone("(737) 988-0851") == ("(737) 988-0851", 1.0)
+
+
+def test_nothing_is_produced_for_a_missing_field() -> None:
+    text = "Have you had the Hepatitis B vaccination?\nList any Medical Problems (asthma):\nN/A"
+    found = match_fields(get_doctype("patient_details"), [text, "Do you have medical insurance?"])
+    assert found["hepatitis_b_vaccination"] is None
+    assert found["has_insurance"] is None
+    assert found["measles"] is None
+
+
+def test_uncorrectable_value_lowers_field_confidence() -> None:
+    text = "Dr Ann Lee, M.D\nName: Bo Li Date: 1/2/2023\nAddress: 1 Main St\nZorblaxin 5 mg\n"
+    found = match_fields(get_doctype("prescription"), [text])
+    assert found["medicines"].value == "Zorblaxin 5 mg"
+    assert found["medicines"].quality == KEPT_AS_READ
