@@ -83,6 +83,28 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tune(args: argparse.Namespace) -> int:
+    from medxtract_lab.corpus import load_corpus
+    from medxtract_lab.evaluation.tune import tune, write_tune_result
+
+    corpus = load_corpus(args.corpus, doc_type=args.doc_type, source=args.source)
+    if len(corpus) < 2:
+        print("medxtract: tuning needs at least two matching documents", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = tune(corpus, args.budget, seed=args.seed, use_cache=not args.no_cache)
+    config, table = write_tune_result(result, args.out)
+    shown = result.trials.drop(columns=["config"]).head(5)
+    print(shown.to_string(index=False))
+    h = result.holdout
+    print(
+        f"held-out half ({h['documents']} documents): tuned accuracy "
+        f"{h['best_field_accuracy']:.4f}, CER {h['best_micro_cer']:.4f}; default accuracy "
+        f"{h['default_field_accuracy']:.4f}, CER {h['default_micro_cer']:.4f}"
+    )
+    print(f"best config written to {config}; all trials in {table}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import DOC_TYPES
@@ -127,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
     report.add_argument("--out", required=True, help="output folder")
     report.set_defaults(run=_report)
+
+    tune = commands.add_parser("tune", help="search preprocessing settings on a corpus")
+    tune.add_argument("--corpus", required=True)
+    tune.add_argument("--source", help="only documents of this source (digital, scan, photo)")
+    tune.add_argument("--doc-type", help="only documents of this type")
+    tune.add_argument("--budget", type=int, default=12, help="number of trials")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--no-cache", action="store_true")
+    tune.add_argument("--out", required=True, help="where to write the best config (.yaml/.json)")
+    tune.set_defaults(run=_tune)
     return parser
 
 

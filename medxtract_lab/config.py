@@ -45,6 +45,9 @@ class OcrSettings:
     # default OpenMP threading. The tesserocr wheel is built without OpenMP: one thread per page.
     omp_threads: int | None = 1
     page_timeout_s: float = 120.0
+    # Seconds per document for re-reading missing or doubtful fields from their own region;
+    # 0 turns multi-candidate recognition off.
+    reread_budget_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ PRESETS: dict[str, PipelineConfig] = {
             Step("normalize_illumination", {"kernel": 41}),
             Step("remove_lines", {"min_length": 80}),
         ),
-        ocr=OcrSettings(engine="tesserocr", psm=4),
+        ocr=OcrSettings(engine="tesserocr", psm=4, reread_budget_s=10.0),
     ),
 }
 

@@ -389,7 +389,8 @@ class Matcher:
         parts, spans = [], []
         for line in region:
             value = clean(line.free_text())
-            if value and any(c.isalnum() for c in value):
+            # A real line holds a word of three letters or digits; "oe" is a speck of dirt.
+            if value and re.search(r"\w{3}", value):
                 start = line.text.find(value.split()[0])
                 parts.append(value)
                 spans.append((line.page, line.offset + start, line.offset + start + len(value)))
@@ -426,6 +427,26 @@ class Matcher:
             value, factor = spec.correct(value)
             quality *= factor
         return Found(value, found.spans, quality)
+
+
+def anchor_spans(doc_type: DocType, pages: Sequence[str], spec: FieldSpec) -> list[tuple]:
+    """Where the field's labels stand: (page index, start, end) in the page text."""
+    matcher = Matcher(doc_type, pages)
+    return [
+        (line.page, line.offset + hit.start, line.offset + hit.end)
+        for line, hit in matcher._hits(spec, spec.anchors)
+    ]
+
+
+def resolve_value(spec: FieldSpec, text: str) -> tuple[str, float] | None:
+    """A field's value inside a small piece of text (a cropped region read on its own)."""
+    found = _search(spec.value, text)
+    if found is None:
+        return None
+    value = spec.normalise(found[0])
+    if not value:
+        return None
+    return spec.correct(value) if spec.correct else (value, 1.0)
 
 
 # Section fields read what labelled fields left over, so they resolve last.

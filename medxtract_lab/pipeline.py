@@ -11,53 +11,20 @@ import concurrent.futures as cf
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from medxtract_lab import render
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
 from medxtract_lab.fields import Found, match_fields
-from medxtract_lab.ocr import ENGINES, OcrEngine, Word
+from medxtract_lab.ocr import ENGINES, OcrEngine
 from medxtract_lab.preprocess import apply_steps
+from medxtract_lab.reread import reread_fields
+from medxtract_lab.results import Extraction, Page, ReadDocument
 
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int
-    source: str  # "text_layer" or "ocr"
-    text: str
-    words: tuple[Word, ...] = ()
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class Extraction:
-    document_type: str
-    fields: dict[str, str | None]
-    confidence: dict[str, float]
-    pages: int
-    page_sources: list[str]
-    timings_ms: dict[str, float]
-    warnings: list[str]
-    page_texts: list[str] = field(repr=False, default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract printed by the CLI and returned by the API."""
-        return {
-            "document_type": self.document_type,
-            "fields": self.fields,
-            "confidence": self.confidence,
-            "pages": self.pages,
-            "page_sources": self.page_sources,
-            "timings_ms": self.timings_ms,
-            "warnings": self.warnings,
-        }
 
 
 _ENGINE_INSTANCES: dict[str, OcrEngine] = {}
@@ -121,15 +88,6 @@ def field_confidence(found: Found | None, pages: list[Page]) -> float:
     return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
-@dataclass(frozen=True)
-class ReadDocument:
-    """Every page of one PDF as text: the expensive part, cached by the evaluation runner."""
-
-    pages: list[Page]
-    warnings: list[str]
-    timings_ms: dict[str, float]
-
-
 def read_pages(
     pdf: str | Path, config: PipelineConfig, engine: OcrEngine | None = None
 ) -> ReadDocument:
@@ -189,6 +147,14 @@ def fields_from_pages(doc_type: str, read: ReadDocument) -> Extraction:
     )
 
 
+def complete(
+    path: Path, doc_type: str, config: PipelineConfig, engine: OcrEngine, read: ReadDocument
+) -> Extraction:
+    """Fields from pages already read, then a bounded re-read of missing or doubtful ones."""
+    result = fields_from_pages(doc_type, read)
+    return reread_fields(path, get_doctype(doc_type), config, engine, read, result)
+
+
 def extract(
     pdf: str | Path,
     doc_type: str,
@@ -198,7 +164,9 @@ def extract(
     """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``."""
     started = time.perf_counter()
     get_doctype(doc_type)  # an unknown type fails before any work
-    read = read_pages(pdf, config or get_preset("default"), engine)
-    result = fields_from_pages(doc_type, read)
+    config = config or get_preset("default")
+    engine = engine or default_engine(config.ocr.engine)
+    read = read_pages(pdf, config, engine)
+    result = complete(Path(pdf), doc_type, config, engine, read)
     result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 from medxtract_lab import __version__
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.ocr import Word
-from medxtract_lab.pipeline import Page, ReadDocument
+from medxtract_lab.results import Page, ReadDocument
 
 
 def default_cache_dir() -> Path:

@@ -29,7 +29,7 @@ from medxtract_lab.evaluation.metrics import (
     field_match,
     micro_cer,
 )
-from medxtract_lab.pipeline import default_engine, fields_from_pages, read_pages
+from medxtract_lab.pipeline import complete, default_engine, read_pages
 
 
 @dataclass
@@ -94,7 +94,7 @@ def evaluate_document(
         read = read_pages(doc.pdf_path, config, engine)
         if use_cache:
             cache.put(key, read)
-    result = fields_from_pages(doc.doc_type, read)
+    result = complete(doc.pdf_path, doc.doc_type, config, engine, read)
     base = {"id": doc.id, "doc_type": doc.doc_type, "source": doc.source}
     field_rows, found = [], Counter()
     for name, expected in doc.fields.items():

@@ -1,0 +1,50 @@
+"""Plain data that crosses module boundaries: pages read, and the extraction result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from medxtract_lab.ocr import Word
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    source: str  # "text_layer" or "ocr"
+    text: str
+    words: tuple[Word, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Extraction:
+    document_type: str
+    fields: dict[str, str | None]
+    confidence: dict[str, float]
+    pages: int
+    page_sources: list[str]
+    timings_ms: dict[str, float]
+    warnings: list[str]
+    page_texts: list[str] = field(repr=False, default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract printed by the CLI and returned by the API."""
+        return {
+            "document_type": self.document_type,
+            "fields": self.fields,
+            "confidence": self.confidence,
+            "pages": self.pages,
+            "page_sources": self.page_sources,
+            "timings_ms": self.timings_ms,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """Every page of one PDF as text: the expensive part, cached by the evaluation runner."""
+
+    pages: list[Page]
+    warnings: list[str]
+    timings_ms: dict[str, float]
