@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from medxtract_lab.config import PipelineConfig
+from medxtract_lab.config import OcrSettings, PipelineConfig
 from medxtract_lab.fields import DocType, anchor_spans, resolve_value
 from medxtract_lab.ocr import OcrEngine
 from medxtract_lab.preprocess import apply_steps
@@ -38,6 +38,25 @@ def _regions(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> list[tup
         slice(max(0, left - height), min(w, left + width + 12 * height)),
     )
     return [right_of, below]
+
+
+def _read_region(
+    image: np.ndarray,
+    box: tuple[int, int, int, int],
+    region: int,
+    engine: OcrEngine,
+    settings: OcrSettings,
+) -> list:
+    """OCR one region (0: right of the label, 1: below it), enlarged, as a single line."""
+    rows, cols = _regions(box, image.shape)[region]
+    crop = image[rows, cols]
+    if crop.size == 0:
+        return ["", 0.0]
+    crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    crop = cv2.copyMakeBorder(crop, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
+    ocr = engine.recognize(crop, settings)
+    confidences = [w.confidence for w in ocr.words] or [0.5]
+    return [ocr.text, sum(confidences) / len(confidences)]
 
 
 def reread_fields(
@@ -69,29 +88,29 @@ def reread_fields(
                 continue
             if time.perf_counter() - started > budget:
                 break
-            if page_index not in images:
-                image = render_page(path, page.number, config.render)
-                images[page_index] = apply_steps(image, config.steps)
-            image = images[page_index]
+            left = min(w.box[0] for w in words)
+            top = min(w.box[1] for w in words)
             box = (
-                min(w.box[0] for w in words),
-                min(w.box[1] for w in words),
-                max(w.box[0] + w.box[2] for w in words) - min(w.box[0] for w in words),
+                left,
+                top,
+                max(w.box[0] + w.box[2] for w in words) - left,
                 max(w.box[3] for w in words),
             )
-            for rows, cols in _regions(box, image.shape):
-                crop = image[rows, cols]
-                if crop.size == 0:
-                    continue
-                crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-                crop = cv2.copyMakeBorder(crop, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
-                ocr = engine.recognize(crop, settings)
-                candidate = resolve_value(spec, ocr.text)
+            for region in range(2):
+                key = f"{page_index}:{box}:{region}"
+                if key not in read.reread:
+                    if page_index not in images:
+                        image = render_page(path, page.number, config.render)
+                        images[page_index] = apply_steps(image, config.steps)
+                    read.reread[key] = _read_region(
+                        images[page_index], box, region, engine, settings
+                    )
+                text, mean_confidence = read.reread[key]
+                candidate = resolve_value(spec, text)
                 if candidate is None:
                     continue
                 value, factor = candidate
-                word_conf = [w.confidence for w in ocr.words] or [0.5]
-                score = round(factor * sum(word_conf) / len(word_conf) * 0.9, 3)
+                score = round(factor * mean_confidence * 0.9, 3)
                 if fields[spec.name] is None or score > confidence[spec.name]:
                     fields[spec.name], confidence[spec.name] = value, score
                     break

@@ -48,3 +48,6 @@ class ReadDocument:
     pages: list[Page]
     warnings: list[str]
     timings_ms: dict[str, float]
+    # Texts of cropped regions already re-read (region key -> [text, mean confidence]), so a
+    # cached document never runs the same crop through OCR twice.
+    reread: dict[str, list] = field(default_factory=dict)

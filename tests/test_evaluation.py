@@ -142,6 +142,7 @@ def test_report_command_writes_html_notebook_and_metrics(tmp_path, capsys) -> No
     assert "hepatitis_b_vaccination" in metrics["by_field"]["patient_details"]
     assert "hepatitis_b_vaccination" in html and "Accuracy per field" in html
     assert "data:image/png;base64" in html  # charts embedded: the file opens offline
+    assert 'src="http' not in html  # and loads nothing from the network
     assert "read back from the papermill metadata" in html
     assert "def " not in html and "import " not in html  # inputs are hidden
 

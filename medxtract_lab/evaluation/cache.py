@@ -40,6 +40,9 @@ class OcrCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def get(self, key: str) -> ReadDocument | None:
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
@@ -54,7 +57,7 @@ class OcrCache:
             )
             for p in data["pages"]
         ]
-        return ReadDocument(pages, data["warnings"], {})
+        return ReadDocument(pages, data["warnings"], {}, data.get("reread", {}))
 
     def put(self, key: str, read: ReadDocument) -> None:
         """Atomic write, so a crash or a parallel writer never leaves a broken entry."""
@@ -65,6 +68,7 @@ class OcrCache:
                 {k: v for k, v in asdict(p).items() if k != "timings_ms"} for p in read.pages
             ],
             "warnings": read.warnings,
+            "reread": read.reread,
         }
         handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:

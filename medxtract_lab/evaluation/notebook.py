@@ -7,6 +7,7 @@ hidden, images embedded, so it opens offline) and, from the notebook, ``metrics.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,15 @@ def _provenance_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     lines += ["", "| component | version |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in environment().items()]
     return nbformat.v4.new_markdown_cell("\n".join(lines))
+
+
+_REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', re.I)
+
+
+def offline(html: str) -> str:
+    """Drop the template's CDN scripts (require.js, MathJax): the report uses neither, and a
+    report about medical documents should open without contacting anyone."""
+    return _REMOTE_SCRIPT.sub("", html)
 
 
 def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
@@ -65,5 +75,5 @@ def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
     nbformat.write(nb, executed)
     body, _ = HTMLExporter(exclude_input=True, embed_images=True).from_notebook_node(nb)
     html = out / "evaluation.html"
-    html.write_text(body, encoding="utf-8")
+    html.write_text(offline(body), encoding="utf-8")
     return html

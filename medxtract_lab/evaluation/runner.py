@@ -92,9 +92,10 @@ def evaluate_document(
     hit = read is not None
     if read is None:
         read = read_pages(doc.pdf_path, config, engine)
-        if use_cache:
-            cache.put(key, read)
+    regions_read = len(read.reread)
     result = complete(doc.pdf_path, doc.doc_type, config, engine, read)
+    if use_cache and (not hit or len(read.reread) != regions_read):
+        cache.put(key, read)
     base = {"id": doc.id, "doc_type": doc.doc_type, "source": doc.source}
     field_rows, found = [], Counter()
     for name, expected in doc.fields.items():
@@ -136,6 +137,14 @@ def evaluate_document(
     }
 
 
+def _cached(corpus: list[LabeledDocument], config: PipelineConfig, directory: str | None) -> set:
+    cache = OcrCache(directory)
+    version = default_engine(config.ocr.engine).version()
+    return {
+        doc.id for doc in corpus if cache.has(cache_key(doc.pdf_path.read_bytes(), config, version))
+    }
+
+
 def evaluate(
     corpus: list[LabeledDocument],
     config: PipelineConfig,
@@ -147,27 +156,31 @@ def evaluate(
     """Score ``config`` over ``corpus``. Without an executor, a process pool, one per core."""
     started = time.perf_counter()
     task_config = replace(config, workers=1)
-    own = executor is None
+    directory = str(cache_dir) if cache_dir is not None else None
+    bar = tqdm(total=len(corpus), disable=not progress, desc=f"evaluating {config.name}")
+    # Cached documents need extraction only: run them here rather than start workers for them.
+    cached = _cached(corpus, task_config, directory) if use_cache else set()
+    outputs = []
+    for doc in [d for d in corpus if d.id in cached]:
+        outputs.append(evaluate_document(doc, task_config, directory, use_cache))
+        bar.update()
+    todo = [d for d in corpus if d.id not in cached]
+    own = executor is None and bool(todo)
     if own:
         executor = cf.ProcessPoolExecutor(
-            max_workers=min(os.cpu_count() or 1, max(1, len(corpus))),
+            max_workers=min(os.cpu_count() or 1, len(todo)),
             mp_context=multiprocessing.get_context("spawn"),
         )
-    directory = str(cache_dir) if cache_dir is not None else None
     try:
-        futures = {
-            executor.submit(evaluate_document, doc, task_config, directory, use_cache): doc
-            for doc in corpus
-        }
-        outputs = []
-        for future in tqdm(
-            cf.as_completed(futures),
-            total=len(futures),
-            disable=not progress,
-            desc=f"evaluating {config.name}",
-        ):
+        futures = [
+            executor.submit(evaluate_document, doc, task_config, directory, use_cache)
+            for doc in todo
+        ]
+        for future in cf.as_completed(futures):
             outputs.append(future.result())
+            bar.update()
     finally:
+        bar.close()
         if own:
             executor.shutdown()
     order = {doc.id: i for i, doc in enumerate(corpus)}
