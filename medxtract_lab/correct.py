@@ -109,3 +109,12 @@ def medicines(value: str) -> tuple[str, float]:
         lines.append(fixed)
         factors.append(factor)
     return "\n".join(lines), min(factors)
+
+
+_STATE_ZIP = re.compile(r"\b([A-Z]{2})[.:;'’]\s+(\d{5}(?:-\d{4})?)\b")
+
+
+def us_address(value: str) -> tuple[str, float]:
+    """A speck read as punctuation between the state code and the ZIP ('MN. 16663')."""
+    fixed = _STATE_ZIP.sub(r"\1 \2", value)
+    return (fixed, 0.9) if fixed != value else (value, 1.0)

@@ -2,7 +2,15 @@
 
 import pytest
 
-from medxtract_lab.correct import KEPT_AS_READ, immunity, medicines, phone, text_or_na, yes_no
+from medxtract_lab.correct import (
+    KEPT_AS_READ,
+    immunity,
+    medicines,
+    phone,
+    text_or_na,
+    us_address,
+    yes_no,
+)
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.fields import match_fields
 
@@ -20,6 +28,7 @@ from medxtract_lab.fields import match_fields
         (medicines, "Prednisone 20 meg", "Prednisone 20 mg"),
         (medicines, "Metformin 500 rng", "Metformin 500 mg"),
         (medicines, "Predisone 20 mg\nWarfarin | mg", "Prednisone 20 mg\nWarfarin 1 mg"),
+        (us_address, "9 Oak St, Lake Susanport, MN. 16663", "9 Oak St, Lake Susanport, MN 16663"),
     ],
 )
 def test_close_misreadings_are_corrected(corrector, read, expected) -> None:
@@ -45,6 +54,7 @@ def test_clean_values_keep_full_confidence() -> None:
     assert medicines("Lialda 2.4 gram") == ("Lialda 2.4 gram", 1.0)
     assert text_or_na("Migraine") == ("Migraine", 1.0)
     assert phone("(737) 988-0851") == ("(737) 988-0851", 1.0)
+    assert us_address("Apt. 4, Dover, DE 19901") == ("Apt. 4, Dover, DE 19901", 1.0)
 
 
 def test_nothing_is_produced_for_a_missing_field() -> None:

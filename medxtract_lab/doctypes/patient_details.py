@@ -32,7 +32,7 @@ PATIENT_DETAILS = DocType(
         FieldSpec("birth_date", anchors=("Birth Date",), page=1, value=DATE_ANY),
         FieldSpec("weight", anchors=("Weight:",), page=1, value=TWO_OR_THREE_DIGITS),
         FieldSpec("height", anchors=("Height:",), page=1, value=TWO_OR_THREE_DIGITS),
-        FieldSpec("address", take="lines", **_PATIENT),
+        FieldSpec("address", take="lines", correct=correct.us_address, **_PATIENT),
         FieldSpec("emergency_contact_name", take="name", **_EMERGENCY),
         FieldSpec(
             "emergency_contact_phone",

@@ -16,7 +16,7 @@ PRESCRIPTION = DocType(
         ),
         FieldSpec("patient_name", anchors=("Name:",), page=1),
         FieldSpec("date", anchors=("Date:",), page=1, value=DATE_NUMERIC),
-        FieldSpec("patient_address", anchors=("Address:",), page=1),
+        FieldSpec("patient_address", anchors=("Address:",), page=1, correct=correct.us_address),
         FieldSpec(
             "medicines",
             kind="block",
