@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps test report lint clean
+.PHONY: setup system-deps test report bench lint clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -30,6 +30,10 @@ test: setup
 # The main job: evaluate the bundled corpus with `default`, compared with the `seed` baseline.
 report: setup
 	$(BIN)/medxtract report --corpus ground_truth --preset default --compare seed --out reports/
+
+# Speed benchmark: seed against default, the Tesseract floor, born-digital, a 50-page PDF.
+bench: setup
+	$(BIN)/python benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,207 @@
+"""Speed benchmark: `seed` against `default`, the Tesseract floor, born-digital, 50 pages.
+
+Run: make bench (or .venv/bin/python benchmarks/speed.py). The evaluation cache is not used.
+Each measurement runs in a fresh process so that its peak RSS is its own. Machines are shared
+and noisy: compare the ratios printed by one run, not figures across runs.
+
+Definitions
+- throughput: scan and photo pages per wall-clock second, documents processed by one worker
+  per core for `default` (pages in a document one after another), and one after another with
+  Tesseract's default threading for `seed`, as the original pipeline ran.
+- floor: Tesseract alone (tesserocr, single-threaded, the engine reused) recognising the exact
+  images `default` feeds it, one page after another; its ideal wall time on N cores is the
+  sum divided by N. overhead = default wall time / that ideal - 1.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 2
+PER_GROUP = 2  # documents per document type and source
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def _subset(sources: tuple[str, ...]) -> list:
+    from medxtract_lab.corpus import load_corpus
+
+    chosen = []
+    for doc_type in ("prescription", "patient_details"):
+        for source in sources:
+            docs = load_corpus(ROOT / "ground_truth", doc_type=doc_type, source=source)
+            chosen += docs[:PER_GROUP]
+    return chosen
+
+
+def _run_preset(preset: str, sources: tuple[str, ...], force_ocr: bool = False) -> dict:
+    """In a fresh process: extract every document of the subset; time, RSS and accuracy."""
+    from medxtract_lab.config import get_preset
+    from medxtract_lab.evaluation.metrics import field_match
+    from medxtract_lab.pipeline import extract
+
+    docs = _subset(sources)
+    config = get_preset(preset)
+    if force_ocr:
+        config = replace(config, render=replace(config.render, use_text_layer=False))
+    parallel = config.workers != 1  # seed keeps the original one-at-a-time processing
+    if parallel:
+        config = replace(config, workers=1)
+    extract(docs[0].pdf_path, docs[0].doc_type, config)  # load the engine before timing
+
+    def one(doc):
+        started = time.perf_counter()
+        result = extract(doc.pdf_path, doc.doc_type, config)
+        return doc, result, time.perf_counter() - started
+
+    started = time.perf_counter()
+    if parallel:
+        with cf.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            outcomes = list(pool.map(one, docs))
+    else:
+        outcomes = [one(doc) for doc in docs]
+    wall = time.perf_counter() - started
+    per_page: dict[str, list[float]] = {}
+    matches = []
+    for doc, result, seconds in outcomes:
+        per_page.setdefault(doc.source.split(":")[1], []).append(seconds / result.pages)
+        matches += [field_match(v, result.fields[k]) for k, v in doc.fields.items()]
+    return {
+        "pages": sum(r.pages for _, r, _ in outcomes),
+        "wall": wall,
+        "median_s_per_page": {k: statistics.median(v) for k, v in per_page.items()},
+        "accuracy": sum(matches) / len(matches),
+        "rss_mb": _peak_rss_mb(),
+    }
+
+
+def _floor(sources: tuple[str, ...]) -> dict:
+    """Tesseract alone on the exact images `default` gives it."""
+    from medxtract_lab.config import get_preset
+    from medxtract_lab.pipeline import default_engine
+    from medxtract_lab.preprocess import apply_steps
+    from medxtract_lab.render import render_page
+
+    config = get_preset("default")
+    engine = default_engine(config.ocr.engine)
+    images = []
+    for doc in _subset(sources):
+        for number in range(1, len(doc.pages) + 1):
+            images.append(
+                apply_steps(render_page(doc.pdf_path, number, config.render), config.steps)
+            )
+    engine.recognize(images[0], config.ocr)
+    started = time.perf_counter()
+    for image in images:
+        engine.recognize(image, config.ocr)
+    return {"pages": len(images), "seconds": time.perf_counter() - started}
+
+
+def _long_document(pages: int) -> dict:
+    """A generated image-only PDF of ``pages`` scanned pages, through `default`."""
+    import numpy as np
+    import pdf2image
+
+    from medxtract_lab.config import get_preset
+    from medxtract_lab.corpus.degrade import jpeg
+    from medxtract_lab.corpus.synth import image_pdf
+    from medxtract_lab.pipeline import extract
+
+    scan = ROOT / "ground_truth/patient_details/pr-scan-000.pdf"
+    images = [np.asarray(p.convert("L")) for p in pdf2image.convert_from_path(scan, dpi=200)]
+    data = image_pdf(
+        [jpeg(images[i % len(images)], 70) for i in range(pages)],
+        [
+            (images[i % len(images)].shape[1], images[i % len(images)].shape[0])
+            for i in range(pages)
+        ],
+        200,
+    )
+    config = get_preset("default")
+    config = replace(config, render=replace(config.render, max_pages=pages))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "long.pdf"
+        path.write_bytes(data)
+        del data, images
+        started = time.perf_counter()
+        result = extract(path, "patient_details", config)
+        wall = time.perf_counter() - started
+    return {"pages": result.pages, "wall": wall, "rss_mb": _peak_rss_mb()}
+
+
+def _fresh(function, *args):
+    """Run ``function`` in a new process, so its peak RSS is its own."""
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    images = ("scan", "photo")
+    runs: dict[str, list[dict]] = {"seed": [], "default": []}
+    for round_number in range(ROUNDS):
+        order = ("seed", "default") if round_number % 2 == 0 else ("default", "seed")
+        for preset in order:
+            runs[preset].append(_fresh(_run_preset, preset, images))
+    print(
+        f"machine: {os.cpu_count()} cores; {ROUNDS} rounds alternating the presets; "
+        "scan and photo documents; cache off"
+    )
+    throughput = {}
+    for preset, results in runs.items():
+        best = min(results, key=lambda r: r["wall"])
+        throughput[preset] = best["pages"] / statistics.median(r["wall"] for r in results)
+        medians = ", ".join(f"{k} {v:.2f} s" for k, v in sorted(best["median_s_per_page"].items()))
+        print(
+            f"{preset:8s} {throughput[preset]:5.2f} pages/s | median per page: {medians} | "
+            f"peak RSS {max(r['rss_mb'] for r in results):.0f} MB | "
+            f"field accuracy {best['accuracy']:.3f}"
+        )
+    ratio = throughput["default"] / throughput["seed"]
+    print(f"default/seed throughput: {ratio:.2f}x")
+
+    floor = _fresh(_floor, images)
+    ideal = floor["seconds"] / (os.cpu_count() or 1)
+    default_wall = floor["pages"] / throughput["default"]
+    overhead = default_wall / ideal - 1
+    print(
+        f"tesseract floor: {floor['seconds'] / floor['pages']:.3f} s per page single-threaded "
+        f"({ideal:.2f} s ideal on {os.cpu_count()} cores for {floor['pages']} pages); "
+        f"default takes {default_wall:.2f} s: overhead {overhead:.0%}"
+    )
+
+    text_layer = _fresh(_run_preset, "default", ("digital",))
+    forced = _fresh(_run_preset, "default", ("digital",), True)
+    speedup = forced["wall"] / text_layer["wall"]
+    print(
+        f"born-digital ({text_layer['pages']} pages): text layer {text_layer['wall']:.2f} s, "
+        f"forced OCR {forced['wall']:.2f} s: {speedup:.0f}x faster, accuracy "
+        f"{text_layer['accuracy']:.3f} vs {forced['accuracy']:.3f}"
+    )
+
+    long = _fresh(_long_document, 50)
+    print(f"50-page image-only PDF: {long['wall']:.1f} s wall, peak RSS {long['rss_mb']:.0f} MB")
+    print(
+        f"speed: default/seed throughput ratio {ratio:.2f}, overhead over tesseract floor "
+        f"{overhead:.0%}, digital speed-up {speedup:.0f}x, 50-page peak RSS "
+        f"{long['rss_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
