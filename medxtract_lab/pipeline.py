@@ -23,6 +23,8 @@ from medxtract_lab.preprocess import apply_steps
 from medxtract_lab.reread import reread_fields
 from medxtract_lab.results import Extraction, Page, ReadDocument
 
+# Documents up to this many pages keep their processed page images for field re-reads.
+KEEP_IMAGES_UP_TO_PAGES = 4
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
@@ -44,7 +46,9 @@ def _pool(workers: int) -> cf.ThreadPoolExecutor:
     return _POOLS[workers]
 
 
-def process_page(path: Path, number: int, config: PipelineConfig, engine: OcrEngine) -> Page:
+def process_page(
+    path: Path, number: int, config: PipelineConfig, engine: OcrEngine, keep_image: bool = False
+) -> Page:
     """Text layer when the page has one, else render, preprocess and OCR."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -70,7 +74,7 @@ def process_page(path: Path, number: int, config: PipelineConfig, engine: OcrEng
             "Check the Tesseract installation; see DESIGN.md for supported versions."
         ) from exc
     timings["ocr"] = (time.perf_counter() - clock) * 1000
-    return Page(number, "ocr", result.text, result.words, timings)
+    return Page(number, "ocr", result.text, result.words, timings, image if keep_image else None)
 
 
 def field_confidence(found: Found | None, pages: list[Page]) -> float:
@@ -100,7 +104,10 @@ def read_pages(
 
     workers = min(config.workers or os.cpu_count() or 1, info.pages)
     pool = _pool(workers)
-    futures = [pool.submit(process_page, path, n, config, engine) for n in range(1, info.pages + 1)]
+    keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
+    futures = [
+        pool.submit(process_page, path, n, config, engine, keep) for n in range(1, info.pages + 1)
+    ]
     pages: list[Page] = []
     warnings: list[str] = []
     rounds = math.ceil(info.pages / workers)

@@ -242,8 +242,9 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
     if not lines.any():
         return gray
-    paper = cv2.medianBlur(gray, 21)
-    return np.where(lines > 0, np.maximum(gray, paper), gray).astype(np.uint8)
+    # The paper just above and below a thin rule: a vertical maximum, cheap at full size.
+    paper = cv2.dilate(gray, np.ones((11, 1), np.uint8))
+    return np.where(lines > 0, paper, gray).astype(np.uint8)
 
 
 _BLOCK = Param(31, low=3, high=255, odd=True)

@@ -100,8 +100,13 @@ def reread_fields(
                 key = f"{page_index}:{box}:{region}"
                 if key not in read.reread:
                     if page_index not in images:
-                        image = render_page(path, page.number, config.render)
-                        images[page_index] = apply_steps(image, config.steps)
+                        images[page_index] = (
+                            page.image
+                            if page.image is not None
+                            else apply_steps(
+                                render_page(path, page.number, config.render), config.steps
+                            )
+                        )
                     read.reread[key] = _read_region(
                         images[page_index], box, region, engine, settings
                     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from medxtract_lab.ocr import Word
 
 
@@ -15,6 +17,9 @@ class Page:
     text: str
     words: tuple[Word, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The processed page image, kept for short documents so that re-reading a field's region
+    # does not render and preprocess the page again; never cached or serialised.
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -65,7 +65,13 @@ class OcrCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "pages": [
-                {k: v for k, v in asdict(p).items() if k != "timings_ms"} for p in read.pages
+                {
+                    "number": p.number,
+                    "source": p.source,
+                    "text": p.text,
+                    "words": [asdict(w) for w in p.words],
+                }
+                for p in read.pages
             ],
             "warnings": read.warnings,
             "reread": read.reread,
