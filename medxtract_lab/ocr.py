@@ -96,41 +96,52 @@ def tessdata_dir() -> str:
 
 
 class TesserocrEngine:
-    """Tesseract through its C++ API, one API object per thread."""
+    """Tesseract through its C++ API. Loaded API objects are pooled: a thread borrows an idle
+    one (or loads a new one) for each page and returns it, so the model is loaded once per
+    concurrent page, whichever threads come and go."""
 
     name = "tesserocr"
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._idle: dict[tuple, list] = {}
+        self._lock = threading.Lock()
 
-    def _api(self, settings: OcrSettings):  # noqa: ANN202 - tesserocr has no stubs
+    def _borrow(self, settings: OcrSettings):  # noqa: ANN202 - tesserocr has no stubs
         import tesserocr
 
         key = (settings.lang, settings.psm, settings.oem)
-        if getattr(self._local, "key", None) != key:
-            path = tessdata_dir()
-            for lang in settings.lang.split("+"):
-                if not os.path.exists(os.path.join(path, f"{lang}.traineddata")):
-                    raise DependencyMissing(
-                        f"Tesseract has no '{lang}' language data in {path}. "
-                        f"Install it, e.g. 'apt-get install tesseract-ocr-{lang}'."
-                    )
-            kwargs = {"path": path, "lang": settings.lang}
-            if settings.psm is not None:
-                kwargs["psm"] = settings.psm
-            if settings.oem is not None:
-                kwargs["oem"] = settings.oem
-            if getattr(self._local, "api", None) is not None:
-                self._local.api.End()
-            self._local.api = tesserocr.PyTessBaseAPI(**kwargs)
-            self._local.key = key
-        return self._local.api
+        with self._lock:
+            if self._idle.get(key):
+                return key, self._idle[key].pop()
+        path = tessdata_dir()
+        for lang in settings.lang.split("+"):
+            if not os.path.exists(os.path.join(path, f"{lang}.traineddata")):
+                raise DependencyMissing(
+                    f"Tesseract has no '{lang}' language data in {path}. "
+                    f"Install it, e.g. 'apt-get install tesseract-ocr-{lang}'."
+                )
+        kwargs = {"path": path, "lang": settings.lang}
+        if settings.psm is not None:
+            kwargs["psm"] = settings.psm
+        if settings.oem is not None:
+            kwargs["oem"] = settings.oem
+        return key, tesserocr.PyTessBaseAPI(**kwargs)
+
+    def _give_back(self, key: tuple, api) -> None:  # noqa: ANN001
+        with self._lock:
+            self._idle.setdefault(key, []).append(api)
 
     def recognize(self, image: np.ndarray, settings: OcrSettings) -> OcrResult:
+        key, api = self._borrow(settings)
+        try:
+            return self._read(api, image, settings)
+        finally:
+            self._give_back(key, api)
+
+    def _read(self, api, image: np.ndarray, settings: OcrSettings) -> OcrResult:  # noqa: ANN001
         import tesserocr
         from PIL import Image
 
-        api = self._api(settings)
         api.SetImage(Image.fromarray(image))
         if not api.Recognize(timeout=int(settings.page_timeout_s * 1000)):
             raise OcrTimeout(

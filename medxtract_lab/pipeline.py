@@ -1,8 +1,8 @@
 """``extract``: the one place where render, preprocess, OCR and field matching are wired.
 
-Pages are processed in a thread pool, one page per task: poppler and Tesseract both run outside
-the GIL, so threads give real parallelism, and only ``workers`` rendered pages are ever held in
-memory at once. A page with a real text layer skips rendering and OCR altogether.
+Pages are processed in a thread pool, one page per task: poppler, OpenCV and Tesseract all run
+outside the GIL, so threads give real parallelism, and only ``workers`` rendered pages are ever
+held in memory at once. A page with a real text layer skips rendering and OCR altogether.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ _TIMEOUT_GRACE_S = 5.0
 
 
 _ENGINE_INSTANCES: dict[str, OcrEngine] = {}
-_POOLS: dict[int, cf.ThreadPoolExecutor] = {}
 
 
 def default_engine(name: str) -> OcrEngine:
@@ -40,23 +39,11 @@ def default_engine(name: str) -> OcrEngine:
     return _ENGINE_INSTANCES[name]
 
 
-def _pool(workers: int) -> cf.ThreadPoolExecutor:
-    if workers not in _POOLS:
-        _POOLS[workers] = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
-    return _POOLS[workers]
-
-
 def process_page(
     path: Path, number: int, config: PipelineConfig, engine: OcrEngine, keep_image: bool = False
 ) -> Page:
-    """Text layer when the page has one, else render, preprocess and OCR."""
+    """Render, preprocess and OCR one page (pages with a text layer never get here)."""
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    if config.render.use_text_layer:
-        text = render.text_layer(path, number)
-        timings["text_layer"] = (time.perf_counter() - clock) * 1000
-        if text is not None:
-            return Page(number, "text_layer", text, (), timings)
     clock = time.perf_counter()
     image = render.render_page(path, number, config.render)
     timings["render"] = (time.perf_counter() - clock) * 1000
@@ -103,10 +90,18 @@ def read_pages(
     timings = {"inspect": (time.perf_counter() - started) * 1000}
 
     workers = min(config.workers or os.cpu_count() or 1, info.pages)
-    pool = _pool(workers)
+    # A pool per document: documents read concurrently (a server, a benchmark) each get their
+    # own workers, and a hung engine can only ever hold this document's threads.
+    pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
     keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
+    clock = time.perf_counter()
+    layers = render.text_layers(path, info.pages) if config.render.use_text_layer else []
+    timings["text_layer"] = (time.perf_counter() - clock) * 1000
     futures = [
-        pool.submit(process_page, path, n, config, engine, keep) for n in range(1, info.pages + 1)
+        None
+        if n <= len(layers) and layers[n - 1] is not None
+        else pool.submit(process_page, path, n, config, engine, keep)
+        for n in range(1, info.pages + 1)
     ]
     pages: list[Page] = []
     warnings: list[str] = []
@@ -114,21 +109,19 @@ def read_pages(
     give_up_at = time.monotonic() + rounds * (config.ocr.page_timeout_s + _TIMEOUT_GRACE_S)
     try:
         for number, future in enumerate(futures, start=1):
+            if future is None:
+                pages.append(Page(number, "text_layer", layers[number - 1]))
+                continue
             try:
                 pages.append(future.result(timeout=max(0.1, give_up_at - time.monotonic())))
-            except (OcrTimeout, cf.TimeoutError) as timeout:
-                if isinstance(timeout, cf.TimeoutError) and _POOLS.get(workers) is pool:
-                    # A hung engine holds a pool thread; later documents get a fresh pool.
-                    del _POOLS[workers]
-                    pool.shutdown(wait=False, cancel_futures=True)
+            except (OcrTimeout, cf.TimeoutError):
                 warnings.append(
                     f"page {number}: OCR timed out after {config.ocr.page_timeout_s:g} s; "
                     "fields on this page are missing. Raise ocr.page_timeout_s to allow more."
                 )
                 pages.append(Page(number, "ocr", ""))
     finally:
-        for future in futures:
-            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
     for page in pages:
         for stage, ms in page.timings_ms.items():
             timings[stage] = timings.get(stage, 0.0) + ms

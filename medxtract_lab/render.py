@@ -63,7 +63,10 @@ def inspect_pdf(path: str | Path, settings: RenderSettings) -> PdfInfo:
     path = Path(path)
     _check_header(path)
     try:
-        info = pdf2image.pdfinfo_from_path(str(path), timeout=_TIMEOUT_S)
+        # One call: the page count and every page size, up to one page past the limit.
+        info = pdf2image.pdfinfo_from_path(
+            str(path), first_page=1, last_page=settings.max_pages + 1, timeout=_TIMEOUT_S
+        )
     except PDFInfoNotInstalledError as exc:
         raise DependencyMissing(f"poppler's pdfinfo was not found. {POPPLER_INSTALL}") from exc
     except (PDFPageCountError, PDFSyntaxError) as exc:
@@ -86,7 +89,7 @@ def inspect_pdf(path: str | Path, settings: RenderSettings) -> PdfInfo:
             f"{path.name} has {pages} pages; the limit is {settings.max_pages}. "
             "Split the document or raise max_pages in the config."
         )
-    sizes = _page_sizes(path, pages)
+    sizes = _page_sizes(path.name, info, pages)
     for number, (width_pt, height_pt) in enumerate(sizes, start=1):
         pixels = (width_pt * settings.dpi / 72) * (height_pt * settings.dpi / 72)
         if pixels > settings.max_page_pixels:
@@ -98,8 +101,7 @@ def inspect_pdf(path: str | Path, settings: RenderSettings) -> PdfInfo:
     return PdfInfo(pages=pages, page_sizes_pt=tuple(sizes))
 
 
-def _page_sizes(path: Path, pages: int) -> list[tuple[float, float]]:
-    info = pdf2image.pdfinfo_from_path(str(path), first_page=1, last_page=pages, timeout=_TIMEOUT_S)
+def _page_sizes(name: str, info: dict, pages: int) -> list[tuple[float, float]]:
     sizes: dict[int, tuple[float, float]] = {}
     for key, value in info.items():
         page = _PAGE_SIZE.match(key)
@@ -107,7 +109,7 @@ def _page_sizes(path: Path, pages: int) -> list[tuple[float, float]]:
         if page and points:
             sizes[int(page.group(1))] = (float(points.group(1)), float(points.group(2)))
     if len(sizes) != pages:
-        raise CorruptPdf(f"{path.name} has pages without a readable size; re-export it.")
+        raise CorruptPdf(f"{name} has pages without a readable size; re-export it.")
     return [sizes[n] for n in range(1, pages + 1)]
 
 
@@ -132,11 +134,12 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
     return np.asarray(image.convert("L") if settings.grayscale else image.convert("RGB"))
 
 
-def text_layer(path: str | Path, page: int) -> str | None:
-    """The page's embedded text in reading order, or None when it has no real text layer."""
+def text_layers(path: str | Path, pages: int) -> list[str | None]:
+    """Each page's embedded text in reading order (one poppler call for the whole document),
+    or None for a page without a real text layer."""
     try:
         result = subprocess.run(
-            ["pdftotext", "-f", str(page), "-l", str(page), "-enc", "UTF-8", str(path), "-"],
+            ["pdftotext", "-l", str(pages), "-enc", "UTF-8", str(path), "-"],
             capture_output=True,
             timeout=_TIMEOUT_S,
             check=False,
@@ -144,10 +147,9 @@ def text_layer(path: str | Path, page: int) -> str | None:
     except FileNotFoundError as exc:
         raise DependencyMissing(f"poppler's pdftotext was not found. {POPPLER_INSTALL}") from exc
     except subprocess.TimeoutExpired:
-        return None
+        return [None] * pages
     if result.returncode != 0:
-        return None
-    text = result.stdout.decode("utf-8", errors="replace").replace("\f", "")
-    if sum(ch.isalnum() for ch in text) < MIN_TEXT_LAYER_CHARS:
-        return None
-    return text
+        return [None] * pages
+    texts = result.stdout.decode("utf-8", errors="replace").split("\f")[:pages]
+    texts += [""] * (pages - len(texts))
+    return [t if sum(ch.isalnum() for ch in t) >= MIN_TEXT_LAYER_CHARS else None for t in texts]
