@@ -247,6 +247,39 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     return np.where(lines > 0, paper, gray).astype(np.uint8)
 
 
+def denoise(image: np.ndarray, strength: float) -> np.ndarray:
+    """Non-local-means denoising: removes sensor noise and JPEG speckle, keeps stroke edges."""
+    return cv2.fastNlMeansDenoising(
+        to_gray(image), None, h=float(strength), templateWindowSize=7, searchWindowSize=15
+    )
+
+
+def text_height(image: np.ndarray) -> float:
+    """Median height in pixels of character-sized ink blobs (0 when there is no text)."""
+    gray = to_gray(image)
+    ink = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15
+    )
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    widths = stats[1:, cv2.CC_STAT_WIDTH]
+    letters = heights[(heights >= 4) & (heights <= 200) & (widths <= 3 * heights)]
+    return float(np.median(letters)) if len(letters) else 0.0
+
+
+def upscale_small_text(image: np.ndarray, min_height: int) -> np.ndarray:
+    """Enlarge only when characters are smaller than Tesseract reads well (about 20 px).
+
+    Text rendered at 300 dpi is already large enough from 9 pt up, so such a page is never
+    enlarged; a small or low-resolution photo is, by at most 2x.
+    """
+    height = text_height(image)
+    if height == 0 or height >= min_height:
+        return image
+    factor = min(2.0, min_height / height)
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
 _BLOCK = Param(31, low=3, high=255, odd=True)
 _C = Param(10, low=-50, high=50)
 
@@ -299,6 +332,18 @@ STEPS: dict[str, StepSpec] = {
             remove_lines,
             {"min_length": Param(80, low=20, high=400)},
             doc="Erase long horizontal rules such as form underlines.",
+        ),
+        StepSpec(
+            "denoise",
+            denoise,
+            {"strength": Param(10.0, low=2.0, high=30.0)},
+            doc="Non-local-means denoising of sensor noise and JPEG speckle.",
+        ),
+        StepSpec(
+            "upscale_small_text",
+            upscale_small_text,
+            {"min_height": Param(20, low=10, high=40)},
+            doc="Enlarge the page only when its characters are small.",
         ),
         StepSpec("otsu", otsu, doc="One global threshold chosen by Otsu's method."),
     )

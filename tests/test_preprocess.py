@@ -69,3 +69,27 @@ def test_underlines_are_erased_but_text_stays() -> None:
     cleaned = remove_lines(image, min_length=80)
     assert cleaned[101, 300] > 200
     assert cleaned[80, 102] < 50
+
+
+def test_upscale_only_small_text(page) -> None:
+    from medxtract_lab.preprocess import text_height, upscale_small_text
+
+    small = page[::2, ::2]  # the 150-dpi page at 75 dpi: small characters
+    assert text_height(small) < 20
+    bigger = upscale_small_text(small, 20)
+    assert bigger.shape[0] > small.shape[0] and text_height(bigger) > 1.5 * text_height(small)
+    rng = random.Random(9)
+    pdf, _ = layout.draw_prescription(values.prescription_values(rng), rng)
+    at_300 = np.asarray(pdf2image.convert_from_bytes(pdf, dpi=300, grayscale=True)[0])
+    assert upscale_small_text(at_300, 20) is at_300  # never enlarge a 300-dpi page
+
+
+def test_denoise_reduces_noise_and_keeps_text(page) -> None:
+    from medxtract_lab.preprocess import denoise
+
+    noisy = np.clip(page + np.random.default_rng(1).normal(0, 12, page.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    clean = denoise(noisy, 15)
+    paper, ink = page > 200, page < 80
+    assert clean[paper].std() < noisy[paper].std() / 2
+    assert clean[ink].mean() < clean[paper].mean() - 100

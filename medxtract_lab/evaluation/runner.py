@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from medxtract_lab.evaluation.metrics import (
     confusions,
     field_cer,
     field_match,
-    micro_cer,
 )
 from medxtract_lab.pipeline import complete, default_engine, read_pages
 
@@ -41,7 +40,6 @@ class EvaluationResult:
     config: PipelineConfig
     wall_seconds: float
     cache_hits: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Headline figures with their counts, as written to metrics.json."""
@@ -217,6 +215,3 @@ def stratified(corpus: list[LabeledDocument], limit: int | None) -> list[Labeled
             if queue and len(chosen) < limit:
                 chosen.append(queue.pop(0))
     return chosen
-
-
-__all__ = ["EvaluationResult", "evaluate", "micro_cer", "stratified"]

@@ -21,7 +21,14 @@ from medxtract_lab.evaluation.runner import evaluate
 from medxtract_lab.preprocess import STEPS, Param
 
 # Optional steps in pipeline order; binarisation picks at most one method.
-OPTIONAL_STEPS = ("crop_page", "deskew", "normalize_illumination", "remove_lines")
+OPTIONAL_STEPS = (
+    "crop_page",
+    "upscale_small_text",
+    "deskew",
+    "denoise",
+    "normalize_illumination",
+    "remove_lines",
+)
 BINARISE = ("none", "otsu", "adaptive_gaussian", "adaptive_mean")
 PSM = (3, 4, 6)
 
