@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps test report bench lint clean
+.PHONY: setup system-deps test report bench serve lint clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -34,6 +34,10 @@ report: setup
 # Speed benchmark: seed against default, the Tesseract floor, born-digital, a 50-page PDF.
 bench: setup
 	$(BIN)/python benchmarks/speed.py
+
+# The extraction server on 127.0.0.1:8000 (see the README for limits and a curl example).
+serve: setup
+	$(BIN)/medxtract serve --host 127.0.0.1 --port 8000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -105,6 +105,23 @@ def _tune(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    if args.workers:
+        os.environ["MEDXTRACT_WORKERS"] = str(args.workers)
+    uvicorn.run(
+        "medxtract_lab.api:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        access_log=False,
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import DOC_TYPES
@@ -159,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--no-cache", action="store_true")
     tune.add_argument("--out", required=True, help="where to write the best config (.yaml/.json)")
     tune.set_defaults(run=_tune)
+
+    serve = commands.add_parser("serve", help="start the FastAPI extraction server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, help="documents extracted at once (default: cores)")
+    serve.set_defaults(run=_serve)
     return parser
 
 
