@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps test report bench serve lint clean
+.PHONY: setup system-deps test report bench serve ui lint clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -38,6 +38,10 @@ bench: setup
 # The extraction server on 127.0.0.1:8000 (see the README for limits and a curl example).
 serve: setup
 	$(BIN)/medxtract serve --host 127.0.0.1 --port 8000
+
+# The Streamlit page on 127.0.0.1:8501; set MEDXTRACT_API_URL to use a running server.
+ui: setup
+	$(BIN)/medxtract ui
 
 clean:
 	rm -rf $(VENV) .pytest_cache

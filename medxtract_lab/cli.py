@@ -122,6 +122,29 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ui(args: argparse.Namespace) -> int:
+    import subprocess
+    from pathlib import Path
+
+    page = Path(__file__).with_name("ui.py")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(page),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    return subprocess.call(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import DOC_TYPES
@@ -182,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, help="documents extracted at once (default: cores)")
     serve.set_defaults(run=_serve)
+
+    ui = commands.add_parser("ui", help="start the Streamlit page")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=8501)
+    ui.set_defaults(run=_ui)
     return parser
 
 

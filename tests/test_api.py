@@ -102,3 +102,37 @@ def test_cors_is_off_unless_configured(private_tmp) -> None:
     allowed = TestClient(create_app(ServiceSettings(cors_origins=("https://example.org",))))
     response = allowed.options("/v1/extract", headers=preflight)
     assert response.headers["access-control-allow-origin"] == "https://example.org"
+
+
+def test_full_queue_answers_503_and_health_stays_fast(private_tmp, monkeypatch, docs) -> None:
+    import threading
+    import time
+
+    from medxtract_lab import api
+
+    entered, release = threading.Event(), threading.Event()
+    real_extract = api.extract
+
+    def held(*args, **kwargs):  # fault injection: the one worker stays busy until released
+        entered.set()
+        release.wait(30)
+        return real_extract(*args, **kwargs)
+
+    monkeypatch.setattr(api, "extract", held)
+    client = TestClient(create_app(ServiceSettings(workers=1, queue=0)))
+    data = docs["prescription-digital"].path.read_bytes()
+    first: dict = {}
+    worker = threading.Thread(target=lambda: first.update(r=_post(client, data)))
+    worker.start()
+    try:
+        assert entered.wait(20), "the first request never reached the engine"
+        second = _post(client, data)
+        assert second.status_code == 503 and second.json()["error"] == "busy"
+        started = time.perf_counter()
+        assert client.get("/health").status_code == 200
+        assert time.perf_counter() - started < 1.0
+    finally:
+        release.set()
+        worker.join(30)
+    assert first["r"].status_code == 200
+    assert list(private_tmp.iterdir()) == []
