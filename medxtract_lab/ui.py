@@ -53,6 +53,15 @@ def extract_bytes(data: bytes, doc_type: str) -> dict:
             return {"error": error.code, "detail": str(error)}
 
 
+def sample_document(doc_type: str) -> bytes | None:
+    """A scanned example from the bundled synthetic corpus, when the repository is at hand."""
+    prefix = {"prescription": "rx", "patient_details": "pr"}[doc_type]
+    path = (
+        Path(__file__).resolve().parents[1] / "ground_truth" / doc_type / f"{prefix}-scan-000.pdf"
+    )
+    return path.read_bytes() if path.is_file() else None
+
+
 def field_table(result: dict) -> pd.DataFrame:
     rows = [
         {
@@ -71,9 +80,15 @@ def field_table(result: dict) -> pd.DataFrame:
 def main() -> None:
     st.set_page_config(page_title="MedXtract", layout="wide")
     st.title("MedXtract: fields from a medical PDF")
-    doc_type = st.selectbox("Document type", sorted(DOC_TYPES), key="doc_type")
+    sample = st.query_params.get("sample")  # ?sample=prescription opens a bundled example
+    types = sorted(DOC_TYPES)
+    doc_type = st.selectbox(
+        "Document type", types, key="doc_type", index=types.index(sample) if sample in types else 0
+    )
     upload = st.file_uploader("PDF", type=["pdf"])
     data = upload.getvalue() if upload is not None else st.session_state.get("pdf_bytes")
+    if data is None and sample in types:
+        data = sample_document(sample)
     if not data:
         st.info("Upload a prescription or a patient medical record as a PDF.")
         return

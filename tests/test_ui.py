@@ -33,3 +33,13 @@ def test_a_bad_file_shows_a_plain_message(tmp_path) -> None:
     app.run()
     assert not app.exception
     assert "not a PDF" in app.error[0].value and "Traceback" not in app.error[0].value
+
+
+def test_sample_query_opens_a_bundled_document() -> None:
+    app = AppTest.from_file(UI, default_timeout=120)
+    app.query_params["sample"] = "patient_details"
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="doc_type").value == "patient_details"
+    table = app.dataframe[0].value
+    assert "hepatitis_b_vaccination" in set(table["field"])
