@@ -123,6 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
+    import os
     import subprocess
     from pathlib import Path
 
@@ -141,6 +142,8 @@ def _ui(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.maxUploadSize",  # the same upload limit as the server, in MB
+        os.environ.get("MEDXTRACT_MAX_UPLOAD_MB", "20"),
     ]
     return subprocess.call(command)
 
