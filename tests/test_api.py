@@ -25,7 +25,7 @@ def _post(client, data: bytes, file_format: str = "prescription", path="/extract
     )
 
 
-@pytest.mark.parametrize("kind", ["prescription-image", "patient_details-digital"])
+@pytest.mark.parametrize("kind", ["prescription-image", "patient_details-image"])
 def test_happy_path_returns_the_flat_fields(client, docs, kind) -> None:
     doc = docs[kind]
     response = _post(client, doc.path.read_bytes(), doc.doc_type)

@@ -43,3 +43,17 @@ def test_sample_query_opens_a_bundled_document() -> None:
     assert app.selectbox(key="doc_type").value == "patient_details"
     table = app.dataframe[0].value
     assert "hepatitis_b_vaccination" in set(table["field"])
+
+
+def test_an_unreachable_server_is_a_plain_message(monkeypatch, docs) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MEDXTRACT_API_URL", f"http://127.0.0.1:{port}")
+    app = AppTest.from_file(UI, default_timeout=60)
+    app.session_state["pdf_bytes"] = docs["prescription-digital"].path.read_bytes()
+    app.run()
+    assert not app.exception
+    assert "did not answer" in app.error[0].value
