@@ -1,0 +1,5 @@
+"""ipywidgets for the lab notebooks."""
+
+from medxtract_lab.widgets.tuner import ThresholdTuner
+
+__all__ = ["ThresholdTuner"]
