@@ -169,6 +169,19 @@ def identity(image: np.ndarray) -> np.ndarray:
     return image
 
 
+# Steps that a configuration switches on or off, in the order a pipeline runs them; the
+# remaining registered steps are binarisation methods (at most one per pipeline), grayscale
+# and scale. The tuner widget and the auto-tuner both read this.
+OPTIONAL_STEPS = (
+    "crop_page",
+    "upscale_small_text",
+    "deskew",
+    "denoise",
+    "normalize_illumination",
+    "remove_lines",
+)
+
+
 def apply_steps(image: np.ndarray, steps: Iterable[Any]) -> np.ndarray:
     """Run config steps (objects with ``name`` and ``params``) in order."""
     for step in steps:

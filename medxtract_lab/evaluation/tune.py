@@ -18,17 +18,8 @@ import pandas as pd
 from medxtract_lab.config import PipelineConfig, Step, get_preset, save_config
 from medxtract_lab.corpus.store import LabeledDocument
 from medxtract_lab.evaluation.runner import evaluate
-from medxtract_lab.preprocess import STEPS, Param
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param
 
-# Optional steps in pipeline order; binarisation picks at most one method.
-OPTIONAL_STEPS = (
-    "crop_page",
-    "upscale_small_text",
-    "deskew",
-    "denoise",
-    "normalize_illumination",
-    "remove_lines",
-)
 BINARISE = ("none", "otsu", "adaptive_gaussian", "adaptive_mean")
 PSM = (3, 4, 6)
 

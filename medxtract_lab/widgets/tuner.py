@@ -22,18 +22,11 @@ from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.fields import match_fields
 from medxtract_lab.pipeline import default_engine
-from medxtract_lab.preprocess import STEPS, Param, apply_steps
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
 from medxtract_lab.render import inspect_pdf, render_page
 
-# Steps shown as on/off toggles, in pipeline order; every other registered step is a "method".
-TOGGLES = (
-    "crop_page",
-    "upscale_small_text",
-    "deskew",
-    "denoise",
-    "normalize_illumination",
-    "remove_lines",
-)
+# Optional steps are on/off toggles; every other registered step is a "method".
+TOGGLES = OPTIONAL_STEPS
 PREVIEW_WIDTH = 700
 
 
