@@ -48,6 +48,10 @@ class LabeledDocument:
     label_path: Path | None = field(default=None, compare=False)
 
     @property
+    def is_labelled(self) -> bool:
+        return bool(self.labeled_by)
+
+    @property
     def pdf_path(self) -> Path:
         base = self.label_path.parent if self.label_path else Path(".")
         return base / self.document
@@ -133,9 +137,16 @@ def label_files(root: Path) -> list[Path]:
 
 
 def load_corpus(
-    root: str | Path, doc_type: str | None = None, source: str | None = None
+    root: str | Path,
+    doc_type: str | None = None,
+    source: str | None = None,
+    include_unlabelled: bool = False,
 ) -> list[LabeledDocument]:
-    """Every label under ``root``, validated; raises ``LabelError`` listing all problems."""
+    """Every label under ``root``, validated; raises ``LabelError`` listing all problems.
+
+    Imported documents nobody has labelled yet (an empty ``labeled_by``) are left out unless
+    asked for, so they never count as ground truth.
+    """
     root = Path(root)
     if not root.is_dir():
         raise LabelError(f"Corpus folder {root} does not exist; pass the folder holding labels.")
@@ -154,6 +165,7 @@ def load_corpus(
         d
         for d in documents
         if (doc_type is None or d.doc_type == doc_type)
+        and (include_unlabelled or d.is_labelled)
         and (source is None or d.source == source or d.source.endswith(f":{source}"))
     ]
 
