@@ -65,8 +65,8 @@ class GroundTruthLabeler:
         self.previous = w.Button(description="◀ previous")
         self.next = w.Button(description="next ▶")
         self.progress = w.HTML()
-        self.pages_box = w.HBox()
-        self.form = w.VBox()
+        self.pages_box = w.VBox(layout=w.Layout(width="42%"))
+        self.form = w.VBox(layout=w.Layout(width="58%"))
         self.accept = w.Button(description="Accept all")
         self.save_button = w.Button(description="Save", button_style="success")
         self.message = w.HTML()
@@ -115,7 +115,11 @@ class GroundTruthLabeler:
         self.doc = next(d for d in self.documents() if d.id == doc_id)
         images = pdf2image.convert_from_path(self.doc.pdf_path, dpi=50, grayscale=True)
         self.pages_box.children = [
-            w.Image(value=cv2.imencode(".png", np.asarray(image))[1].tobytes(), format="png")
+            w.Image(
+                value=cv2.imencode(".png", np.asarray(image))[1].tobytes(),
+                format="png",
+                layout=w.Layout(width="100%", border="1px solid #ccc"),
+            )
             for image in images
         ]
         prefill, texts = self._prefill()

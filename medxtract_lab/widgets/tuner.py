@@ -221,7 +221,7 @@ class ThresholdTuner:
                 self.method,
                 self.params,
                 self.scale,
-                w.HBox(list(self.toggles.values())),
+                w.HBox(list(self.toggles.values()), layout=w.Layout(flex_flow="row wrap")),
                 self.run_button,
                 self.status,
             ]
