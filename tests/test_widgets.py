@@ -62,6 +62,7 @@ def test_run_ocr_fills_the_fields_panel(tuner) -> None:
     tuner.run_button.click()
     tuner.ocr_thread.join(120)
     assert "patient_name" in tuner.fields.value and "✓" in tuner.fields.value
+    assert "confidence" in tuner.fields.value
     assert tuner.text.value.strip()
     assert "page CER" in tuner.status.value
 

@@ -21,9 +21,10 @@ from medxtract_lab.corpus.store import LabeledDocument
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.fields import match_fields
-from medxtract_lab.pipeline import default_engine
+from medxtract_lab.pipeline import default_engine, field_confidence
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
 from medxtract_lab.render import inspect_pdf, render_page
+from medxtract_lab.results import Page
 
 # Optional steps are on/off toggles; every other registered step is a "method".
 TOGGLES = OPTIONAL_STEPS
@@ -166,9 +167,9 @@ class ThresholdTuner:
         except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
             self.status.value = f"<b>OCR failed:</b> {type(exc).__name__}: {exc}"
             return
-        pages = [""] * len(self.page.options)
-        pages[self.page.value - 1] = result.text
-        found = match_fields(get_doctype(self.doc_type), pages)
+        pages = [Page(n, "ocr", "") for n in self.page.options]
+        pages[self.page.value - 1] = Page(self.page.value, "ocr", result.text, result.words)
+        found = match_fields(get_doctype(self.doc_type), [p.text for p in pages])
         rows = []
         for name, value in found.items():
             got = value.value if value else None
@@ -177,11 +178,11 @@ class ThresholdTuner:
                 check = "✓" if field_match(self.label.fields.get(name), got) else "✗"
             rows.append(
                 f"<tr><td>{name}</td><td>{got or '<i>null</i>'}</td>"
-                f"<td>{value.quality if value else 0:.2f}</td><td>{check}</td></tr>"
+                f"<td>{field_confidence(value, pages):.2f}</td><td>{check}</td></tr>"
             )
         self.text.value = result.text
         self.fields.value = (
-            "<table><tr><th>field</th><th>value</th><th>match quality</th>"
+            "<table><tr><th>field</th><th>value</th><th>confidence</th>"
             "<th>vs label</th></tr>" + "".join(rows) + "</table>"
         )
         status = f"OCR done: {len(result.words)} words"
