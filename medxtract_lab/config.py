@@ -183,3 +183,10 @@ def resolve_config(preset: str | None = None, path: str | Path | None = None) ->
     if path is not None:
         return load_config(path)
     return get_preset(preset or "default")
+
+
+def config_by_name(name: str) -> PipelineConfig:
+    """A preset name, or the path of a JSON/YAML config file."""
+    if name.endswith((".json", ".yaml", ".yml")) or Path(name).is_file():
+        return load_config(name).with_name(Path(name).stem)
+    return get_preset(name)

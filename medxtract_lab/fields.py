@@ -216,7 +216,13 @@ def split_lines(pages: Sequence[str], labels: Sequence[str]) -> list[Line]:
     return lines
 
 
-def _search(pattern: str | None, text: str, last: bool = False) -> tuple[str, int, int] | None:
+def _value_span(match: re.Match) -> tuple[str, int, int]:
+    """A match's value: its group "v" when the pattern names one, else the whole match."""
+    group = "v" if "v" in match.re.groupindex else 0
+    return match.group(group), match.start(group), match.end(group)
+
+
+def find_value(pattern: str | None, text: str, last: bool = False) -> tuple[str, int, int] | None:
     """The value inside ``text``: the whole text, or the first (or last) pattern match."""
     if pattern is None:
         stripped = text.lstrip(_LEAD_JUNK).rstrip(_TRAIL_JUNK)
@@ -227,9 +233,7 @@ def _search(pattern: str | None, text: str, last: bool = False) -> tuple[str, in
     matches = list(re.finditer(pattern, text, flags=re.IGNORECASE))
     if not matches:
         return None
-    match = matches[-1] if last else matches[0]
-    group = "v" if "v" in match.re.groupindex else 0
-    return match.group(group), match.start(group), match.end(group)
+    return _value_span(matches[-1] if last else matches[0])
 
 
 class Matcher:
@@ -249,7 +253,7 @@ class Matcher:
         return [(ln, h) for ln in self._lines_on(spec) for h in ln.hits if h.label in labels]
 
     def _take(self, line: Line, start: int, end: int, spec: FieldSpec, last: bool) -> Found | None:
-        found = _search(spec.value, line.free_text(start, end), last=last)
+        found = find_value(spec.value, line.free_text(start, end), last=last)
         if found is None:
             return None
         value, s, e = found
@@ -327,11 +331,10 @@ class Matcher:
                 break
         if len(matches) != len(row):
             return None
-        below, m = matches[column]
-        group = "v" if "v" in m.re.groupindex else 0
-        start, end = m.start(group), m.end(group)
+        below, match = matches[column]
+        value, start, end = _value_span(match)
         below.consume(start, end)
-        return Found(m.group(group), ((below.page, below.offset + start, below.offset + end),), 1.0)
+        return Found(value, ((below.page, below.offset + start, below.offset + end),), 1.0)
 
     def _region(self, spec: FieldSpec) -> list[Line]:
         starts = self._hits(spec, spec.anchors)
@@ -403,7 +406,7 @@ class Matcher:
         for page_index, text in enumerate(self.pages):
             if spec.page is not None and page_index != spec.page - 1:
                 continue
-            found = _search(spec.value, text)
+            found = find_value(spec.value, text)
             if found:
                 value, s, e = found
                 return Found(value, ((page_index, s, e),), 1.0)
@@ -417,16 +420,10 @@ class Matcher:
             "pattern": self.resolve_pattern,
         }[spec.kind]
         found = resolver(spec)
-        if found is None:
+        finished = _finish(spec, found.value) if found else None
+        if finished is None:
             return None
-        value = spec.normalise(found.value)
-        if not value:
-            return None
-        quality = found.quality
-        if spec.correct is not None:
-            value, factor = spec.correct(value)
-            quality *= factor
-        return Found(value, found.spans, quality)
+        return Found(finished[0], found.spans, found.quality * finished[1])
 
 
 def anchor_spans(doc_type: DocType, pages: Sequence[str], spec: FieldSpec) -> list[tuple]:
@@ -438,15 +435,18 @@ def anchor_spans(doc_type: DocType, pages: Sequence[str], spec: FieldSpec) -> li
     ]
 
 
-def resolve_value(spec: FieldSpec, text: str) -> tuple[str, float] | None:
-    """A field's value inside a small piece of text (a cropped region read on its own)."""
-    found = _search(spec.value, text)
-    if found is None:
-        return None
-    value = spec.normalise(found[0])
+def _finish(spec: FieldSpec, raw: str) -> tuple[str, float] | None:
+    """Normalise, then correct: the value to report and its confidence factor."""
+    value = spec.normalise(raw)
     if not value:
         return None
     return spec.correct(value) if spec.correct else (value, 1.0)
+
+
+def resolve_value(spec: FieldSpec, text: str) -> tuple[str, float] | None:
+    """A field's value inside a small piece of text (a cropped region read on its own)."""
+    found = find_value(spec.value, text)
+    return _finish(spec, found[0]) if found else None
 
 
 # Section fields read what labelled fields left over, so they resolve last.

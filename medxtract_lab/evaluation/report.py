@@ -12,15 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from medxtract_lab.config import PipelineConfig, get_preset, load_config
 from medxtract_lab.evaluation.runner import EvaluationResult
-
-
-def config_by_name(name: str) -> PipelineConfig:
-    """A preset name, or the path of a JSON/YAML config file."""
-    if name.endswith((".json", ".yaml", ".yml")) or Path(name).is_file():
-        return load_config(name).with_name(Path(name).stem)
-    return get_preset(name)
 
 
 def summary_table(result: EvaluationResult) -> pd.DataFrame:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
-import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from medxtract_lab.config import PipelineConfig, RenderSettings, get_preset
 from medxtract_lab.corpus.store import LabeledDocument, label_problems, load_corpus, save_label
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError
+from medxtract_lab.fields import find_value
 from medxtract_lab.pipeline import extract
 from medxtract_lab.render import inspect_pdf
 
@@ -42,8 +42,8 @@ def value_problems(doc_type: str, fields: dict[str, str | None]) -> list[str]:
         value = fields.get(spec.name)
         if value is None or spec.value is None or spec.kind == "pattern":
             continue
-        match = re.search(spec.value, value, flags=re.IGNORECASE)
-        if match is None or match.group("v" if "v" in match.re.groupindex else 0) != value:
+        found = find_value(spec.value, value)
+        if found is None or found[0] != value:
             problems.append(f"field '{spec.name}': {value!r} is not a valid {spec.name}")
     return problems
 
