@@ -112,9 +112,33 @@ def medicines(value: str) -> tuple[str, float]:
 
 
 _STATE_ZIP = re.compile(r"\b([A-Z]{2})[.:;'’]\s+(\d{5}(?:-\d{4})?)\b")
+# Punctuation other than a single comma before the state code: 'Lakeport; TN', 'Lakeport,. TN'.
+_BEFORE_STATE = re.compile(r"(?:\s*[,.:;'’]){1,3}\s*(?=\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b)")
 
 
 def us_address(value: str) -> tuple[str, float]:
-    """A speck read as punctuation between the state code and the ZIP ('MN. 16663')."""
+    """Specks read as punctuation around the state code: 'MN. 16663' and 'Lakeport;, MN' (a
+    US address separates city and state by one comma)."""
     fixed = _STATE_ZIP.sub(r"\1 \2", value)
+    fixed = _BEFORE_STATE.sub(lambda m: m.group() if m.group() == ", " else ", ", fixed)
+    return (fixed, 0.9) if fixed != value else (value, 1.0)
+
+
+_SPECK_AFTER_NUMBER = re.compile(r"(?<=\d)\.(?=[a-z])")
+
+
+def prose(value: str) -> tuple[str, float]:
+    """A speck read as a full stop between a number and a word ('every 8.hours'): English never
+    joins them with a stop, and a decimal has a digit after it."""
+    fixed = _SPECK_AFTER_NUMBER.sub(" ", value)
+    return (fixed, 0.9) if fixed != value else (value, 1.0)
+
+
+_MONTH_DATE_SPECK = re.compile(r"^([A-Za-z]+\.?\s+\d{1,2})\.\s*(\d{4})$")
+
+
+def month_date(value: str) -> tuple[str, float]:
+    """'January 4.1941' is 'January 4 1941' with a speck read as a stop (a printed comma is
+    read as a comma and kept)."""
+    fixed = _MONTH_DATE_SPECK.sub(r"\1 \2", value)
     return (fixed, 0.9) if fixed != value else (value, 1.0)

@@ -40,12 +40,17 @@ def default_engine(name: str) -> OcrEngine:
 
 
 def process_page(
-    path: Path, number: int, config: PipelineConfig, engine: OcrEngine, keep_image: bool = False
+    path: Path,
+    number: int,
+    config: PipelineConfig,
+    engine: OcrEngine,
+    keep_image: bool = False,
+    scan: render.EmbeddedScan | None = None,
 ) -> Page:
-    """Render, preprocess and OCR one page (pages with a text layer never get here)."""
+    """Render (or decode), preprocess and OCR one page; text-layer pages never get here."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    image = render.render_page(path, number, config.render)
+    image = render.load_page(path, number, config.render, scan)
     timings["render"] = (time.perf_counter() - clock) * 1000
     clock = time.perf_counter()
     image = apply_steps(image, config.steps)
@@ -97,10 +102,14 @@ def read_pages(
     clock = time.perf_counter()
     layers = render.text_layers(path, info.pages) if config.render.use_text_layer else []
     timings["text_layer"] = (time.perf_counter() - clock) * 1000
+    needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
+    clock = time.perf_counter()
+    scans = render.scan_plan(path, info, config.render) if any(needs_ocr) else []
+    timings["scan_plan"] = (time.perf_counter() - clock) * 1000
     futures = [
-        None
-        if n <= len(layers) and layers[n - 1] is not None
-        else pool.submit(process_page, path, n, config, engine, keep)
+        pool.submit(process_page, path, n, config, engine, keep, scans[n - 1])
+        if needs_ocr[n - 1]
+        else None
         for n in range(1, info.pages + 1)
     ]
     pages: list[Page] = []

@@ -15,11 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from medxtract_lab import render
 from medxtract_lab.config import OcrSettings, PipelineConfig
 from medxtract_lab.fields import DocType, anchor_spans, resolve_value
 from medxtract_lab.ocr import OcrEngine
 from medxtract_lab.preprocess import apply_steps
-from medxtract_lab.render import render_page
 from medxtract_lab.results import Extraction, ReadDocument
 
 DOUBTFUL = 0.5  # a field below this confidence is re-read
@@ -73,7 +73,8 @@ def reread_fields(
         return result
     started = time.perf_counter()
     pages = [p.text for p in read.pages]
-    images: dict[int, np.ndarray] = {}  # each page is rendered at most once
+    images: dict[int, np.ndarray] = {}  # each page is loaded at most once
+    scans: list = []
     settings = replace(config.ocr, psm=SINGLE_LINE, page_timeout_s=min(budget, 10.0))
     fields, confidence = dict(result.fields), dict(result.confidence)
     for spec in doc_type.fields:
@@ -99,14 +100,14 @@ def reread_fields(
             for region in range(2):
                 key = f"{page_index}:{box}:{region}"
                 if key not in read.reread:
+                    if page_index not in images and page.image is not None:
+                        images[page_index] = page.image
                     if page_index not in images:
-                        images[page_index] = (
-                            page.image
-                            if page.image is not None
-                            else apply_steps(
-                                render_page(path, page.number, config.render), config.steps
-                            )
-                        )
+                        if not scans:  # the same source of pixels as the first read
+                            info = render.inspect_pdf(path, config.render)
+                            scans = render.scan_plan(path, info, config.render)
+                        raw = render.load_page(path, page.number, config.render, scans[page_index])
+                        images[page_index] = apply_steps(raw, config.steps)
                     read.reread[key] = _read_region(
                         images[page_index], box, region, engine, settings
                     )

@@ -6,7 +6,9 @@ from medxtract_lab.correct import (
     KEPT_AS_READ,
     immunity,
     medicines,
+    month_date,
     phone,
+    prose,
     text_or_na,
     us_address,
     yes_no,
@@ -29,6 +31,10 @@ from medxtract_lab.fields import match_fields
         (medicines, "Metformin 500 rng", "Metformin 500 mg"),
         (medicines, "Predisone 20 mg\nWarfarin | mg", "Prednisone 20 mg\nWarfarin 1 mg"),
         (us_address, "9 Oak St, Lake Susanport, MN. 16663", "9 Oak St, Lake Susanport, MN 16663"),
+        (us_address, "8 Traci Rd, Lakeport; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
+        (us_address, "8 Traci Rd, Lakeport,; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
+        (prose, "Clonidine: every 8.hours", "Clonidine: every 8 hours"),
+        (month_date, "January 4.1941", "January 4 1941"),
     ],
 )
 def test_close_misreadings_are_corrected(corrector, read, expected) -> None:
@@ -55,6 +61,9 @@ def test_clean_values_keep_full_confidence() -> None:
     assert text_or_na("Migraine") == ("Migraine", 1.0)
     assert phone("(737) 988-0851") == ("(737) 988-0851", 1.0)
     assert us_address("Apt. 4, Dover, DE 19901") == ("Apt. 4, Dover, DE 19901", 1.0)
+    assert us_address("4 Elm St\nDover, DE 19901") == ("4 Elm St\nDover, DE 19901", 1.0)
+    assert prose("Take 0.5 tablet. then rest") == ("Take 0.5 tablet. then rest", 1.0)
+    assert month_date("January 4, 1941") == ("January 4, 1941", 1.0)
 
 
 def test_nothing_is_produced_for_a_missing_field() -> None:

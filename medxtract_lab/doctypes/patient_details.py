@@ -29,7 +29,13 @@ PATIENT_DETAILS = DocType(
     fields=(
         FieldSpec("patient_name", take="name", **_PATIENT),
         FieldSpec("phone_number", take="pattern", value=PHONE, correct=correct.phone, **_PATIENT),
-        FieldSpec("birth_date", anchors=("Birth Date",), page=1, value=DATE_ANY),
+        FieldSpec(
+            "birth_date",
+            anchors=("Birth Date",),
+            page=1,
+            value=DATE_ANY,
+            correct=correct.month_date,
+        ),
         FieldSpec("weight", anchors=("Weight:",), page=1, value=TWO_OR_THREE_DIGITS),
         FieldSpec("height", anchors=("Height:",), page=1, value=TWO_OR_THREE_DIGITS),
         FieldSpec("address", take="lines", correct=correct.us_address, **_PATIENT),
@@ -74,7 +80,13 @@ PATIENT_DETAILS = DocType(
         ),
         FieldSpec("insurance_company", anchors=("Name of Insurance Company:",), page=2),
         FieldSpec("policy_number", anchors=("Policy Number:",), page=2),
-        FieldSpec("insurance_expiry", anchors=("Expiry Date:",), page=2, value=DATE_ANY),
+        FieldSpec(
+            "insurance_expiry",
+            anchors=("Expiry Date:",),
+            page=2,
+            value=DATE_ANY,
+            correct=correct.month_date,
+        ),
         FieldSpec(
             "allergies", anchors=("List any allergies:",), page=2, correct=correct.text_or_na
         ),

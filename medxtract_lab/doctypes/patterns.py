@@ -6,9 +6,8 @@ _SEP = r"[\s.-]{0,2}"
 PHONE = rf"(?P<v>(?=(?:\D*\d){{7}})\(?{_D}{{3}}\)?{_SEP}{_D}{{3}}{_SEP}{_D}{{4}})(?!\d)"
 DATE_NUMERIC = r"(?P<v>\d{1,2}\s?/\s?\d{1,2}\s?/\s?\d{2,4})"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-DATE_ANY = (
-    rf"(?P<v>{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s?[/.-]\s?\d{{1,2}}\s?[/.-]\s?\d{{2,4}})"
-)
+_MONTH_DAY_YEAR = rf"{_MONTH}\s+\d{{1,2}}(?:,?\s+|[.,]\s*)\d{{4}}"  # a stop may be a speck
+DATE_ANY = rf"(?P<v>{_MONTH_DAY_YEAR}|\d{{1,2}}\s?[/.-]\s?\d{{1,2}}\s?[/.-]\s?\d{{2,4}})"
 YES_NO = r"\b(?P<v>Y[e3][s5]|N[o0])\b"
 IMMUNITY = r"(?P<v>(?:N[O0]T\s*)?[I1l]MMUNE)"
 TWO_OR_THREE_DIGITS = r"(?<![\d.])(?P<v>\d{2,3})(?![\d.])"

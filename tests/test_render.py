@@ -1,0 +1,118 @@
+"""Page images: a full-page JPEG is decoded with its own pixels, anything else is rendered."""
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from medxtract_lab import render
+from medxtract_lab.config import RenderSettings
+from medxtract_lab.corpus.degrade import jpeg
+from medxtract_lab.corpus.synth import image_pdf
+
+SETTINGS = RenderSettings(dpi=300)
+
+
+def _page(width: int = 600, height: int = 800) -> np.ndarray:
+    """A grey page with black text, so decoded and rendered pixels can be compared."""
+    image = np.full((height, width), 230, np.uint8)
+    for row in range(60, height - 60, 60):
+        cv2.putText(image, "Policy 12345", (40, row), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    return image
+
+
+def _write(tmp_path: Path, data: bytes, name: str = "page.pdf") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _plan(path: Path, settings: RenderSettings = SETTINGS) -> list:
+    return render.scan_plan(path, render.inspect_pdf(path, settings), settings)
+
+
+def _custom_pdf(draw) -> bytes:
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(300, 400))
+    draw(pdf)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_a_full_page_jpeg_is_decoded_with_the_scanners_own_pixels(tmp_path) -> None:
+    image = _page()
+    path = _write(tmp_path, image_pdf([jpeg(image, 95)], [(600, 800)], 200))
+    [scan] = _plan(path)
+    assert scan == render.EmbeddedScan(width=600, height=800, ppi=200.0)
+    decoded = render.load_page(path, 1, SETTINGS, scan)
+    assert decoded.shape == (800, 600)  # not enlarged to 300 dpi
+    rendered = render.render_page(path, 1, RenderSettings(dpi=200))
+    assert rendered.shape == decoded.shape
+    assert np.abs(decoded.astype(int) - rendered.astype(int)).mean() < 3
+
+
+def test_a_scan_finer_than_the_config_is_reduced_to_its_dpi(tmp_path) -> None:
+    path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 600))
+    [scan] = _plan(path)
+    assert scan.ppi == 600.0
+    assert render.load_page(path, 1, SETTINGS, scan).shape == (400, 300)
+
+
+def _partial_image(pdf: canvas.Canvas) -> None:
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 150, 200)
+
+
+def _two_images(pdf: canvas.Canvas) -> None:
+    for y in (0, 200):
+        pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(600, 400), 90))), 0, y, 300, 200)
+
+
+def _rotated(pdf: canvas.Canvas) -> None:
+    pdf.setPageRotation(90)
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 300, 400)
+
+
+def _lossless(pdf: canvas.Canvas) -> None:
+    png = cv2.imencode(".png", _page())[1].tobytes()
+    pdf.drawImage(ImageReader(io.BytesIO(png)), 0, 0, 300, 400)
+
+
+def _vector(pdf: canvas.Canvas) -> None:
+    pdf.drawString(40, 300, "Policy Number: E123")
+
+
+@pytest.mark.parametrize("draw", [_partial_image, _two_images, _rotated, _lossless, _vector])
+def test_pages_that_are_not_one_full_page_jpeg_are_rendered(tmp_path, draw) -> None:
+    path = _write(tmp_path, _custom_pdf(draw))
+    assert _plan(path) == [None]
+    assert render.load_page(path, 1, SETTINGS, None).ndim == 2
+
+
+def test_seed_style_colour_rendering_never_decodes(tmp_path) -> None:
+    path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
+    assert _plan(path, RenderSettings(grayscale=False)) == [None]
+    assert _plan(path, RenderSettings(decode_embedded_scans=False)) == [None]
+
+
+def test_a_jpeg_that_will_not_decode_falls_back_to_poppler(tmp_path, monkeypatch) -> None:
+    path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
+    [scan] = _plan(path)
+    monkeypatch.setattr(render.cv2, "imread", lambda *_: None)  # a damaged JPEG stream
+    image = render.load_page(path, 1, SETTINGS, scan)
+    assert image.shape == (1200, 900)  # poppler's render at 300 dpi
+    assert not list(Path(render.tempfile.gettempdir()).glob("medxtract-page-*"))
+
+
+def test_a_huge_embedded_image_is_never_decoded_in_full(tmp_path, monkeypatch) -> None:
+    path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
+    [scan] = _plan(path)
+    decoded = []
+    monkeypatch.setattr(render.cv2, "imread", lambda *a: decoded.append(a))
+    small = RenderSettings(dpi=72, max_page_pixels=100_000)  # the JPEG has 480 000 pixels
+    assert render.load_page(path, 1, small, scan).shape == (288, 216)
+    assert decoded == []
