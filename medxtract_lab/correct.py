@@ -58,6 +58,14 @@ _DIGIT_LOOKALIKES = str.maketrans(
 )
 
 
+def count(value: str) -> tuple[str, float]:
+    """A number of refills or doses: letters read for digits ('| times') are mapped back."""
+    mapped = value.translate(_DIGIT_LOOKALIKES)
+    if mapped == value:
+        return value, 1.0
+    return (mapped, 0.85) if mapped.isdigit() else (value, KEPT_AS_READ)
+
+
 def phone(value: str) -> tuple[str, float]:
     """A US phone shape; letters OCR reads for digits (S01 for 501) are mapped back."""
     if _PHONE.match(value):
@@ -125,20 +133,25 @@ def us_address(value: str) -> tuple[str, float]:
 
 
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=\d)\.(?=[a-z])")
+_DOSE_FORMS = r"(?:tablet|pill|capsule|drop|puff|spray|patch|dose|unit|teaspoon|tablespoon)"
+_BAR_FOR_ONE = re.compile(rf"(?<!\S)[|lI](?=\s+{_DOSE_FORMS})", re.IGNORECASE)
 
 
 def prose(value: str) -> tuple[str, float]:
-    """A speck read as a full stop between a number and a word ('every 8.hours'): English never
-    joins them with a stop, and a decimal has a digit after it."""
+    """Directions as printed, less two misreadings: a speck read as a full stop between a
+    number and a word ('every 8.hours'; a decimal has a digit after the stop), and a '1' read
+    as '|', 'l' or 'I' before a dose form ('take | tablet')."""
     fixed = _SPECK_AFTER_NUMBER.sub(" ", value)
+    fixed = _BAR_FOR_ONE.sub("1", fixed)
     return (fixed, 0.9) if fixed != value else (value, 1.0)
 
 
-_MONTH_DATE_SPECK = re.compile(r"^([A-Za-z]+\.?\s+\d{1,2})\.\s*(\d{4})$")
+_MONTH_DATE_SPECK = re.compile(r"^([A-Za-z]+\.?\s+\d{1,2})(?:\.\s*|)(\d{4})$")
 
 
 def month_date(value: str) -> tuple[str, float]:
-    """'January 4.1941' is 'January 4 1941' with a speck read as a stop (a printed comma is
-    read as a comma and kept)."""
+    """'January 4.1941' and 'January 41941' are 'January 4 1941' with a speck read as a stop,
+    or a space lost (the year has four digits, so the split is never ambiguous). A printed
+    comma is read as a comma and kept."""
     fixed = _MONTH_DATE_SPECK.sub(r"\1 \2", value)
     return (fixed, 0.9) if fixed != value else (value, 1.0)

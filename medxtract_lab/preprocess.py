@@ -159,14 +159,21 @@ def estimate_skew(image: np.ndarray, max_degrees: float = 5.0) -> float:
     small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     small = normalize_illumination(small, 41)
     ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
-    best, step = 0.0, 0.5
-    candidates = np.arange(-max_degrees, max_degrees + 1e-9, step)
-    for _ in range(3):
-        scores = np.square(_sheared_profiles(ink, candidates)).sum(axis=1)
-        best = float(candidates[int(np.argmax(scores))])
-        step /= 5
-        candidates = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
-    return best
+
+    def scores(angles: np.ndarray) -> np.ndarray:
+        return np.square(_sheared_profiles(ink, angles)).sum(axis=1)
+
+    coarse = np.arange(-max_degrees, max_degrees + 1e-9, 0.5)
+    best = float(coarse[int(np.argmax(scores(coarse)))])
+    fine = best + np.arange(-0.4, 0.4 + 1e-9, 0.1)
+    found = scores(fine)
+    i = int(np.argmax(found))
+    if 0 < i < len(fine) - 1:  # the vertex of a parabola through the peak and its neighbours
+        left, peak, right = found[i - 1 : i + 2]
+        curve = left - 2 * peak + right
+        offset = 0.5 * (left - right) / curve if curve < 0 else 0.0
+        return round(float(fine[i] + 0.1 * offset), 3)
+    return round(float(fine[i]), 3)
 
 
 def deskew(image: np.ndarray, max_degrees: float) -> np.ndarray:

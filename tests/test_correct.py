@@ -1,9 +1,12 @@
 """Corrections snap close misreadings, leave distant words alone, and never invent values."""
 
+import re
+
 import pytest
 
 from medxtract_lab.correct import (
     KEPT_AS_READ,
+    count,
     immunity,
     medicines,
     month_date,
@@ -14,6 +17,7 @@ from medxtract_lab.correct import (
     yes_no,
 )
 from medxtract_lab.doctypes import get_doctype
+from medxtract_lab.doctypes.patterns import DATE_ANY
 from medxtract_lab.fields import match_fields
 
 
@@ -35,6 +39,12 @@ from medxtract_lab.fields import match_fields
         (us_address, "8 Traci Rd, Lakeport,; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
         (prose, "Clonidine: every 8.hours", "Clonidine: every 8 hours"),
         (month_date, "January 4.1941", "January 4 1941"),
+        (month_date, "January 41941", "January 4 1941"),
+        (month_date, "March 121999", "March 12 1999"),
+        (prose, "Naproxen - take | tablet at bedtime", "Naproxen - take 1 tablet at bedtime"),
+        (immunity, "NOT.IMMUNE", "NOT IMMUNE"),
+        (count, "|", "1"),
+        (count, "l2", "12"),
     ],
 )
 def test_close_misreadings_are_corrected(corrector, read, expected) -> None:
@@ -63,6 +73,7 @@ def test_clean_values_keep_full_confidence() -> None:
     assert us_address("Apt. 4, Dover, DE 19901") == ("Apt. 4, Dover, DE 19901", 1.0)
     assert us_address("4 Elm St\nDover, DE 19901") == ("4 Elm St\nDover, DE 19901", 1.0)
     assert prose("Take 0.5 tablet. then rest") == ("Take 0.5 tablet. then rest", 1.0)
+    assert prose("If I feel dizzy, take 1 tablet") == ("If I feel dizzy, take 1 tablet", 1.0)
     assert month_date("January 4, 1941") == ("January 4, 1941", 1.0)
 
 
@@ -79,3 +90,26 @@ def test_uncorrectable_value_lowers_field_confidence() -> None:
     found = match_fields(get_doctype("prescription"), [text])
     assert found["medicines"].value == "Zorblaxin 5 mg"
     assert found["medicines"].quality == KEPT_AS_READ
+
+
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [
+        ("Refill: | times", "refills", "1"),
+        ("Refill: 2 times", "refills", "2"),
+        ("Refill: Ask the doctor", "refills", None),
+    ],
+)
+def test_a_count_read_as_a_bar_is_a_one(text, field, expected) -> None:
+    page = f"Dr Ann Lee, M.D\nName: Bo Li Date: 1/2/2023\nDirections: rest\n{text}\n"
+    assert _value(match_fields(get_doctype("prescription"), [page])[field]) == expected
+
+
+def test_a_month_date_split_by_a_speck_or_run_together_is_found() -> None:
+    for read in ("January 4.1941", "January 41941", "January 4 1941"):
+        assert re.search(DATE_ANY, read, re.IGNORECASE).group("v") == read
+    assert re.search(DATE_ANY, "January 419410", re.IGNORECASE) is None
+
+
+def _value(found):
+    return found.value if found else None

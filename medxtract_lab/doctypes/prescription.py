@@ -1,7 +1,7 @@
 """Prescription: one page, doctor header, patient lines, medicines, directions, refills."""
 
 from medxtract_lab import correct
-from medxtract_lab.doctypes.patterns import DATE_NUMERIC, INTEGER
+from medxtract_lab.doctypes.patterns import COUNT, DATE_NUMERIC
 from medxtract_lab.fields import DocType, FieldSpec
 
 PRESCRIPTION = DocType(
@@ -36,7 +36,15 @@ PRESCRIPTION = DocType(
             lookahead=1,
             correct=correct.prose,
         ),
-        FieldSpec("refills", anchors=("Refill:", "Refills:"), page=1, value=INTEGER, lookahead=1),
+        FieldSpec(
+            "refills",
+            anchors=("Refill:", "Refills:"),
+            page=1,
+            value=COUNT,
+            lookahead=1,
+            normalise=str.strip,  # the pattern takes one token; a lone '|' is a misread '1'
+            correct=correct.count,
+        ),
     ),
     structural_labels=("Condition:",),
 )
