@@ -13,6 +13,8 @@ import os
 import time
 from pathlib import Path
 
+import cv2
+
 from medxtract_lab import render
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
@@ -28,6 +30,10 @@ KEEP_IMAGES_UP_TO_PAGES = 4
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
+
+# Pages already run one per core; OpenCV's own thread pool on top of that oversubscribes the
+# cores (measured by benchmarks/speed.py: about 15% more throughput with it off on 2 cores).
+cv2.setNumThreads(1)
 
 _ENGINE_INSTANCES: dict[str, OcrEngine] = {}
 
@@ -91,17 +97,22 @@ def read_pages(
     started = time.perf_counter()
     engine = engine or default_engine(config.ocr.engine)
     path = Path(pdf)
-    info = render.inspect_pdf(path, config.render)
-    timings = {"inspect": (time.perf_counter() - started) * 1000}
+    layers = render.text_layers(path, config.render) if config.render.use_text_layer else None
+    timings = {"text_layer": (time.perf_counter() - started) * 1000}
+    if layers and len(layers) <= config.render.max_pages and all(layers):
+        # Born-digital: nothing is rasterised, so the page-size guards have nothing to guard.
+        pages = [Page(n, "text_layer", text) for n, text in enumerate(layers, start=1)]
+        return ReadDocument(pages, [], timings)
+    clock = time.perf_counter()
+    info = render.inspect_pdf(path, config.render)  # names the problem with a bad file
+    timings["inspect"] = (time.perf_counter() - clock) * 1000
+    layers = layers or []
 
     workers = min(config.workers or os.cpu_count() or 1, info.pages)
     # A pool per document: documents read concurrently (a server, a benchmark) each get their
     # own workers, and a hung engine can only ever hold this document's threads.
     pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
     keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
-    clock = time.perf_counter()
-    layers = render.text_layers(path, info.pages) if config.render.use_text_layer else []
-    timings["text_layer"] = (time.perf_counter() - clock) * 1000
     needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
     clock = time.perf_counter()
     scans = render.scan_plan(path, info, config.render) if any(needs_ocr) else []

@@ -48,7 +48,8 @@ class PdfInfo:
     rotations: tuple[int, ...]
 
 
-def _check_header(path: Path) -> None:
+def check_header(path: Path) -> None:
+    """Refuse an empty or non-PDF file by its first bytes, before any poppler call."""
     try:
         with path.open("rb") as handle:
             head = handle.read(1024)
@@ -65,7 +66,7 @@ def _check_header(path: Path) -> None:
 def inspect_pdf(path: str | Path, settings: RenderSettings) -> PdfInfo:
     """Validate a PDF and apply the page-count and page-size guards, without rasterising."""
     path = Path(path)
-    _check_header(path)
+    check_header(path)
     try:
         # One call: the page count and every page size, up to one page past the limit.
         info = pdf2image.pdfinfo_from_path(
@@ -256,12 +257,14 @@ def decode_scan(
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
 
 
-def text_layers(path: str | Path, pages: int) -> list[str | None]:
-    """Each page's embedded text in reading order (one poppler call for the whole document),
-    or None for a page without a real text layer."""
+def text_layers(path: str | Path, settings: RenderSettings) -> list[str | None] | None:
+    """Each page's embedded text in reading order (one poppler call for the whole document,
+    reading at most one page past the limit), None for a page without a real text layer; or
+    None when poppler cannot read the file, so that ``inspect_pdf`` names the problem."""
+    check_header(Path(path))
     try:
         result = subprocess.run(
-            ["pdftotext", "-l", str(pages), "-enc", "UTF-8", str(path), "-"],
+            ["pdftotext", "-l", str(settings.max_pages + 1), "-enc", "UTF-8", str(path), "-"],
             capture_output=True,
             timeout=_TIMEOUT_S,
             check=False,
@@ -269,9 +272,11 @@ def text_layers(path: str | Path, pages: int) -> list[str | None]:
     except FileNotFoundError as exc:
         raise DependencyMissing(f"poppler's pdftotext was not found. {POPPLER_INSTALL}") from exc
     except subprocess.TimeoutExpired:
-        return [None] * pages
+        return None
     if result.returncode != 0:
-        return [None] * pages
-    texts = result.stdout.decode("utf-8", errors="replace").split("\f")[:pages]
-    texts += [""] * (pages - len(texts))
+        return None
+    # pdftotext ends every page with a form feed.
+    texts = result.stdout.decode("utf-8", errors="replace").split("\f")[:-1]
+    if not texts:
+        return None
     return [t if sum(ch.isalnum() for ch in t) >= MIN_TEXT_LAYER_CHARS else None for t in texts]

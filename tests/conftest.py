@@ -58,12 +58,18 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Doc]:
     return made
 
 
-def blank_pdf(pages: int = 1, size: tuple[float, float] = (612, 792), password: str = "") -> bytes:
+def blank_pdf(
+    pages: int = 1, size: tuple[float, float] = (612, 792), password: str = "", text: bool = True
+) -> bytes:
+    """Pages with one line of real text (a text layer), or only a drawn box (``text=False``)."""
     buffer = io.BytesIO()
     encrypt = StandardEncryption(password, ownerPassword="owner") if password else None
     pdf = canvas.Canvas(buffer, pagesize=size, encrypt=encrypt, invariant=1)
     for number in range(pages):
-        pdf.drawString(72, 72, f"Page {number + 1} of a test document with some text on it.")
+        if text:
+            pdf.drawString(72, 72, f"Page {number + 1} of a test document with some text on it.")
+        else:
+            pdf.rect(72, 72, 200, 100)
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()

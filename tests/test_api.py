@@ -66,7 +66,7 @@ def _truncated() -> bytes:
         (_truncated(), 422, "corrupt_pdf"),
         (blank_pdf(1, password="secret"), 422, "encrypted_pdf"),
         (blank_pdf(3), 422, "too_many_pages"),
-        (blank_pdf(1, size=(20000, 20000)), 422, "page_too_large"),
+        (blank_pdf(1, size=(20000, 20000), text=False), 422, "page_too_large"),
         (b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024), 413, "upload_too_large"),
     ],
     ids=["empty", "random", "truncated", "encrypted", "pages", "huge-page", "oversized"],

@@ -25,7 +25,7 @@ CASES = {
     "truncated": (_truncated(), errors.CorruptPdf),
     "encrypted": (blank_pdf(1, password="secret"), errors.EncryptedPdf),
     "too_many_pages": (blank_pdf(3), errors.TooManyPages),
-    "huge_page": (blank_pdf(1, size=(20000, 20000)), errors.PageTooLarge),
+    "huge_page": (blank_pdf(1, size=(20000, 20000), text=False), errors.PageTooLarge),
 }
 
 
@@ -66,6 +66,15 @@ def test_cli_exit_code_2_with_one_line_message(case, tmp_path, private_tmp, caps
     assert list(private_tmp.iterdir()) == []
 
 
+def test_a_huge_born_digital_page_is_read_from_its_text_layer(tmp_path, never_rasterise) -> None:
+    """The page-size guard protects rasterising; a page that is never rasterised passes."""
+    path = tmp_path / "poster.pdf"
+    path.write_bytes(blank_pdf(1, size=(20000, 20000)))
+    result = extract(path, "prescription", TWO_PAGE_LIMIT)
+    assert result.page_sources == ["text_layer"]
+    assert "inspect" not in result.timings_ms  # one poppler call for a born-digital file
+
+
 def test_unknown_doc_type_is_bad_input(tmp_path, capsys) -> None:
     path = tmp_path / "doc.pdf"
     path.write_bytes(blank_pdf(1))
@@ -91,6 +100,6 @@ def test_missing_poppler_exits_3(tmp_path, monkeypatch, capsys) -> None:
 
 def test_messages_say_what_to_do(tmp_path) -> None:
     path = Path(tmp_path / "big.pdf")
-    path.write_bytes(blank_pdf(1, size=(20000, 20000)))
+    path.write_bytes(blank_pdf(1, size=(20000, 20000), text=False))
     with pytest.raises(errors.PageTooLarge, match="normal paper size"):
         extract(path, "prescription")
