@@ -18,6 +18,7 @@ birth date out of the patient's name when two columns share a line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -164,9 +165,12 @@ def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -
     return norm_line[start:end].endswith(_COLON_LIKE) or following in _COLON_LIKE
 
 
-def _variants(label: str) -> set[str]:
+@functools.cache
+def _variants(label: str) -> tuple[str, ...]:
+    """The spellings of a label to look for (a fixed set per label, so computed once)."""
     base = _norm(label)
-    return {base, base.replace("m", "rn"), base.replace(":", ""), base.rstrip("?:")}
+    found = {base, base.replace("m", "rn"), base.replace(":", ""), base.rstrip("?:")}
+    return tuple(sorted(v for v in found if v))
 
 
 def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
@@ -176,8 +180,6 @@ def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
     for label in labels:
         best = None
         for variant in _variants(label):
-            if not variant:
-                continue
             found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=_threshold(label))
             if found is None or (found.src_end - found.src_start) < 0.9 * len(variant):
                 continue
