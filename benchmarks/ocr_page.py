@@ -14,7 +14,7 @@ from pathlib import Path
 from medxtract_lab.config import OcrSettings, get_preset
 from medxtract_lab.pipeline import default_engine, process_page
 from medxtract_lab.preprocess import apply_steps
-from medxtract_lab.render import render_page
+from medxtract_lab.render import inspect_pdf, load_page, scan_plan
 
 ROOT = Path(__file__).parent.parent
 RUNS = 5
@@ -39,16 +39,20 @@ def main() -> None:
     for name in ("seed", "default"):
         config = get_preset(name)
         engine = default_engine(config.ocr.engine)
-        process_page(pdf, 1, config, engine)  # warm the engine
-        page = process_page(pdf, 1, config, engine)
-        whole = median_seconds(lambda c=config, e=engine: process_page(pdf, 1, c, e))
+        scan = scan_plan(pdf, inspect_pdf(pdf, config.render), config.render)[0]
+        process_page(pdf, 1, config, engine, scan=scan)  # warm the engine
+        page = process_page(pdf, 1, config, engine, scan=scan)
+        whole = median_seconds(
+            lambda c=config, e=engine, s=scan: process_page(pdf, 1, c, e, scan=s)
+        )
         print(
             f"{name:8s} engine={config.ocr.engine:11s} page total {whole:6.2f} s  "
             f"(last run: render {page.timings_ms['render']:.0f} ms, preprocess "
             f"{page.timings_ms['preprocess']:.0f} ms, OCR {page.timings_ms['ocr']:.0f} ms)"
         )
     config = get_preset("default")
-    image = apply_steps(render_page(pdf, 1, config.render), config.steps)
+    scan = scan_plan(pdf, inspect_pdf(pdf, config.render), config.render)[0]
+    image = apply_steps(load_page(pdf, 1, config.render, scan), config.steps)
     for engine_name, settings in (
         ("tesserocr", OcrSettings(engine="tesserocr")),
         ("pytesseract", OcrSettings(engine="pytesseract", omp_threads=1)),

@@ -23,7 +23,7 @@ from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.fields import match_fields
 from medxtract_lab.pipeline import default_engine, field_confidence
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
-from medxtract_lab.render import inspect_pdf, render_page
+from medxtract_lab.render import inspect_pdf, load_page, scan_plan
 from medxtract_lab.results import Page
 
 # Optional steps are on/off toggles; every other registered step is a "method".
@@ -87,7 +87,10 @@ class ThresholdTuner:
         self.doc_type = doc_type or (self.label.doc_type if self.label else "prescription")
         base = config or get_preset("default")
         self.base = base
-        pages = inspect_pdf(self.path, base.render).pages
+        info = inspect_pdf(self.path, base.render)
+        pages = info.pages
+        # The same pixels the pipeline reads: a full-page JPEG decoded, anything else rendered.
+        self._scans = scan_plan(self.path, info, base.render)
         self.page = w.Dropdown(options=list(range(1, pages + 1)), value=1, description="page")
         methods = [n for n in STEPS if n not in TOGGLES and n not in ("grayscale", "scale")]
         chosen = next((s for s in base.steps if s.name in methods), Step("none"))
@@ -129,7 +132,8 @@ class ThresholdTuner:
         self.params.children = list(self._param_widgets.values())
 
     def _load_page(self) -> None:
-        self.full = render_page(self.path, self.page.value, self.base.render)
+        number = self.page.value
+        self.full = load_page(self.path, number, self.base.render, self._scans[number - 1])
         factor = min(1.0, PREVIEW_WIDTH / self.full.shape[1])
         self.small = cv2.resize(self.full, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
         self.original.value = _png(self.small)
