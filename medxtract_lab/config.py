@@ -159,7 +159,8 @@ PRESETS: dict[str, PipelineConfig] = {
         ocr=OcrSettings(engine="pytesseract", omp_threads=None),
         workers=1,
     ),
-    # Grayscale render at 300 dpi, text layer when present; deskew, divide out shadows and
+    # Text layer when present; a full-page JPEG decoded at its own resolution (at most 300
+    # dpi), any other page rendered in grayscale at 300 dpi; deskew, divide out shadows and
     # uneven light, erase form underlines, then Tesseract's own binarisation. Page segmentation
     # mode 4 reads a form row by row, in the order a person reads it (measured in the README).
     "default": PipelineConfig(
