@@ -98,7 +98,8 @@ def tessdata_dir() -> str:
 class TesserocrEngine:
     """Tesseract through its C++ API. Loaded API objects are pooled: a thread borrows an idle
     one (or loads a new one) for each page and returns it, so the model is loaded once per
-    concurrent page, whichever threads come and go."""
+    concurrent page, whichever threads come and go. The page segmentation mode is set per call,
+    so a whole-page read and a single-line re-read share the same loaded model."""
 
     name = "tesserocr"
 
@@ -109,7 +110,7 @@ class TesserocrEngine:
     def _borrow(self, settings: OcrSettings):  # noqa: ANN202 - tesserocr has no stubs
         import tesserocr
 
-        key = (settings.lang, settings.psm, settings.oem)
+        key = (settings.lang, settings.oem)
         with self._lock:
             if self._idle.get(key):
                 return key, self._idle[key].pop()
@@ -121,8 +122,6 @@ class TesserocrEngine:
                     f"Install it, e.g. 'apt-get install tesseract-ocr-{lang}'."
                 )
         kwargs = {"path": path, "lang": settings.lang}
-        if settings.psm is not None:
-            kwargs["psm"] = settings.psm
         if settings.oem is not None:
             kwargs["oem"] = settings.oem
         return key, tesserocr.PyTessBaseAPI(**kwargs)
@@ -142,6 +141,7 @@ class TesserocrEngine:
         import tesserocr
         from PIL import Image
 
+        api.SetPageSegMode(tesserocr.PSM.AUTO if settings.psm is None else settings.psm)
         api.SetImage(Image.fromarray(image))
         if not api.Recognize(timeout=int(settings.page_timeout_s * 1000)):
             raise OcrTimeout(
