@@ -7,7 +7,7 @@ import pdf2image
 import pytest
 
 from medxtract_lab.corpus import degrade, layout, values
-from medxtract_lab.preprocess import estimate_skew, normalize_illumination
+from medxtract_lab.preprocess import deskew, estimate_skew, normalize_illumination
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,14 @@ def page() -> np.ndarray:
 def test_deskew_recovers_the_scan_angle(page, seed) -> None:
     skewed, angle = degrade.scan(page, np.random.default_rng(seed))
     assert abs(estimate_skew(skewed) - angle) <= 0.3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_deskew_straightens_the_text_lines(page, seed) -> None:
+    skewed, angle = degrade.scan(page, np.random.default_rng(seed))
+    straight = deskew(skewed, 5.0)
+    assert straight.shape == skewed.shape
+    assert abs(estimate_skew(straight)) <= 0.15  # 3 of the 4 scans start beyond 0.5 degrees
 
 
 def test_shadow_normalisation_flattens_the_background(page) -> None:
