@@ -14,7 +14,7 @@ from pathlib import Path
 from medxtract_lab.config import OcrSettings, get_preset
 from medxtract_lab.pipeline import default_engine, process_page
 from medxtract_lab.preprocess import apply_steps
-from medxtract_lab.render import inspect_pdf, load_page, scan_plan
+from medxtract_lab.render import load_page, scan_plan
 
 ROOT = Path(__file__).parent.parent
 RUNS = 5
@@ -39,7 +39,7 @@ def main() -> None:
     for name in ("seed", "default"):
         config = get_preset(name)
         engine = default_engine(config.ocr.engine)
-        scan = scan_plan(pdf, inspect_pdf(pdf, config.render), config.render)[0]
+        scan = scan_plan(pdf, config.render)[0]
         process_page(pdf, 1, config, engine, scan=scan)  # warm the engine
         page = process_page(pdf, 1, config, engine, scan=scan)
         whole = median_seconds(
@@ -51,7 +51,7 @@ def main() -> None:
             f"{page.timings_ms['preprocess']:.0f} ms, OCR {page.timings_ms['ocr']:.0f} ms)"
         )
     config = get_preset("default")
-    scan = scan_plan(pdf, inspect_pdf(pdf, config.render), config.render)[0]
+    scan = scan_plan(pdf, config.render)[0]
     image = apply_steps(load_page(pdf, 1, config.render, scan), config.steps)
     for engine_name, settings in (
         ("tesserocr", OcrSettings(engine="tesserocr")),

@@ -114,9 +114,8 @@ def _floor(sources: tuple[str, ...]) -> dict:
     engine = default_engine(config.ocr.engine)
     images = []
     for doc in _subset(sources):
-        info = render.inspect_pdf(doc.pdf_path, config.render)
-        plan = render.scan_plan(doc.pdf_path, info, config.render)
-        for number in range(1, info.pages + 1):
+        plan = render.scan_plan(doc.pdf_path, config.render)
+        for number in range(1, len(plan) + 1):
             page = render.load_page(doc.pdf_path, number, config.render, plan[number - 1])
             images.append(apply_steps(page, config.steps))
     with cf.ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # one loaded model per core

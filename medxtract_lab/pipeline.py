@@ -32,7 +32,8 @@ _TIMEOUT_GRACE_S = 5.0
 
 
 # Pages already run one per core; OpenCV's own thread pool on top of that oversubscribes the
-# cores (measured by benchmarks/speed.py: about 15% more throughput with it off on 2 cores).
+# cores (measured with benchmarks/speed.py's default run: about 15% more throughput with it
+# off on 2 cores).
 cv2.setNumThreads(1)
 
 _ENGINE_INSTANCES: dict[str, OcrEngine] = {}
@@ -115,7 +116,7 @@ def read_pages(
     keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
     needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
     clock = time.perf_counter()
-    scans = render.scan_plan(path, info, config.render) if any(needs_ocr) else []
+    scans = render.scan_plan(path, config.render, info) if any(needs_ocr) else []
     timings["scan_plan"] = (time.perf_counter() - clock) * 1000
     futures = [
         pool.submit(process_page, path, n, config, engine, keep, scans[n - 1])

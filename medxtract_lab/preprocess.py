@@ -124,7 +124,7 @@ def normalize_illumination(image: np.ndarray, kernel: int) -> np.ndarray:
 
 
 def _sheared_profiles(ink: np.ndarray, angles: np.ndarray, strips: int = 64) -> np.ndarray:
-    """Row profiles of the ink after shearing it by each angle, one profile per row.
+    """Row profiles of the ink after shearing it by each angle, one profile per angle.
 
     For angles of a few degrees a rotation is, to within a pixel, a vertical shift of each
     narrow vertical strip by ``x * tan(angle)``: per-strip row counts are computed once, and

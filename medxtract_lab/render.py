@@ -157,13 +157,20 @@ class EmbeddedScan:
     ppi: float
 
 
-def embedded_scans(path: str | Path, info: PdfInfo) -> list[EmbeddedScan | None]:
-    """For each page, the JPEG that makes up the whole page, or None when the page must be
-    rendered (vector content, several images, masks, rotation, other encodings).
+def scan_plan(
+    path: str | Path, settings: RenderSettings, info: PdfInfo | None = None
+) -> list[EmbeddedScan | None]:
+    """For each page, the JPEG that makes up the whole page, which ``load_page`` decodes
+    instead of rendering; None when the page must be rendered (vector content, several
+    images, masks, rotation, other encodings, more pixels than ``max_page_pixels``, colour
+    output, or decoding switched off). ``info`` is read again when not given.
 
     Decoding that JPEG is about ten times cheaper than rasterising the page with poppler, and
     gives the scanner's own pixels rather than a resampled copy.
     """
+    info = info or inspect_pdf(path, settings)
+    if not (settings.decode_embedded_scans and settings.grayscale):
+        return [None] * info.pages
     try:
         result = subprocess.run(
             ["pdfimages", "-l", str(info.pages), "-list", str(path)],
@@ -183,11 +190,13 @@ def embedded_scans(path: str | Path, info: PdfInfo) -> list[EmbeddedScan | None]
     scans: list[EmbeddedScan | None] = []
     for number, (width_pt, height_pt) in enumerate(info.page_sizes_pt, start=1):
         images = rows.get(number, [])
-        scans.append(
+        scan = (
             _full_page_jpeg(images[0], width_pt, height_pt)
             if len(images) == 1 and info.rotations[number - 1] == 0
             else None
         )
+        fits = scan is not None and scan.width * scan.height <= settings.max_page_pixels
+        scans.append(scan if fits else None)
     return scans
 
 
@@ -208,15 +217,6 @@ def _full_page_jpeg(cells: list[str], width_pt: float, height_pt: float) -> Embe
     return EmbeddedScan(int(width), int(height), x_ppi)
 
 
-def scan_plan(
-    path: str | Path, info: PdfInfo, settings: RenderSettings
-) -> list[EmbeddedScan | None]:
-    """Which pages ``load_page`` can decode rather than render."""
-    if not (settings.decode_embedded_scans and settings.grayscale):
-        return [None] * info.pages
-    return embedded_scans(path, info)
-
-
 def load_page(
     path: str | Path, page: int, settings: RenderSettings, scan: EmbeddedScan | None = None
 ) -> np.ndarray:
@@ -234,8 +234,6 @@ def decode_scan(
     per inch, and never enlarged: enlarging adds no information, and on the corpus it read no
     better than the scanner's own pixels while the run took 37% longer. Falls back to poppler's
     render."""
-    if scan.width * scan.height > settings.max_page_pixels:
-        return render_page(path, page, settings)
     with tempfile.TemporaryDirectory(prefix="medxtract-page-") as folder:
         try:
             subprocess.run(

@@ -103,9 +103,8 @@ def reread_fields(
                     if page_index not in images and page.image is not None:
                         images[page_index] = page.image
                     if page_index not in images:
-                        if not scans:  # the same source of pixels as the first read
-                            info = render.inspect_pdf(path, config.render)
-                            scans = render.scan_plan(path, info, config.render)
+                        # the same source of pixels as the first read
+                        scans = scans or render.scan_plan(path, config.render)
                         raw = render.load_page(path, page.number, config.render, scans[page_index])
                         images[page_index] = apply_steps(raw, config.steps)
                     read.reread[key] = _read_region(

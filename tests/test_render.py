@@ -32,7 +32,7 @@ def _write(tmp_path: Path, data: bytes, name: str = "page.pdf") -> Path:
 
 
 def _plan(path: Path, settings: RenderSettings = SETTINGS) -> list:
-    return render.scan_plan(path, render.inspect_pdf(path, settings), settings)
+    return render.scan_plan(path, settings)
 
 
 def _custom_pdf(draw) -> bytes:
@@ -110,9 +110,10 @@ def test_a_jpeg_that_will_not_decode_falls_back_to_poppler(tmp_path, monkeypatch
 
 def test_a_huge_embedded_image_is_never_decoded_in_full(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
-    [scan] = _plan(path)
     decoded = []
     monkeypatch.setattr(render.cv2, "imread", lambda *a: decoded.append(a))
     small = RenderSettings(dpi=72, max_page_pixels=100_000)  # the JPEG has 480 000 pixels
+    [scan] = _plan(path, small)
+    assert scan is None
     assert render.load_page(path, 1, small, scan).shape == (288, 216)
     assert decoded == []

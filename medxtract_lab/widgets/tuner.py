@@ -90,7 +90,7 @@ class ThresholdTuner:
         info = inspect_pdf(self.path, base.render)
         pages = info.pages
         # The same pixels the pipeline reads: a full-page JPEG decoded, anything else rendered.
-        self._scans = scan_plan(self.path, info, base.render)
+        self._scans = scan_plan(self.path, base.render, info)
         self.page = w.Dropdown(options=list(range(1, pages + 1)), value=1, description="page")
         methods = [n for n in STEPS if n not in TOGGLES and n not in ("grayscale", "scale")]
         chosen = next((s for s in base.steps if s.name in methods), Step("none"))
