@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from medxtract_lab.errors import (
     PageTooLarge,
     TooManyPages,
 )
+from medxtract_lab.page_scans import EmbeddedScan, find_scans, read_jpeg
 
 POPPLER_INSTALL = (
     "Install poppler: 'apt-get install poppler-utils' (Debian/Ubuntu), "
@@ -148,22 +148,13 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
     return np.asarray(image.convert("L") if settings.grayscale else image.convert("RGB"))
 
 
-@dataclass(frozen=True)
-class EmbeddedScan:
-    """A page that is exactly one full-page JPEG (a scanner's or phone's output)."""
-
-    width: int
-    height: int
-    ppi: float
-
-
 def scan_plan(
     path: str | Path, settings: RenderSettings, info: PdfInfo | None = None
 ) -> list[EmbeddedScan | None]:
     """For each page, the JPEG that makes up the whole page, which ``load_page`` decodes
-    instead of rendering; None when the page must be rendered (vector content, several
-    images, masks, rotation, other encodings, more pixels than ``max_page_pixels``, colour
-    output, or decoding switched off). ``info`` is read again when not given.
+    instead of rendering; None when the page must be rendered (anything drawn besides one
+    full-page image, masks, rotation, other encodings, more pixels than ``max_page_pixels``,
+    colour output, or decoding switched off). ``info`` is read again when not given.
 
     Decoding that JPEG is about ten times cheaper than rasterising the page with poppler, and
     gives the scanner's own pixels rather than a resampled copy.
@@ -171,50 +162,11 @@ def scan_plan(
     info = info or inspect_pdf(path, settings)
     if not (settings.decode_embedded_scans and settings.grayscale):
         return [None] * info.pages
-    try:
-        result = subprocess.run(
-            ["pdfimages", "-l", str(info.pages), "-list", str(path)],
-            capture_output=True,
-            timeout=_TIMEOUT_S,
-            check=False,
-        )
-    except (FileNotFoundError, subprocess.TimeoutExpired):
+    scans = find_scans(path, settings.max_page_pixels)
+    if len(scans) != info.pages:
         return [None] * info.pages
-    if result.returncode != 0:
-        return [None] * info.pages
-    rows: dict[int, list[list[str]]] = {}
-    for line in result.stdout.decode("ascii", errors="replace").splitlines()[2:]:
-        cells = line.split()
-        if len(cells) >= 14 and cells[0].isdigit():
-            rows.setdefault(int(cells[0]), []).append(cells)
-    scans: list[EmbeddedScan | None] = []
-    for number, (width_pt, height_pt) in enumerate(info.page_sizes_pt, start=1):
-        images = rows.get(number, [])
-        scan = (
-            _full_page_jpeg(images[0], width_pt, height_pt)
-            if len(images) == 1 and info.rotations[number - 1] == 0
-            else None
-        )
-        fits = scan is not None and scan.width * scan.height <= settings.max_page_pixels
-        scans.append(scan if fits else None)
-    return scans
-
-
-def _full_page_jpeg(cells: list[str], width_pt: float, height_pt: float) -> EmbeddedScan | None:
-    kind, width, height, color, _, bpc, encoding = cells[2:9]
-    if kind != "image" or encoding != "jpeg" or color not in ("gray", "rgb") or bpc != "8":
-        return None
-    try:
-        x_ppi, y_ppi = float(cells[12]), float(cells[13])
-    except ValueError:
-        return None
-    covers = (
-        abs(int(width) / x_ppi * 72 - width_pt) <= 0.01 * width_pt
-        and abs(int(height) / y_ppi * 72 - height_pt) <= 0.01 * height_pt
-    )
-    if not covers or abs(x_ppi - y_ppi) > 0.01 * x_ppi:
-        return None
-    return EmbeddedScan(int(width), int(height), x_ppi)
+    upright = (rotation == 0 for rotation in info.rotations)
+    return [scan if up else None for scan, up in zip(scans, upright, strict=True)]
 
 
 def load_page(
@@ -234,20 +186,10 @@ def decode_scan(
     per inch, and never enlarged: enlarging adds no information, and on the corpus it read no
     better than the scanner's own pixels while the run took 37% longer. Falls back to poppler's
     render."""
-    with tempfile.TemporaryDirectory(prefix="medxtract-page-") as folder:
-        try:
-            subprocess.run(
-                ["pdfimages", "-j", "-f", str(page), "-l", str(page), str(path), f"{folder}/p"],
-                capture_output=True,
-                timeout=_TIMEOUT_S,
-                check=True,
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError):
-            return render_page(path, page, settings)
-        files = list(Path(folder).glob("p-*.jpg"))
-        # PDF viewers ignore a JPEG's EXIF orientation, so the decoder must too.
-        flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
-        image = cv2.imread(str(files[0]), flags) if len(files) == 1 else None
+    data = read_jpeg(path, scan)
+    # PDF viewers ignore a JPEG's EXIF orientation, so the decoder must too.
+    flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
     if image is None or image.shape != (scan.height, scan.width):
         return render_page(path, page, settings)
     factor = settings.dpi / scan.ppi

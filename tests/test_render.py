@@ -1,10 +1,12 @@
 """Page images: a full-page JPEG is decoded with its own pixels, anything else is rendered."""
 
 import io
+import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pikepdf
 import pytest
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
@@ -48,7 +50,7 @@ def test_a_full_page_jpeg_is_decoded_with_the_scanners_own_pixels(tmp_path) -> N
     image = _page()
     path = _write(tmp_path, image_pdf([jpeg(image, 95)], [(600, 800)], 200))
     [scan] = _plan(path)
-    assert scan == render.EmbeddedScan(width=600, height=800, ppi=200.0)
+    assert (scan.width, scan.height, scan.ppi) == (600, 800, 200.0)
     decoded = render.load_page(path, 1, SETTINGS, scan)
     assert decoded.shape == (800, 600)  # not enlarged to 300 dpi
     rendered = render.render_page(path, 1, RenderSettings(dpi=200))
@@ -86,11 +88,66 @@ def _vector(pdf: canvas.Canvas) -> None:
     pdf.drawString(40, 300, "Policy Number: E123")
 
 
-@pytest.mark.parametrize("draw", [_partial_image, _two_images, _rotated, _lossless, _vector])
+def _scan_with_a_stamp(pdf: canvas.Canvas) -> None:
+    """A full-page JPEG with a line drawn over it: poppler must draw both."""
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 300, 400)
+    pdf.line(20, 20, 280, 20)
+
+
+def _scan_with_an_annotation(pdf: canvas.Canvas) -> None:
+    """Annotations are drawn by viewers (and poppler) on top of the page content."""
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 300, 400)
+    pdf.linkURL("https://example.invalid", (20, 20, 120, 50))
+
+
+def _flipped(pdf: canvas.Canvas) -> None:
+    pdf.translate(0, 400)
+    pdf.scale(1, -1)
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 300, 400)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        _partial_image,
+        _two_images,
+        _rotated,
+        _lossless,
+        _vector,
+        _scan_with_a_stamp,
+        _scan_with_an_annotation,
+        _flipped,
+    ],
+)
 def test_pages_that_are_not_one_full_page_jpeg_are_rendered(tmp_path, draw) -> None:
     path = _write(tmp_path, _custom_pdf(draw))
     assert _plan(path) == [None]
     assert render.load_page(path, 1, SETTINGS, None).ndim == 2
+
+
+def test_a_full_page_jpeg_inside_a_form_xobject_is_decoded(tmp_path) -> None:
+    def draw(pdf: canvas.Canvas) -> None:
+        pdf.beginForm("scan")
+        pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 95))), 0, 0, 300, 400)
+        pdf.endForm()
+        pdf.doForm("scan")
+
+    path = _write(tmp_path, _custom_pdf(draw))
+    [scan] = _plan(path)
+    assert (scan.width, scan.height, scan.ppi) == (600, 800, 144.0)
+    assert render.load_page(path, 1, SETTINGS, scan).shape == (800, 600)
+
+
+def test_a_jpeg_behind_a_flate_filter_is_rendered_not_inflated(tmp_path) -> None:
+    """Flate in front of the JPEG could expand without bound (a decompression bomb)."""
+    data = jpeg(_page(), 95)
+    path = _write(tmp_path, image_pdf([data], [(600, 800)], 200))
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        [image] = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Width")]
+        image.write(zlib.compress(data), filter=[pikepdf.Name.FlateDecode, pikepdf.Name.DCTDecode])
+        pdf.save(path)
+    assert render.scan_plan(path, SETTINGS, render.inspect_pdf(path, SETTINGS)) == [None]
+    assert render.load_page(path, 1, SETTINGS, None).shape == (1200, 900)
 
 
 def test_seed_style_colour_rendering_never_decodes(tmp_path) -> None:
@@ -102,16 +159,15 @@ def test_seed_style_colour_rendering_never_decodes(tmp_path) -> None:
 def test_a_jpeg_that_will_not_decode_falls_back_to_poppler(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
     [scan] = _plan(path)
-    monkeypatch.setattr(render.cv2, "imread", lambda *_: None)  # a damaged JPEG stream
+    monkeypatch.setattr(render.cv2, "imdecode", lambda *_: None)  # a damaged JPEG stream
     image = render.load_page(path, 1, SETTINGS, scan)
     assert image.shape == (1200, 900)  # poppler's render at 300 dpi
-    assert not list(Path(render.tempfile.gettempdir()).glob("medxtract-page-*"))
 
 
 def test_a_huge_embedded_image_is_never_decoded_in_full(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
     decoded = []
-    monkeypatch.setattr(render.cv2, "imread", lambda *a: decoded.append(a))
+    monkeypatch.setattr(render.cv2, "imdecode", lambda *a: decoded.append(a))
     small = RenderSettings(dpi=72, max_page_pixels=100_000)  # the JPEG has 480 000 pixels
     [scan] = _plan(path, small)
     assert scan is None
