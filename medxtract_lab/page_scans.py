@@ -4,9 +4,10 @@ A scanner or a phone app writes each page as one JPEG drawn over the whole page.
 JPEG gives the scanner's own pixels for a fraction of the cost of rasterising the page, and
 reading it in-process saves the poppler start-ups (``pdfimages -list`` per document and
 ``pdfimages -j`` per page took about 10 and 15-20 ms). A page qualifies only when its content
-does nothing but draw that one image over the crop box, unrotated and unflipped: any other
+does nothing but draw that one image over the media box, unrotated and unflipped: any other
 painting operator, an annotation, a mask, a /Decode array or another encoding means the page is
-rendered by poppler instead, which is always correct.
+rendered by poppler instead, which is always correct. A page that qualifies shows no text, so it
+has no text layer either: a document made only of such pages needs no ``pdftotext`` call.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _TEXT_FILTERS = frozenset({"/ASCII85Decode", "/ASCIIHexDecode"})
 # A scan page's content is a handful of operators; anything longer is not one.
 _MAX_CONTENT_BYTES = 4096
 _MAX_FORM_DEPTH = 3
-_TOLERANCE = 0.01  # of the page size, for the image covering the crop box
+_TOLERANCE = 0.01  # of the page size, for the image covering the media box
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,9 @@ class EmbeddedScan:
     object_id: tuple[int, int]  # the image's object and generation numbers
 
 
-def find_scans(path: str | Path, max_pixels: int) -> list[EmbeddedScan | None]:
-    """For each page, its full-page JPEG, or None when the page must be rendered; all None
-    when pikepdf cannot read the file (poppler then renders every page)."""
-    try:
-        with pikepdf.open(path) as pdf:
-            return [_page_scan(page, max_pixels) for page in pdf.pages]
-    except Exception:  # noqa: BLE001 - any failure here only means "render instead"
-        return []
-
-
-def _page_scan(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
+def page_scan(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
+    """The page's full-page JPEG, or None when the page must be rendered. The caller checks
+    /Rotate (which a page can inherit)."""
     try:
         return _full_page_jpeg(page, max_pixels)
     except Exception:  # noqa: BLE001 - an unexpected structure: render this page
@@ -130,17 +123,16 @@ def _streams(content) -> list:  # noqa: ANN001
 
 
 def _full_page_jpeg(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
-    """The page's one image if it covers the crop box, upright (the caller checks /Rotate,
-    which a page can inherit)."""
+    """The page's one image if it covers the media box (what poppler renders), upright."""
     if page.obj.get("/Annots"):
         return None
-    drawn = _drawn_images(page, page.Resources, [1, 0, 0, 1, 0, 0], 0)
+    drawn = _drawn_images(page, page.resources, [1, 0, 0, 1, 0, 0], 0)
     if not drawn or len(drawn) != 1:
         return None
     image, (a, b, c, d, e, f) = drawn[0]
     if not _is_plain_jpeg(image) or b or c:  # rotated or sheared; flips fail `covers`
         return None
-    left, bottom, right, top = _sorted_box(page.cropbox)
+    left, bottom, right, top = _sorted_box(page.mediabox)
     width, height = right - left, top - bottom
     covers = (
         abs(e - left) <= _TOLERANCE * width

@@ -98,28 +98,30 @@ def read_pages(
     started = time.perf_counter()
     engine = engine or default_engine(config.ocr.engine)
     path = Path(pdf)
-    layers = render.text_layers(path, config.render) if config.render.use_text_layer else None
-    timings = {"text_layer": (time.perf_counter() - started) * 1000}
-    if layers and len(layers) <= config.render.max_pages and all(layers):
-        # Born-digital: nothing is rasterised, so the page-size guards have nothing to guard.
+    info = render.read_info(path, config.render)  # names the problem with a bad file
+    timings = {"inspect": (time.perf_counter() - started) * 1000}
+    layers: list[str | None] = []
+    # A document made only of full-page JPEGs shows no text: no text layer to look for.
+    if config.render.use_text_layer and not all(info.scans):
+        clock = time.perf_counter()
+        layers = render.text_layers(path, config.render) or []
+        timings["text_layer"] = (time.perf_counter() - clock) * 1000
+    if len(layers) == info.pages and all(layers):
+        # Born-digital: nothing is rasterised, so the page-size guard has nothing to guard.
         pages = [Page(n, "text_layer", text) for n, text in enumerate(layers, start=1)]
         return ReadDocument(pages, [], timings)
-    clock = time.perf_counter()
-    info = render.inspect_pdf(path, config.render)  # names the problem with a bad file
-    timings["inspect"] = (time.perf_counter() - clock) * 1000
-    layers = layers or []
+    needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
+    # Scan pages too: a JPEG that fails to decode falls back to rendering the page.
+    to_read = [n for n, ocr in enumerate(needs_ocr, start=1) if ocr]
+    render.check_page_sizes(path.name, info, config.render, to_read)
 
     workers = min(config.workers or os.cpu_count() or 1, info.pages)
     # A pool per document: documents read concurrently (a server, a benchmark) each get their
     # own workers, and a hung engine can only ever hold this document's threads.
     pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
     keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
-    needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
-    clock = time.perf_counter()
-    scans = render.scan_plan(path, config.render, info) if any(needs_ocr) else []
-    timings["scan_plan"] = (time.perf_counter() - clock) * 1000
     futures = [
-        pool.submit(process_page, path, n, config, engine, keep, scans[n - 1])
+        pool.submit(process_page, path, n, config, engine, keep, info.scans[n - 1])
         if needs_ocr[n - 1]
         else None
         for n in range(1, info.pages + 1)

@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import pikepdf
 import pytest
 from conftest import blank_pdf
 
@@ -72,7 +73,17 @@ def test_a_huge_born_digital_page_is_read_from_its_text_layer(tmp_path, never_ra
     path.write_bytes(blank_pdf(1, size=(20000, 20000)))
     result = extract(path, "prescription", TWO_PAGE_LIMIT)
     assert result.page_sources == ["text_layer"]
-    assert "inspect" not in result.timings_ms  # one poppler call for a born-digital file
+
+
+def test_the_size_guard_measures_the_media_box_that_poppler_rasterises(tmp_path) -> None:
+    """A small crop box does not hide a huge media box: poppler renders the media box."""
+    path = tmp_path / "cropped.pdf"
+    path.write_bytes(blank_pdf(1, size=(20000, 20000), text=False))
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].obj.CropBox = pikepdf.Array([0, 0, 612, 792])
+        pdf.save(path)
+    with pytest.raises(errors.PageTooLarge, match="20000x20000 pt"):
+        render.inspect_pdf(path, RenderSettings())
 
 
 def test_unknown_doc_type_is_bad_input(tmp_path, capsys) -> None:

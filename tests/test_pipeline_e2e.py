@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from medxtract_lab import render
 from medxtract_lab.cli import main
 from medxtract_lab.config import get_preset
 from medxtract_lab.pipeline import extract
@@ -33,6 +36,16 @@ def test_image_only_prescription_takes_the_ocr_path(docs) -> None:
     assert result.page_sources == ["ocr"]
     assert result.timings_ms["ocr"] > 0
     assert result.fields == doc.fields
+
+
+def test_a_document_of_full_page_jpegs_never_looks_for_a_text_layer(docs, monkeypatch) -> None:
+    """Such pages show no text, so the pdftotext start-up (about 7 ms) is skipped."""
+    monkeypatch.setattr(render, "text_layers", lambda *_: pytest.fail("pdftotext was called"))
+    doc = docs["patient_details-image"]
+    assert all(render.read_info(doc.path, get_preset("default").render).scans)
+    result = extract(doc.path, "patient_details")
+    assert result.page_sources == ["ocr", "ocr"]
+    assert "text_layer" not in result.timings_ms
 
 
 def test_seed_preset_reproduces_the_original_pipeline(docs) -> None:
