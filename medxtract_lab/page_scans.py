@@ -127,7 +127,7 @@ def _full_page_jpeg(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
     if page.obj.get("/Annots"):
         return None
     drawn = _drawn_images(page, page.resources, [1, 0, 0, 1, 0, 0], 0)
-    if not drawn or len(drawn) != 1:
+    if drawn is None or len(drawn) != 1:
         return None
     image, (a, b, c, d, e, f) = drawn[0]
     if not _is_plain_jpeg(image) or b or c:  # rotated or sheared; flips fail `covers`
