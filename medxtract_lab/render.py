@@ -190,8 +190,8 @@ def decode_scan(
 def text_layers(path: str | Path, settings: RenderSettings) -> list[str | None] | None:
     """Each page's embedded text in reading order (one poppler call for the whole document,
     reading at most one page past the limit), None for a page without a real text layer; or
-    None when poppler cannot read the file (the document is then read by OCR)."""
-    check_header(Path(path))
+    None when poppler cannot read the file (the document is then read by OCR). The file has
+    already passed ``read_info``."""
     try:
         result = subprocess.run(
             ["pdftotext", "-l", str(settings.max_pages + 1), "-enc", "UTF-8", str(path), "-"],
