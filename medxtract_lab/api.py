@@ -2,7 +2,7 @@
 
 Uploads are medical documents: each request works in its own temporary directory, removed when
 the response is ready, and nothing from a document (text or field values) is ever logged, only
-sizes, timings and error codes. Typed engine errors map to HTTP statuses in ``STATUS`` here.
+sizes, timings and error codes. A typed error carries its own HTTP status (``errors.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import concurrent.futures as cf
 import contextlib
 import logging
 import os
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -26,21 +25,11 @@ from fastapi.responses import JSONResponse
 
 from medxtract_lab import __version__, errors
 from medxtract_lab.config import get_preset
-from medxtract_lab.doctypes import DOC_TYPES, get_doctype
-from medxtract_lab.pipeline import default_engine, extract
+from medxtract_lab.doctypes import DOC_TYPES, doc_type_names, get_doctype
+from medxtract_lab.pipeline import extract
+from medxtract_lab.versions import component_versions
 
 log = logging.getLogger("medxtract.api")
-
-# Most specific class first: the first isinstance match decides the status.
-STATUS: list[tuple[type[Exception], int]] = [
-    (errors.NotAPdf, 415),
-    (errors.InputError, 422),
-    (errors.UnknownDocType, 422),
-    (errors.ConfigError, 422),
-    (errors.OcrTimeout, 504),
-    (errors.DependencyMissing, 503),
-    (errors.OcrError, 500),
-]
 
 
 @dataclass(frozen=True)
@@ -135,15 +124,6 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status)
 
 
-def _versions() -> dict[str, str]:
-    poppler = subprocess.run(["pdftoppm", "-v"], capture_output=True, text=True, check=False)
-    return {
-        "tesseract": default_engine("tesserocr").version(),
-        "poppler": (poppler.stderr or poppler.stdout).strip().splitlines()[0],
-        "medxtract_lab": __version__,
-    }
-
-
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings.from_env()
     app = FastAPI(
@@ -160,13 +140,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     pool = cf.ThreadPoolExecutor(settings.workers, thread_name_prefix="medxtract-request")
     slots = {"busy": 0}
     capacity = settings.workers + settings.queue
-    versions: dict[str, str] = {}
+    versions: dict[str, object] = {}
 
     @app.exception_handler(errors.MedXtractError)
     async def engine_error(request: Request, error: errors.MedXtractError) -> JSONResponse:
-        status = next((s for cls, s in STATUS if isinstance(error, cls)), 500)
-        log.info("%s %s -> %d %s", request.method, request.url.path, status, error.code)
-        return _error(status, error.code, str(error))
+        log.info("%s %s -> %d %s", request.method, request.url.path, error.http_status, error.code)
+        return _error(error.http_status, error.code, str(error))
 
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -243,11 +222,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         if not versions:
-            versions.update(_versions())
+            engines = sorted({get_preset(name).ocr.engine for name in settings.presets})
+            versions.update(component_versions(engines))
         return {"status": "ok", **versions}
 
     @app.get("/v1/doc-types")
     async def doc_types() -> dict[str, list[str]]:
-        return {name: t.field_names for name, t in DOC_TYPES.items()}
+        return {name: DOC_TYPES[name].field_names for name in doc_type_names()}
 
     return app

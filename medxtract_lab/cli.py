@@ -1,4 +1,4 @@
-"""The ``medxtract`` command. Typed errors map to exit codes here, in one place."""
+"""The ``medxtract`` command. A typed error carries its own exit code (``errors.py``)."""
 
 from __future__ import annotations
 
@@ -8,30 +8,14 @@ import sys
 from collections.abc import Sequence
 
 from medxtract_lab import __version__
-from medxtract_lab.errors import (
-    ConfigError,
-    DependencyMissing,
-    InputError,
-    MedXtractError,
-    UnknownDocType,
-)
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY = 0, 1, 2, 3
-
-
-def exit_code(error: MedXtractError) -> int:
-    if isinstance(error, InputError | UnknownDocType | ConfigError):
-        return EXIT_BAD_INPUT
-    if isinstance(error, DependencyMissing):
-        return EXIT_DEPENDENCY
-    return EXIT_FAILED
+from medxtract_lab.errors import EXIT_BAD_INPUT, EXIT_OK, MedXtractError
 
 
 def _extract(args: argparse.Namespace) -> int:
     from medxtract_lab.config import resolve_config
     from medxtract_lab.pipeline import extract
 
-    config = resolve_config(args.preset, args.config)
+    config = resolve_config(args.config or args.preset)
     result = extract(args.path, args.type, config)
     print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     return EXIT_OK
@@ -40,7 +24,7 @@ def _extract(args: argparse.Namespace) -> int:
 def _doctypes(args: argparse.Namespace) -> int:
     from medxtract_lab.doctypes import DOC_TYPES
 
-    listing = {name: t.field_names for name, t in DOC_TYPES.items()}
+    listing = {name: DOC_TYPES[name].field_names for name in sorted(DOC_TYPES)}
     print(json.dumps(listing, indent=2))
     return EXIT_OK
 
@@ -65,20 +49,28 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(args: argparse.Namespace) -> int:
+def report_parameters(args: argparse.Namespace) -> dict:
+    """What ``medxtract report`` hands the notebook's ``parameters`` cell."""
     from pathlib import Path
 
-    from medxtract_lab.evaluation.notebook import run_report
+    def config_name(name: str | None) -> str | None:
+        # A file is passed by absolute path, since the notebook runs in the output folder.
+        return str(Path(name).resolve()) if name and Path(name).is_file() else name
 
-    parameters = {
+    return {
         "corpus_dir": str(Path(args.corpus).resolve()),
-        "preset": str(Path(args.config).resolve()) if args.config else args.preset,
-        "compare": args.compare,
+        "config": config_name(args.config) or args.preset,
+        "compare": config_name(args.compare),
         "limit": args.limit,
         "scheduler": args.scheduler,
         "use_cache": not args.no_cache,
     }
-    html = run_report(args.out, parameters)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from medxtract_lab.evaluation.notebook import run_report
+
+    html = run_report(args.out, report_parameters(args))
     print(f"report written to {html} (with evaluation.ipynb and metrics.json beside it)")
     return EXIT_OK
 
@@ -150,7 +142,7 @@ def _ui(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
-    from medxtract_lab.doctypes import DOC_TYPES
+    from medxtract_lab.doctypes import doc_type_names
 
     parser = argparse.ArgumentParser(
         prog="medxtract", description="Structured fields from medical PDFs."
@@ -160,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = commands.add_parser("extract", help="extract the fields of one PDF as JSON")
     extract.add_argument("path", help="the PDF to read")
-    extract.add_argument("--type", required=True, help=f"one of {sorted(DOC_TYPES)}")
+    extract.add_argument("--type", required=True, help=f"one of {doc_type_names()}")
     chosen = extract.add_mutually_exclusive_group()
     chosen.add_argument("--preset", help=f"named config: {sorted(PRESETS)} (default: default)")
     chosen.add_argument("--config", help="a config file (.json, .yaml)")
@@ -222,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except MedXtractError as error:
         print(f"medxtract: {error.code}: {error}", file=sys.stderr)
-        return exit_code(error)
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from medxtract_lab.errors import ConfigError
+from medxtract_lab.ocr.registry import check_settings
 from medxtract_lab.preprocess import STEPS
 
 
@@ -40,7 +41,7 @@ class RenderSettings:
 
 @dataclass(frozen=True)
 class OcrSettings:
-    engine: str = "tesserocr"
+    engine: str = "tesserocr"  # a name from the engine registry (medxtract_lab.ocr)
     lang: str = "eng"
     psm: int | None = None  # None: Tesseract's default page segmentation
     oem: int | None = None
@@ -112,8 +113,7 @@ def config_from_dict(data: dict[str, Any]) -> PipelineConfig:
         STEPS[step.name].check_params(step.params, f"config.steps[{i}]")
         steps.append(step)
     config = _build(PipelineConfig, {**data, "render": render, "ocr": ocr}, "config")
-    if config.ocr.engine not in ("tesserocr", "pytesseract"):
-        raise ConfigError("config.ocr.engine must be 'tesserocr' or 'pytesseract'.")
+    check_settings(config.ocr)
     if config.render.dpi < 50 or config.render.dpi > 600:
         raise ConfigError("config.render.dpi must be between 50 and 600.")
     return replace(config, steps=tuple(steps))
@@ -184,15 +184,12 @@ def get_preset(name: str) -> PipelineConfig:
         raise ConfigError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.") from None
 
 
-def resolve_config(preset: str | None = None, path: str | Path | None = None) -> PipelineConfig:
-    """The CLI/API rule: a config file wins over a preset; neither means ``default``."""
-    if path is not None:
-        return load_config(path)
-    return get_preset(preset or "default")
-
-
-def config_by_name(name: str) -> PipelineConfig:
-    """A preset name, or the path of a JSON/YAML config file."""
-    if name.endswith((".json", ".yaml", ".yml")) or Path(name).is_file():
-        return load_config(name).with_name(Path(name).stem)
-    return get_preset(name)
+def resolve_config(name: str | Path | None = None) -> PipelineConfig:
+    """A preset name or the path of a JSON/YAML config file; None means ``default``. A file
+    takes its name from its stem, so reports and caches tell two files apart."""
+    if name is None:
+        return get_preset("default")
+    text = str(name)
+    if text.endswith((".json", ".yaml", ".yml")) or Path(text).is_file():
+        return load_config(text).with_name(Path(text).stem)
+    return get_preset(text)

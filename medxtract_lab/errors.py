@@ -1,22 +1,32 @@
 """Typed failures with fix-it messages.
 
-Every class carries a stable ``code`` so the CLI (exit codes) and the API (HTTP statuses) map
-them in one place each, and no failure is ever swallowed into an empty result.
+Every class carries a stable ``code``, the CLI ``exit_code`` and the API ``http_status`` it maps
+to, so the command line and the server read the mapping from the error itself instead of each
+keeping its own list, and no failure is ever swallowed into an empty result.
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_DEPENDENCY = 3
 
 
 class MedXtractError(Exception):
     """Base class: ``str(err)`` says what is wrong and what to do about it."""
 
     code = "error"
+    exit_code = EXIT_FAILED
+    http_status = 500
 
 
 class InputError(MedXtractError):
     """The document itself cannot be processed; the caller must send a different file."""
 
     code = "bad_input"
+    exit_code = EXIT_BAD_INPUT
+    http_status = 422
 
 
 class EmptyFile(InputError):
@@ -25,6 +35,7 @@ class EmptyFile(InputError):
 
 class NotAPdf(InputError):
     code = "not_a_pdf"
+    http_status = 415
 
 
 class CorruptPdf(InputError):
@@ -43,18 +54,30 @@ class PageTooLarge(InputError):
     code = "page_too_large"
 
 
+class LabelError(InputError):
+    """One or more labels are malformed; the message lists every file and problem."""
+
+    code = "bad_label"
+
+
 class UnknownDocType(MedXtractError):
     code = "unknown_doc_type"
+    exit_code = EXIT_BAD_INPUT
+    http_status = 422
 
 
 class ConfigError(MedXtractError):
     code = "bad_config"
+    exit_code = EXIT_BAD_INPUT
+    http_status = 422
 
 
 class DependencyMissing(MedXtractError):
-    """A system program (poppler, Tesseract) is not installed."""
+    """A system program (poppler, Tesseract) or an engine's package is not installed."""
 
     code = "dependency_missing"
+    exit_code = EXIT_DEPENDENCY
+    http_status = 503
 
 
 class OcrError(MedXtractError):
@@ -65,6 +88,7 @@ class OcrError(MedXtractError):
 
 class OcrTimeout(OcrError):
     code = "ocr_timeout"
+    http_status = 504
 
 
 class ReportError(MedXtractError):

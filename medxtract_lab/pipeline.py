@@ -1,8 +1,8 @@
-"""``extract``: the one place where render, preprocess, OCR and field matching are wired.
+"""``extract``: the one place where a document's pages are read and its fields found.
 
 Pages are processed in a thread pool, one page per task: poppler, OpenCV and Tesseract all run
-outside the GIL, so threads give real parallelism, and only ``workers`` rendered pages are ever
-held in memory at once. A page with a real text layer skips rendering and OCR altogether.
+outside the GIL, so threads give real parallelism, and only ``workers`` page images are ever held
+in memory at once. A page with a real text layer skips rendering and OCR altogether.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import concurrent.futures as cf
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -19,11 +20,11 @@ from medxtract_lab import render
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
-from medxtract_lab.fields import Found, match_fields
-from medxtract_lab.ocr import ENGINES, OcrEngine
-from medxtract_lab.preprocess import apply_steps
+from medxtract_lab.extraction import FieldMatch, match_fields
+from medxtract_lab.ocr import OcrEngine, get_engine, words_in
+from medxtract_lab.pages import ocr_input
+from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
-from medxtract_lab.results import Extraction, Page, ReadDocument
 
 # Documents up to this many pages keep their processed page images for field re-reads.
 KEEP_IMAGES_UP_TO_PAGES = 4
@@ -36,32 +37,17 @@ _TIMEOUT_GRACE_S = 5.0
 # off on 2 cores).
 cv2.setNumThreads(1)
 
-_ENGINE_INSTANCES: dict[str, OcrEngine] = {}
 
-
-def default_engine(name: str) -> OcrEngine:
-    """One engine object per kind, so per-thread Tesseract handles are reused across calls."""
-    if name not in _ENGINE_INSTANCES:
-        _ENGINE_INSTANCES[name] = ENGINES[name]()
-    return _ENGINE_INSTANCES[name]
-
-
-def process_page(
-    path: Path,
+def read_page(
+    pdf: render.PdfDocument,
     number: int,
     config: PipelineConfig,
     engine: OcrEngine,
     keep_image: bool = False,
-    scan: render.EmbeddedScan | None = None,
 ) -> Page:
     """Render (or decode), preprocess and OCR one page; text-layer pages never get here."""
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    image = render.load_page(path, number, config.render, scan)
-    timings["render"] = (time.perf_counter() - clock) * 1000
-    clock = time.perf_counter()
-    image = apply_steps(image, config.steps)
-    timings["preprocess"] = (time.perf_counter() - clock) * 1000
+    image = ocr_input(pdf, number, config, timings)
     clock = time.perf_counter()
     try:
         result = engine.recognize(image, config.ocr)
@@ -76,9 +62,9 @@ def process_page(
     return Page(number, "ocr", result.text, result.words, timings, image if keep_image else None)
 
 
-def field_confidence(found: Found | None, pages: list[Page]) -> float:
+def field_confidence(found: FieldMatch, pages: list[Page]) -> float:
     """Mean OCR confidence of the words under the value, times the label match quality."""
-    if found is None:
+    if found.value is None:
         return 0.0
     scores = []
     for page_index, start, end in found.spans:
@@ -86,25 +72,20 @@ def field_confidence(found: Found | None, pages: list[Page]) -> float:
         if page.source == "text_layer":
             scores.append(1.0)
             continue
-        scores.extend(w.confidence for w in page.words if w.start < end and w.end > start)
+        scores.extend(w.confidence for w in words_in(page.words, start, end))
     ocr = sum(scores) / len(scores) if scores else 0.5
     return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
-def read_pages(
-    pdf: str | Path, config: PipelineConfig, engine: OcrEngine | None = None
-) -> ReadDocument:
-    """Validate the PDF, then read each page (text layer or OCR), in page order."""
-    started = time.perf_counter()
-    engine = engine or default_engine(config.ocr.engine)
-    path = Path(pdf)
-    info = render.read_info(path, config.render)  # names the problem with a bad file
-    timings = {"inspect": (time.perf_counter() - started) * 1000}
+def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngine) -> ReadDocument:
+    """Read each page (text layer or OCR), in page order."""
+    info = pdf.info
+    timings: dict[str, float] = {}
     layers: list[str | None] = []
     # A document made only of full-page JPEGs shows no text: no text layer to look for.
     if config.render.use_text_layer and not all(info.scans):
         clock = time.perf_counter()
-        layers = render.text_layers(path, config.render) or []
+        layers = render.text_layers(pdf.path, config.render) or []
         timings["text_layer"] = (time.perf_counter() - clock) * 1000
     if len(layers) == info.pages and all(layers):
         # Born-digital: nothing is rasterised, so the page-size guard has nothing to guard.
@@ -112,8 +93,7 @@ def read_pages(
         return ReadDocument(pages, [], timings)
     needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
     # Scan pages too: a JPEG that fails to decode falls back to rendering the page.
-    to_read = [n for n, ocr in enumerate(needs_ocr, start=1) if ocr]
-    render.check_page_sizes(path.name, info, config.render, to_read)
+    render.check_page_sizes(pdf, config.render, [n for n, o in enumerate(needs_ocr, 1) if o])
 
     workers = min(config.workers or os.cpu_count() or 1, info.pages)
     # A pool per document: documents read concurrently (a server, a benchmark) each get their
@@ -121,9 +101,7 @@ def read_pages(
     pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
     keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
     futures = [
-        pool.submit(process_page, path, n, config, engine, keep, info.scans[n - 1])
-        if needs_ocr[n - 1]
-        else None
+        pool.submit(read_page, pdf, n, config, engine, keep) if needs_ocr[n - 1] else None
         for n in range(1, info.pages + 1)
     ]
     pages: list[Page] = []
@@ -151,31 +129,33 @@ def read_pages(
     return ReadDocument(pages, warnings, timings)
 
 
-def fields_from_pages(doc_type: str, read: ReadDocument) -> Extraction:
-    """Match the document type's field specs over pages already read."""
+def extract_from_read(
+    pdf: render.PdfDocument,
+    doc_type: str,
+    config: PipelineConfig,
+    engine: OcrEngine,
+    read: ReadDocument,
+) -> tuple[Extraction, ReadDocument]:
+    """Fields from pages already read, then a bounded re-read of missing or doubtful ones.
+
+    Returns the extraction and the document as read, including any regions re-read now (the
+    same object when nothing new was read), for the caller to cache.
+    """
     spec = get_doctype(doc_type)
     clock = time.perf_counter()
-    found = match_fields(spec, [p.text for p in read.pages])
-    timings = dict(read.timings_ms)
-    timings["extract"] = (time.perf_counter() - clock) * 1000
-    return Extraction(
+    matches = match_fields(spec, [p.text for p in read.pages])
+    timings = {**read.timings_ms, "extract": (time.perf_counter() - clock) * 1000}
+    result = Extraction(
         document_type=spec.name,
-        fields={name: f.value if f else None for name, f in found.items()},
-        confidence={name: field_confidence(f, read.pages) for name, f in found.items()},
+        fields={name: f.value for name, f in matches.items()},
+        confidence={name: field_confidence(f, read.pages) for name, f in matches.items()},
         pages=len(read.pages),
         page_sources=[p.source for p in read.pages],
         timings_ms={k: round(v, 1) for k, v in timings.items()},
         warnings=list(read.warnings),
         page_texts=[p.text for p in read.pages],
     )
-
-
-def complete(
-    path: Path, doc_type: str, config: PipelineConfig, engine: OcrEngine, read: ReadDocument
-) -> Extraction:
-    """Fields from pages already read, then a bounded re-read of missing or doubtful ones."""
-    result = fields_from_pages(doc_type, read)
-    return reread_fields(path, get_doctype(doc_type), config, engine, read, result)
+    return reread_fields(pdf, spec, matches, config, engine, read, result)
 
 
 def extract(
@@ -188,8 +168,11 @@ def extract(
     started = time.perf_counter()
     get_doctype(doc_type)  # an unknown type fails before any work
     config = config or get_preset("default")
-    engine = engine or default_engine(config.ocr.engine)
-    read = read_pages(pdf, config, engine)
-    result = complete(Path(pdf), doc_type, config, engine, read)
+    engine = engine or get_engine(config.ocr.engine)
+    document = render.open_pdf(pdf, config.render)  # names the problem with a bad file
+    inspected = (time.perf_counter() - started) * 1000
+    read = read_pages(document, config, engine)
+    read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
+    result, _ = extract_from_read(document, doc_type, config, engine, read)
     result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
     return result

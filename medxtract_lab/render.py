@@ -46,7 +46,30 @@ class PdfInfo:
     pages: int
     page_sizes_pt: tuple[tuple[float, float], ...]  # media boxes: what poppler rasterises
     rotations: tuple[int, ...]
-    scans: tuple[EmbeddedScan | None, ...]  # see ``scan_plan``
+    # Per page, the one full-page JPEG it consists of (decoded instead of rendered), or None.
+    scans: tuple[EmbeddedScan | None, ...]
+
+
+@dataclass(frozen=True)
+class PdfDocument:
+    """A PDF that passed the header and page-count checks, with the facts read from it once;
+    every stage that needs a page of it (reading, re-reading, previews) is handed this."""
+
+    path: Path
+    info: PdfInfo
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def pages(self) -> int:
+        return self.info.pages
+
+
+def open_pdf(path: str | Path, settings: RenderSettings) -> PdfDocument:
+    """Validate a PDF and read its facts (see ``read_info``), without rasterising."""
+    return PdfDocument(Path(path), read_info(path, settings))
 
 
 def check_header(path: Path) -> None:
@@ -62,13 +85,6 @@ def check_header(path: Path) -> None:
         raise NotAPdf(
             f"{path.name} is not a PDF (no %PDF- header). Convert the document to PDF first."
         )
-
-
-def inspect_pdf(path: str | Path, settings: RenderSettings) -> PdfInfo:
-    """Validate a PDF and apply the page-count and page-size guards, without rasterising."""
-    info = read_info(path, settings)
-    check_page_sizes(Path(path).name, info, settings, range(1, info.pages + 1))
-    return info
 
 
 def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
@@ -109,15 +125,16 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
 
 
 def check_page_sizes(
-    name: str, info: PdfInfo, settings: RenderSettings, numbers: Iterable[int]
+    pdf: PdfDocument, settings: RenderSettings, numbers: Iterable[int] | None = None
 ) -> None:
-    """Refuse a page that would rasterise to more than ``max_page_pixels`` at the config dpi."""
-    for number in numbers:
-        width_pt, height_pt = info.page_sizes_pt[number - 1]
+    """Refuse a page that would rasterise to more than ``max_page_pixels`` at the config dpi
+    (every page when ``numbers`` is None)."""
+    for number in numbers or range(1, pdf.pages + 1):
+        width_pt, height_pt = pdf.info.page_sizes_pt[number - 1]
         pixels = (width_pt * settings.dpi / 72) * (height_pt * settings.dpi / 72)
         if pixels > settings.max_page_pixels:
             raise PageTooLarge(
-                f"Page {number} of {name} measures {width_pt:.0f}x{height_pt:.0f} pt, "
+                f"Page {number} of {pdf.name} measures {width_pt:.0f}x{height_pt:.0f} pt, "
                 f"{pixels / 1e6:.0f} megapixels at {settings.dpi} dpi; the limit is "
                 f"{settings.max_page_pixels / 1e6:.0f}. Send pages of a normal paper size."
             )
@@ -144,28 +161,13 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
     return np.asarray(image.convert("L") if settings.grayscale else image.convert("RGB"))
 
 
-def scan_plan(
-    path: str | Path, settings: RenderSettings, info: PdfInfo | None = None
-) -> list[EmbeddedScan | None]:
-    """For each page, the JPEG that makes up the whole page, which ``load_page`` decodes
-    instead of rendering; None when the page must be rendered (anything drawn besides one
-    full-page image, masks, rotation, other encodings, more pixels than ``max_page_pixels``,
-    colour output, or decoding switched off). ``info`` is read again when not given.
-
-    Decoding that JPEG is about ten times cheaper than rasterising the page with poppler, and
-    gives the scanner's own pixels rather than a resampled copy.
-    """
-    return list((info or inspect_pdf(path, settings)).scans)
-
-
-def load_page(
-    path: str | Path, page: int, settings: RenderSettings, scan: EmbeddedScan | None = None
-) -> np.ndarray:
-    """One page image (1-based): the embedded scan decoded when ``scan_plan`` found one, else
-    rendered."""
-    if scan is not None:
-        return decode_scan(path, page, scan, settings)
-    return render_page(path, page, settings)
+def load_page(pdf: PdfDocument, number: int, settings: RenderSettings) -> np.ndarray:
+    """One page image (1-based): its full-page JPEG decoded when ``read_info`` found one (about
+    ten times cheaper than rasterising, and the scanner's own pixels), else rendered."""
+    scan = pdf.info.scans[number - 1]
+    if scan is not None and settings.decode_embedded_scans and settings.grayscale:
+        return decode_scan(pdf.path, number, scan, settings)
+    return render_page(pdf.path, number, settings)
 
 
 def decode_scan(

@@ -2,28 +2,27 @@
 
 A value printed on an underline, or next to a shadow edge, is often lost when Tesseract reads
 the whole page. Its label usually survives, so the region beside and below the label is cropped
-from the processed page, enlarged, and read as a single line; the candidate wins when it passes
-the field's validator with a higher confidence. The work is bounded by a time budget.
+from the page's OCR input, enlarged, and read as a single line (an engine capability); the
+candidate wins when it passes the field's validator with a higher confidence. The work is
+bounded by a time budget.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from medxtract_lab import render
 from medxtract_lab.config import OcrSettings, PipelineConfig
-from medxtract_lab.fields import DocType, anchor_spans, resolve_value
-from medxtract_lab.ocr import OcrEngine
-from medxtract_lab.preprocess import apply_steps
-from medxtract_lab.results import Extraction, ReadDocument
+from medxtract_lab.extraction import DocType, FieldMatch, Label, resolve_value
+from medxtract_lab.ocr import OcrEngine, reads_lines, words_in
+from medxtract_lab.pages import ocr_input
+from medxtract_lab.records import Extraction, ReadDocument, RegionReading
+from medxtract_lab.render import PdfDocument
 
 DOUBTFUL = 0.5  # a field below this confidence is re-read
-SINGLE_LINE = 7  # Tesseract page segmentation mode: one text line
 
 
 def _regions(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
@@ -46,45 +45,50 @@ def _read_region(
     region: int,
     engine: OcrEngine,
     settings: OcrSettings,
-) -> list:
+) -> RegionReading:
     """OCR one region (0: right of the label, 1: below it), enlarged, as a single line."""
     rows, cols = _regions(box, image.shape)[region]
     crop = image[rows, cols]
     if crop.size == 0:
-        return ["", 0.0]
+        return ("", 0.0)
     crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     crop = cv2.copyMakeBorder(crop, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
-    ocr = engine.recognize(crop, settings)
+    ocr = engine.recognize_line(crop, settings)
     confidences = [w.confidence for w in ocr.words] or [0.5]
-    return [ocr.text, sum(confidences) / len(confidences)]
+    return (ocr.text, sum(confidences) / len(confidences))
 
 
 def reread_fields(
-    path: Path,
+    pdf: PdfDocument,
     doc_type: DocType,
+    matches: dict[str, FieldMatch],
     config: PipelineConfig,
     engine: OcrEngine,
     read: ReadDocument,
     result: Extraction,
-) -> Extraction:
-    """Try each missing or doubtful labelled field again from its cropped region."""
+) -> tuple[Extraction, ReadDocument]:
+    """Try each missing or doubtful labelled field again from its cropped region.
+
+    Returns the improved extraction and ``read`` with the regions read now added (``read``
+    itself, unchanged, when nothing new was read).
+    """
     budget = config.ocr.reread_budget_s
-    if budget <= 0:
-        return result
+    if budget <= 0 or not reads_lines(engine):
+        return result, read
     started = time.perf_counter()
-    pages = [p.text for p in read.pages]
-    images: dict[int, np.ndarray] = {}  # each page is loaded at most once
-    scans: list = []
-    settings = replace(config.ocr, psm=SINGLE_LINE, page_timeout_s=min(budget, 10.0))
+    regions = dict(read.regions)
+    read_now = False
+    images: dict[int, np.ndarray] = {}  # each page is prepared at most once
+    settings = replace(config.ocr, page_timeout_s=min(budget, 10.0))
     fields, confidence = dict(result.fields), dict(result.confidence)
     for spec in doc_type.fields:
-        if spec.kind != "label" or spec.value is None:
+        if not isinstance(spec.find, Label) or spec.value is None:
             continue
         if fields[spec.name] is not None and confidence[spec.name] >= DOUBTFUL:
             continue
-        for page_index, start, end in anchor_spans(doc_type, pages, spec):
+        for page_index, start, end in matches[spec.name].anchors:
             page = read.pages[page_index]
-            words = [w for w in page.words if w.start < end and w.end > start]
+            words = words_in(page.words, start, end)
             if page.source != "ocr" or not words:
                 continue
             if time.perf_counter() - started > budget:
@@ -99,18 +103,16 @@ def reread_fields(
             )
             for region in range(2):
                 key = f"{page_index}:{box}:{region}"
-                if key not in read.reread:
-                    if page_index not in images and page.image is not None:
-                        images[page_index] = page.image
+                if key not in regions:
                     if page_index not in images:
-                        # the same source of pixels as the first read
-                        scans = scans or render.scan_plan(path, config.render)
-                        raw = render.load_page(path, page.number, config.render, scans[page_index])
-                        images[page_index] = apply_steps(raw, config.steps)
-                    read.reread[key] = _read_region(
-                        images[page_index], box, region, engine, settings
-                    )
-                text, mean_confidence = read.reread[key]
+                        images[page_index] = (
+                            page.image
+                            if page.image is not None
+                            else ocr_input(pdf, page.number, config)
+                        )
+                    regions[key] = _read_region(images[page_index], box, region, engine, settings)
+                    read_now = True
+                text, mean_confidence = regions[key]
                 candidate = resolve_value(spec, text)
                 if candidate is None:
                     continue
@@ -123,4 +125,5 @@ def reread_fields(
                 break
     timings = dict(result.timings_ms)
     timings["reread"] = round((time.perf_counter() - started) * 1000, 1)
-    return replace(result, fields=fields, confidence=confidence, timings_ms=timings)
+    improved = replace(result, fields=fields, confidence=confidence, timings_ms=timings)
+    return improved, (replace(read, regions=regions) if read_now else read)

@@ -13,10 +13,13 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from medxtract_lab.doctypes import DOC_TYPES
+from medxtract_lab.doctypes import doc_type_names
+from medxtract_lab.errors import MedXtractError
+from medxtract_lab.samples import sample_pdf
 
 LOW_CONFIDENCE = 0.6
 
@@ -41,7 +44,6 @@ def extract_bytes(data: bytes, doc_type: str) -> dict:
                 "detail": f"The server at {url} did not "
                 f"answer ({type(exc).__name__}). Check MEDXTRACT_API_URL.",
             }
-    from medxtract_lab.errors import MedXtractError
     from medxtract_lab.pipeline import extract
 
     with tempfile.TemporaryDirectory(prefix="medxtract-ui-") as folder:
@@ -53,13 +55,18 @@ def extract_bytes(data: bytes, doc_type: str) -> dict:
             return {"error": error.code, "detail": str(error)}
 
 
-def sample_document(doc_type: str) -> bytes | None:
-    """A scanned example from the bundled synthetic corpus, when the repository is at hand."""
-    prefix = {"prescription": "rx", "patient_details": "pr"}[doc_type]
-    path = (
-        Path(__file__).resolve().parents[1] / "ground_truth" / doc_type / f"{prefix}-scan-000.pdf"
-    )
-    return path.read_bytes() if path.is_file() else None
+def page_previews(data: bytes, limit: int = 4) -> list[np.ndarray]:
+    """Small pictures of the first pages, made the way the pipeline reads pages (and behind
+    the same guards); the upload sits in a temporary directory only while they are made."""
+    from medxtract_lab.config import RenderSettings
+    from medxtract_lab.pages import preview
+    from medxtract_lab.render import open_pdf
+
+    with tempfile.TemporaryDirectory(prefix="medxtract-ui-") as folder:
+        path = Path(folder) / "upload.pdf"
+        path.write_bytes(data)
+        pdf = open_pdf(path, RenderSettings())
+        return [preview(pdf, number) for number in range(1, min(pdf.pages, limit) + 1)]
 
 
 def field_table(result: dict) -> pd.DataFrame:
@@ -81,14 +88,14 @@ def main() -> None:
     st.set_page_config(page_title="MedXtract", layout="wide")
     st.title("MedXtract: fields from a medical PDF")
     sample = st.query_params.get("sample")  # ?sample=prescription opens a bundled example
-    types = sorted(DOC_TYPES)
+    types = doc_type_names()
     doc_type = st.selectbox(
         "Document type", types, key="doc_type", index=types.index(sample) if sample in types else 0
     )
     upload = st.file_uploader("PDF", type=["pdf"])
     data = upload.getvalue() if upload is not None else st.session_state.get("pdf_bytes")
     if data is None and sample in types:
-        data = sample_document(sample)
+        data = sample_pdf(sample)
     if not data:
         st.info("Upload a prescription or a patient medical record as a PDF.")
         return
@@ -98,12 +105,10 @@ def main() -> None:
         return
     left, right = st.columns([1, 1])
     with left:
-        import pdf2image
-
         try:
-            for page in pdf2image.convert_from_bytes(data, dpi=60, last_page=4):
+            for page in page_previews(data):
                 st.image(page, width="stretch")
-        except Exception:  # noqa: BLE001 - a preview failure must not hide the fields
+        except MedXtractError:  # a preview failure must not hide the fields
             st.caption("The page preview is not available for this file.")
     with right:
         table = field_table(result)

@@ -14,9 +14,9 @@ import pytest
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
-from medxtract_lab.corpus import layout, values
 from medxtract_lab.corpus.degrade import jpeg
-from medxtract_lab.corpus.synth import image_pdf
+from medxtract_lab.corpus.synth import generator, image_pdf
+from medxtract_lab.doctypes import DOC_TYPES
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,7 @@ class Doc:
 
 
 def _draw(doc_type: str, seed: int) -> tuple[bytes, dict, list[str]]:
-    rng = random.Random(seed)
-    if doc_type == "prescription":
-        made = values.prescription_values(rng)
-        pdf, pages = layout.draw_prescription(made, rng)
-    else:
-        made = values.patient_values(rng)
-        pdf, pages = layout.draw_patient_record(made, rng)
-    return pdf, made["fields"], pages
+    return generator(doc_type).document(random.Random(seed))
 
 
 def rasterise(pdf: bytes, dpi: int = 200) -> bytes:
@@ -46,10 +39,10 @@ def rasterise(pdf: bytes, dpi: int = 200) -> bytes:
 
 @pytest.fixture(scope="session")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Doc]:
-    """Digital and image-only versions of one prescription and one patient record."""
+    """Digital and image-only versions of one document of every registered type."""
     folder = tmp_path_factory.mktemp("docs")
     made = {}
-    for doc_type, seed in (("prescription", 11), ("patient_details", 12)):
+    for seed, doc_type in enumerate(DOC_TYPES, start=11):
         pdf, fields, pages = _draw(doc_type, seed)
         for kind, data in (("digital", pdf), ("image", rasterise(pdf))):
             path = folder / f"{doc_type}-{kind}.pdf"

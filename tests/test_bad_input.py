@@ -83,7 +83,7 @@ def test_the_size_guard_measures_the_media_box_that_poppler_rasterises(tmp_path)
         pdf.pages[0].obj.CropBox = pikepdf.Array([0, 0, 612, 792])
         pdf.save(path)
     with pytest.raises(errors.PageTooLarge, match="20000x20000 pt"):
-        render.inspect_pdf(path, RenderSettings())
+        render.check_page_sizes(render.open_pdf(path, RenderSettings()), RenderSettings())
 
 
 def test_unknown_doc_type_is_bad_input(tmp_path, capsys) -> None:

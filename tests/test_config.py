@@ -43,7 +43,9 @@ def test_seed_is_the_original_pipeline() -> None:
         ({"steps": [{"name": "scale", "params": {"zoom": 2}}]}, "no parameter"),
         ({"render": {"dpi": 5000}}, "dpi"),
         ({"render": {"colour": True}}, "unknown key"),
-        ({"ocr": {"engine": "magic"}}, "engine"),
+        ({"ocr": {"engine": "magic"}}, "unknown engine 'magic'; choose one of"),
+        ({"ocr": {"psm": 99}}, "page segmentation mode"),
+        ({"ocr": {"engine": "pytesseract", "lang": "eng; rm"}}, "language codes"),
         ([1, 2], "mapping"),
     ],
 )
@@ -61,11 +63,13 @@ def test_unreadable_config_file(tmp_path) -> None:
         resolve_config("fastest")
 
 
-def test_config_file_wins_over_preset(tmp_path) -> None:
+def test_one_resolver_takes_a_preset_name_or_a_config_file(tmp_path) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"name": "mine", "render": {"dpi": 150}}))
-    assert resolve_config("seed", path).render.dpi == 150
-    assert resolve_config(None, None) == get_preset("default")
+    from_file = resolve_config(str(path))
+    assert from_file.render.dpi == 150 and from_file.name == "c"  # named after the file
+    assert resolve_config("seed") == get_preset("seed")
+    assert resolve_config(None) == get_preset("default")
 
 
 def test_every_step_runs_on_a_page_and_keeps_its_size() -> None:

@@ -4,7 +4,10 @@ import re
 
 import pytest
 
-from medxtract_lab.correct import (
+from medxtract_lab.doctypes import get_doctype
+from medxtract_lab.doctypes.patterns import DATE_ANY
+from medxtract_lab.extraction import match_fields
+from medxtract_lab.extraction.validators import (
     KEPT_AS_READ,
     count,
     immunity,
@@ -16,9 +19,6 @@ from medxtract_lab.correct import (
     us_address,
     yes_no,
 )
-from medxtract_lab.doctypes import get_doctype
-from medxtract_lab.doctypes.patterns import DATE_ANY
-from medxtract_lab.fields import match_fields
 
 
 @pytest.mark.parametrize(
@@ -80,9 +80,12 @@ def test_clean_values_keep_full_confidence() -> None:
 def test_nothing_is_produced_for_a_missing_field() -> None:
     text = "Have you had the Hepatitis B vaccination?\nList any Medical Problems (asthma):\nN/A"
     found = match_fields(get_doctype("patient_details"), [text, "Do you have medical insurance?"])
-    assert found["hepatitis_b_vaccination"] is None
-    assert found["has_insurance"] is None
-    assert found["measles"] is None
+    assert found["hepatitis_b_vaccination"].value is None
+    assert found["has_insurance"].value is None
+    assert found["measles"].value is None
+    # The labels were seen, and where they stand is kept for a re-read of their region.
+    assert found["hepatitis_b_vaccination"].anchors == ((0, 0, 41),)
+    assert found["measles"].anchors == ()
 
 
 def test_uncorrectable_value_lowers_field_confidence() -> None:
@@ -102,14 +105,10 @@ def test_uncorrectable_value_lowers_field_confidence() -> None:
 )
 def test_a_count_read_as_a_bar_is_a_one(text, field, expected) -> None:
     page = f"Dr Ann Lee, M.D\nName: Bo Li Date: 1/2/2023\nDirections: rest\n{text}\n"
-    assert _value(match_fields(get_doctype("prescription"), [page])[field]) == expected
+    assert match_fields(get_doctype("prescription"), [page])[field].value == expected
 
 
 def test_a_month_date_split_by_a_speck_or_run_together_is_found() -> None:
     for read in ("January 4.1941", "January 41941", "January 4 1941"):
         assert re.search(DATE_ANY, read, re.IGNORECASE).group("v") == read
     assert re.search(DATE_ANY, "January 419410", re.IGNORECASE) is None
-
-
-def _value(found):
-    return found.value if found else None

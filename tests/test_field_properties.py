@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medxtract_lab.doctypes import DOC_TYPES
-from medxtract_lab.fields import match_fields
+from medxtract_lab.extraction import match_fields
 
 LABEL_WORDS = [
     "Name:",
@@ -47,7 +47,9 @@ def test_parsers_never_raise_and_keep_the_contract(pages: list[str]) -> None:
     for doc_type in DOC_TYPES.values():
         found = match_fields(doc_type, pages)
         assert list(found) == doc_type.field_names
-        for value in found.values():
-            if value is not None:
-                assert isinstance(value.value, str) and value.value.strip()
-                assert 0 <= value.quality <= 1
+        for match in found.values():
+            if match.value is not None:
+                assert isinstance(match.value, str) and match.value.strip()
+                assert 0 <= match.quality <= 1
+            for page, start, end in match.spans + match.anchors:
+                assert 0 <= start <= end <= len(pages[page])

@@ -34,7 +34,11 @@ def _write(tmp_path: Path, data: bytes, name: str = "page.pdf") -> Path:
 
 
 def _plan(path: Path, settings: RenderSettings = SETTINGS) -> list:
-    return render.scan_plan(path, settings)
+    return list(render.open_pdf(path, settings).info.scans)
+
+
+def _load(path: Path, settings: RenderSettings = SETTINGS):
+    return render.load_page(render.open_pdf(path, settings), 1, settings)
 
 
 def _custom_pdf(draw) -> bytes:
@@ -51,7 +55,7 @@ def test_a_full_page_jpeg_is_decoded_with_the_scanners_own_pixels(tmp_path) -> N
     path = _write(tmp_path, image_pdf([jpeg(image, 95)], [(600, 800)], 200))
     [scan] = _plan(path)
     assert (scan.width, scan.height, scan.ppi) == (600, 800, 200.0)
-    decoded = render.load_page(path, 1, SETTINGS, scan)
+    decoded = _load(path)
     assert decoded.shape == (800, 600)  # not enlarged to 300 dpi
     rendered = render.render_page(path, 1, RenderSettings(dpi=200))
     assert rendered.shape == decoded.shape
@@ -62,7 +66,7 @@ def test_a_scan_finer_than_the_config_is_reduced_to_its_dpi(tmp_path) -> None:
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 600))
     [scan] = _plan(path)
     assert scan.ppi == 600.0
-    assert render.load_page(path, 1, SETTINGS, scan).shape == (400, 300)
+    assert _load(path).shape == (400, 300)
 
 
 def _partial_image(pdf: canvas.Canvas) -> None:
@@ -122,7 +126,7 @@ def _flipped(pdf: canvas.Canvas) -> None:
 def test_pages_that_are_not_one_full_page_jpeg_are_rendered(tmp_path, draw) -> None:
     path = _write(tmp_path, _custom_pdf(draw))
     assert _plan(path) == [None]
-    assert render.load_page(path, 1, SETTINGS, None).ndim == 2
+    assert _load(path).ndim == 2
 
 
 def test_a_full_page_jpeg_inside_a_form_xobject_is_decoded(tmp_path) -> None:
@@ -135,7 +139,7 @@ def test_a_full_page_jpeg_inside_a_form_xobject_is_decoded(tmp_path) -> None:
     path = _write(tmp_path, _custom_pdf(draw))
     [scan] = _plan(path)
     assert (scan.width, scan.height, scan.ppi) == (600, 800, 144.0)
-    assert render.load_page(path, 1, SETTINGS, scan).shape == (800, 600)
+    assert _load(path).shape == (800, 600)
 
 
 def test_a_jpeg_behind_a_flate_filter_is_rendered_not_inflated(tmp_path) -> None:
@@ -146,8 +150,8 @@ def test_a_jpeg_behind_a_flate_filter_is_rendered_not_inflated(tmp_path) -> None
         [image] = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Width")]
         image.write(zlib.compress(data), filter=[pikepdf.Name.FlateDecode, pikepdf.Name.DCTDecode])
         pdf.save(path)
-    assert render.scan_plan(path, SETTINGS, render.inspect_pdf(path, SETTINGS)) == [None]
-    assert render.load_page(path, 1, SETTINGS, None).shape == (1200, 900)
+    assert _plan(path) == [None]
+    assert _load(path).shape == (1200, 900)
 
 
 def test_seed_style_colour_rendering_never_decodes(tmp_path) -> None:
@@ -160,7 +164,7 @@ def test_a_jpeg_that_will_not_decode_falls_back_to_poppler(tmp_path, monkeypatch
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
     [scan] = _plan(path)
     monkeypatch.setattr(render.cv2, "imdecode", lambda *_: None)  # a damaged JPEG stream
-    image = render.load_page(path, 1, SETTINGS, scan)
+    image = _load(path)
     assert image.shape == (1200, 900)  # poppler's render at 300 dpi
 
 
@@ -171,5 +175,5 @@ def test_a_huge_embedded_image_is_never_decoded_in_full(tmp_path, monkeypatch) -
     small = RenderSettings(dpi=72, max_page_pixels=100_000)  # the JPEG has 480 000 pixels
     [scan] = _plan(path, small)
     assert scan is None
-    assert render.load_page(path, 1, small, scan).shape == (288, 216)
+    assert _load(path, small).shape == (288, 216)
     assert decoded == []

@@ -4,18 +4,18 @@ import re
 from dataclasses import replace
 
 from medxtract_lab.config import get_preset
-from medxtract_lab.ocr import OcrResult, TesserocrEngine
+from medxtract_lab.ocr import OcrResult
+from medxtract_lab.ocr.tesserocr_engine import TesserocrEngine
 from medxtract_lab.pipeline import extract
 
 
 class LosesRefillNumber(TesserocrEngine):
     """Real Tesseract, except that the whole-page read drops the underlined refill count,
-    as Tesseract does on many photographed prescriptions."""
+    as Tesseract does on many photographed prescriptions (its single-line read, which the
+    re-read of a cropped region uses, is left alone)."""
 
     def recognize(self, image, settings):
         result = super().recognize(image, settings)
-        if settings.psm == 7:  # the single-line re-read of a cropped region is left alone
-            return result
         text = re.sub(r"(Refill:)[^\n]*", r"\1", result.text)
         return OcrResult(text, tuple(w for w in result.words if w.end <= len(text)))
 

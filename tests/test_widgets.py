@@ -64,7 +64,7 @@ def test_run_ocr_fills_the_fields_panel(tuner) -> None:
     assert "patient_name" in tuner.fields.value and "✓" in tuner.fields.value
     assert "confidence" in tuner.fields.value
     assert tuner.text.value.strip()
-    assert "page CER" in tuner.status.value
+    assert "page 1 CER" in tuner.status.value
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from medxtract_lab.doctypes import DOC_TYPES
-from medxtract_lab.errors import InputError
+from medxtract_lab.errors import InputError, LabelError
 
 SOURCES = ("synthetic:digital", "synthetic:scan", "synthetic:photo", "real")
 REQUIRED = {
@@ -27,12 +27,6 @@ REQUIRED = {
     "labeled_by": str,
     "updated": str,
 }
-
-
-class LabelError(InputError):
-    """One or more labels are malformed; the message lists every file and problem."""
-
-    code = "bad_label"
 
 
 @dataclass(frozen=True)
@@ -106,10 +100,10 @@ def label_problems(data: Any, label_path: Path, check_pdf: bool = True) -> list[
 
 def _page_count_problem(pdf: Path, labelled: int) -> list[str]:
     from medxtract_lab.config import RenderSettings
-    from medxtract_lab.render import inspect_pdf
+    from medxtract_lab.render import open_pdf
 
     try:
-        pages = inspect_pdf(pdf, RenderSettings(max_pages=10_000)).pages
+        pages = open_pdf(pdf, RenderSettings(max_pages=10_000)).pages
     except InputError as exc:
         return [f"document cannot be read: {exc}"]
     if pages != labelled:

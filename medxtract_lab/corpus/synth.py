@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,44 @@ from reportlab.pdfgen import canvas
 
 from medxtract_lab.corpus import degrade, layout, values
 from medxtract_lab.corpus.store import LabeledDocument, save_label
+from medxtract_lab.doctypes import doc_type_names
 
 CONDITIONS = ("digital", "scan", "photo")
-DOC_TYPES: dict[str, tuple[str, Callable, Callable]] = {
-    "prescription": ("rx", values.prescription_values, layout.draw_prescription),
-    "patient_details": ("pr", values.patient_values, layout.draw_patient_record),
+
+
+@dataclass(frozen=True)
+class Generator:
+    """How to make one labelled document of a type: its id prefix, its values (including the
+    ``fields`` of its label) and its drawing (PDF bytes and the text of each page)."""
+
+    prefix: str
+    make_values: Callable[[random.Random], dict]
+    draw: Callable[[dict, random.Random], tuple[bytes, list[str]]]
+
+    def document(self, rng: random.Random) -> tuple[bytes, dict, list[str]]:
+        """A born-digital PDF, its label's fields and its page texts."""
+        made = self.make_values(rng)
+        pdf, pages = self.draw(made, rng)
+        return pdf, made["fields"], pages
+
+
+# One generator per registered document type (a test fails when one is missing).
+GENERATORS: dict[str, Generator] = {
+    "prescription": Generator("rx", values.prescription_values, layout.draw_prescription),
+    "patient_details": Generator("pr", values.patient_values, layout.draw_patient_record),
 }
+
+
+def generator(doc_type: str) -> Generator:
+    try:
+        return GENERATORS[doc_type]
+    except KeyError:
+        raise ValueError(
+            f"no synthetic generator for document type {doc_type!r}; add one to "
+            "medxtract_lab.corpus.synth.GENERATORS."
+        ) from None
+
+
 # Labels carry a fixed date so that one seed gives byte-identical labels.
 GENERATED = "2026-11-23"
 
@@ -63,24 +96,24 @@ def synthesize(out: str | Path, per_condition: int, seed: int) -> list[LabeledDo
     """Write ``per_condition`` documents per document type and condition into ``out``."""
     out = Path(out)
     written = []
-    for doc_type, (prefix, make_values, draw) in DOC_TYPES.items():
+    for doc_type in doc_type_names():
+        make = generator(doc_type)
         folder = out / doc_type
         folder.mkdir(parents=True, exist_ok=True)
         for condition in CONDITIONS:
             for index in range(per_condition):
                 rng = random.Random(f"{seed}:{doc_type}:{condition}:{index}")
-                fields = make_values(rng)
-                pdf, page_texts = draw(fields, rng)
+                pdf, fields, page_texts = make.document(rng)
                 if condition != "digital":
                     pdf = degrade_pdf(pdf, condition, np.random.default_rng(rng.getrandbits(64)))
-                doc_id = f"{prefix}-{condition}-{index:03d}"
+                doc_id = f"{make.prefix}-{condition}-{index:03d}"
                 (folder / f"{doc_id}.pdf").write_bytes(pdf)
                 label = LabeledDocument(
                     id=doc_id,
                     document=f"{doc_id}.pdf",
                     doc_type=doc_type,
                     source=f"synthetic:{condition}",
-                    fields=fields["fields"],
+                    fields=fields,
                     pages=page_texts,
                     labeled_by=f"medxtract synth --seed {seed}",
                     updated=GENERATED,

@@ -1,6 +1,5 @@
 """Patient medical record: two pages, a two-column patient block, history, insurance."""
 
-from medxtract_lab import correct
 from medxtract_lab.doctypes.patterns import (
     DATE_ANY,
     IMMUNITY,
@@ -8,93 +7,79 @@ from medxtract_lab.doctypes.patterns import (
     TWO_OR_THREE_DIGITS,
     YES_NO,
 )
-from medxtract_lab.fields import DocType, FieldSpec
+from medxtract_lab.extraction import validators as fix
+from medxtract_lab.extraction.spec import DocType, FieldSpec, Label, Section
 
-_PATIENT = {
-    "kind": "section",
-    "anchors": ("Patient Information",),
-    "until": ("In Case of Emergency",),
-    "page": 1,
-}
-_EMERGENCY = {
-    "kind": "section",
-    "anchors": ("In Case of Emergency",),
-    "until": ("General Medical History",),
-    "page": 1,
-}
+_PATIENT = ("Patient Information",), ("In Case of Emergency",)
+_EMERGENCY = ("In Case of Emergency",), ("General Medical History",)
+
+
+def _on_page(page: int, *labels: str) -> dict:
+    return {"find": Label(labels), "page": page}
+
 
 PATIENT_DETAILS = DocType(
     name="patient_details",
-    title="Patient medical record",
     fields=(
-        FieldSpec("patient_name", take="name", **_PATIENT),
-        FieldSpec("phone_number", take="pattern", value=PHONE, correct=correct.phone, **_PATIENT),
+        FieldSpec("patient_name", Section(*_PATIENT, take="name"), page=1),
         FieldSpec(
-            "birth_date",
-            anchors=("Birth Date",),
-            page=1,
-            value=DATE_ANY,
-            correct=correct.month_date,
-        ),
-        FieldSpec("weight", anchors=("Weight:",), page=1, value=TWO_OR_THREE_DIGITS),
-        FieldSpec("height", anchors=("Height:",), page=1, value=TWO_OR_THREE_DIGITS),
-        FieldSpec("address", take="lines", correct=correct.us_address, **_PATIENT),
-        FieldSpec("emergency_contact_name", take="name", **_EMERGENCY),
-        FieldSpec(
-            "emergency_contact_phone",
-            anchors=("Home phone",),
+            "phone_number",
+            Section(*_PATIENT, take="pattern"),
             page=1,
             value=PHONE,
-            correct=correct.phone,
+            correct=fix.phone,
+        ),
+        FieldSpec(
+            "birth_date", **_on_page(1, "Birth Date"), value=DATE_ANY, correct=fix.month_date
+        ),
+        FieldSpec("weight", **_on_page(1, "Weight:"), value=TWO_OR_THREE_DIGITS),
+        FieldSpec("height", **_on_page(1, "Height:"), value=TWO_OR_THREE_DIGITS),
+        FieldSpec("address", Section(*_PATIENT, take="lines"), page=1, correct=fix.us_address),
+        FieldSpec("emergency_contact_name", Section(*_EMERGENCY, take="name"), page=1),
+        FieldSpec(
+            "emergency_contact_phone",
+            **_on_page(1, "Home phone"),
+            value=PHONE,
+            correct=fix.phone,
         ),
         FieldSpec(
             "chicken_pox",
-            anchors=("Chicken Pox (Varicella):",),
-            page=1,
+            **_on_page(1, "Chicken Pox (Varicella):"),
             value=IMMUNITY,
-            correct=correct.immunity,
+            correct=fix.immunity,
         ),
-        FieldSpec(
-            "measles", anchors=("Measles:",), page=1, value=IMMUNITY, correct=correct.immunity
-        ),
+        FieldSpec("measles", **_on_page(1, "Measles:"), value=IMMUNITY, correct=fix.immunity),
         # Page 1 only: page 2 holds the insurance Yes/No, which a greedy search would take.
         FieldSpec(
             "hepatitis_b_vaccination",
-            anchors=("Have you had the Hepatitis B vaccination?",),
-            page=1,
+            **_on_page(1, "Have you had the Hepatitis B vaccination?"),
             value=YES_NO,
-            correct=correct.yes_no,
+            correct=fix.yes_no,
         ),
         FieldSpec(
             "medical_problems",
-            anchors=("List any Medical Problems (asthma, seizures, headaches):",),
-            page=1,
-            correct=correct.text_or_na,
+            **_on_page(1, "List any Medical Problems (asthma, seizures, headaches):"),
+            correct=fix.text_or_na,
         ),
         FieldSpec(
             "has_insurance",
-            anchors=("Do you have medical insurance?",),
-            page=2,
+            **_on_page(2, "Do you have medical insurance?"),
             value=YES_NO,
-            correct=correct.yes_no,
+            correct=fix.yes_no,
         ),
-        FieldSpec("insurance_company", anchors=("Name of Insurance Company:",), page=2),
-        FieldSpec("policy_number", anchors=("Policy Number:",), page=2),
+        FieldSpec("insurance_company", **_on_page(2, "Name of Insurance Company:")),
+        FieldSpec("policy_number", **_on_page(2, "Policy Number:")),
         FieldSpec(
             "insurance_expiry",
-            anchors=("Expiry Date:",),
-            page=2,
+            **_on_page(2, "Expiry Date:"),
             value=DATE_ANY,
-            correct=correct.month_date,
+            correct=fix.month_date,
         ),
-        FieldSpec(
-            "allergies", anchors=("List any allergies:",), page=2, correct=correct.text_or_na
-        ),
+        FieldSpec("allergies", **_on_page(2, "List any allergies:"), correct=fix.text_or_na),
         FieldSpec(
             "regular_medication",
-            anchors=("List any medication taken regularly:",),
-            page=2,
-            correct=correct.text_or_na,
+            **_on_page(2, "List any medication taken regularly:"),
+            correct=fix.text_or_na,
         ),
     ),
     structural_labels=(

@@ -17,7 +17,7 @@ from pathlib import Path
 from medxtract_lab import __version__
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.ocr import Word
-from medxtract_lab.results import Page, ReadDocument
+from medxtract_lab.records import Page, ReadDocument
 
 
 def default_cache_dir() -> Path:
@@ -57,7 +57,8 @@ class OcrCache:
             )
             for p in data["pages"]
         ]
-        return ReadDocument(pages, data["warnings"], {}, data.get("reread", {}))
+        regions = {key: tuple(reading) for key, reading in data.get("regions", {}).items()}
+        return ReadDocument(pages, data["warnings"], {}, regions)
 
     def put(self, key: str, read: ReadDocument) -> None:
         """Atomic write, so a crash or a parallel writer never leaves a broken entry."""
@@ -74,7 +75,7 @@ class OcrCache:
                 for p in read.pages
             ],
             "warnings": read.warnings,
-            "reread": read.reread,
+            "regions": read.regions,
         }
         handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:

@@ -1,13 +1,18 @@
 """``medxtract report``: run the report notebook with papermill and export it.
 
-Writes ``evaluation.ipynb`` (executed, kept even when a cell fails), ``evaluation.html`` (inputs
-hidden, images embedded, so it opens offline) and, from the notebook, ``metrics.json``.
+The notebook ships inside the package (``report.ipynb`` beside this module), so an installed
+``medxtract`` can run it. Writes ``evaluation.ipynb`` (executed, kept even when a cell fails),
+``evaluation.html`` (inputs hidden, images embedded, so it opens offline) and, from the notebook,
+``metrics.json``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +20,21 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
-from medxtract_lab.corpus.store import LabelError
-from medxtract_lab.errors import ReportError
+from medxtract_lab.errors import LabelError, ReportError
 from medxtract_lab.evaluation.report import environment
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "notebooks" / "03_evaluation_report.ipynb"
+
+@contextlib.contextmanager
+def report_template() -> Iterator[Path]:
+    """The packaged report notebook as a file on disk, for papermill."""
+    with resources.as_file(resources.files(__package__) / "report.ipynb") as path:
+        yield path
+
+
+def notebook_parameters() -> dict[str, dict[str, Any]]:
+    """The names, types and defaults of the notebook's tagged ``parameters`` cell."""
+    with report_template() as template:
+        return papermill.inspect_notebook(str(template))
 
 
 def _provenance_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -48,6 +63,12 @@ def offline(html: str) -> str:
 
 def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
     """Execute the report notebook into ``out``; raise ``ReportError`` naming a failed cell."""
+    unknown = sorted(set(parameters) - set(notebook_parameters()))
+    if unknown:
+        raise ReportError(
+            f"the report notebook has no parameter(s) {unknown}; its parameters cell takes "
+            f"{sorted(notebook_parameters())}."
+        )
     if not Path(parameters["corpus_dir"]).is_dir():
         raise LabelError(
             f"Corpus folder {parameters['corpus_dir']} does not exist; pass --corpus with the "
@@ -57,14 +78,15 @@ def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     executed = out / "evaluation.ipynb"
     try:
-        papermill.execute_notebook(
-            str(TEMPLATE),
-            str(executed),
-            parameters={**parameters, "out_dir": str(out)},
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=str(TEMPLATE.parent),
-        )
+        with report_template() as template:
+            papermill.execute_notebook(
+                str(template),
+                str(executed),
+                parameters={**parameters, "out_dir": str(out)},
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(out),
+            )
     except papermill.PapermillExecutionError as failure:
         raise ReportError(
             f"the report notebook failed in cell {failure.exec_count} "

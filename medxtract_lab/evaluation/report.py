@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from medxtract_lab.evaluation.runner import EvaluationResult
+from medxtract_lab.versions import component_versions
 
 
 def summary_table(result: EvaluationResult) -> pd.DataFrame:
@@ -143,19 +143,12 @@ def comparison(base: EvaluationResult, other: EvaluationResult) -> dict[str, pd.
 
 
 def environment() -> dict[str, str]:
-    """Versions that explain a result: package, Tesseract, poppler, Python."""
-    import subprocess
-
-    from medxtract_lab import __version__
-    from medxtract_lab.pipeline import default_engine
-
-    poppler = subprocess.run(["pdftoppm", "-v"], capture_output=True, text=True, check=False)
+    """Versions that explain a result, one row per component (each OCR engine its own row)."""
+    versions = component_versions()
+    engines = versions.pop("engines")
     return {
-        "medxtract_lab": __version__,
-        "tesseract (default engine)": default_engine("tesserocr").version(),
-        "tesseract (seed engine)": default_engine("pytesseract").version(),
-        "poppler": (poppler.stderr or poppler.stdout).splitlines()[0],
-        "python": platform.python_version(),
+        **{k: str(v) for k, v in versions.items()},
+        **{f"OCR engine {k}": v for k, v in engines.items()},
     }
 
 

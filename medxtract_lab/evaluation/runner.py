@@ -22,13 +22,10 @@ from tqdm.auto import tqdm
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.corpus.store import LabeledDocument
 from medxtract_lab.evaluation.cache import OcrCache, cache_key
-from medxtract_lab.evaluation.metrics import (
-    cer,
-    confusions,
-    field_cer,
-    field_match,
-)
-from medxtract_lab.pipeline import complete, default_engine, read_pages
+from medxtract_lab.evaluation.metrics import Cer, cer, confusions, field_cer, field_match, micro_cer
+from medxtract_lab.ocr import get_engine
+from medxtract_lab.pipeline import extract_from_read, read_pages
+from medxtract_lab.render import open_pdf
 
 
 @dataclass
@@ -47,14 +44,14 @@ class EvaluationResult:
         rows = self.fields
 
         def block(f: pd.DataFrame, p: pd.DataFrame) -> dict[str, Any]:
-            edits, reference = int(p["edits"].sum()), int(p["reference"].sum())
+            counts = [Cer(int(e), int(r)) for e, r in zip(p["edits"], p["reference"], strict=True)]
             return {
                 "documents": int(f["id"].nunique()),
                 "fields": len(f),
                 "field_accuracy": float(f["match"].mean()) if len(f) else 0.0,
-                "micro_cer": edits / reference if reference else float(edits),
-                "edits": edits,
-                "reference_chars": reference,
+                "micro_cer": micro_cer(counts),
+                "edits": sum(c.edits for c in counts),
+                "reference_chars": sum(c.reference for c in counts),
             }
 
         by_source = {
@@ -82,18 +79,16 @@ def evaluate_document(
 ) -> dict[str, Any]:
     """Read (or fetch from cache), extract and score one document. Runs in a worker."""
     started = time.perf_counter()
-    engine = default_engine(config.ocr.engine)
+    engine = get_engine(config.ocr.engine)
     pdf_bytes = doc.pdf_path.read_bytes()
     cache = OcrCache(cache_dir)
     key = cache_key(pdf_bytes, config, engine.version()) if use_cache else ""
-    read = cache.get(key) if use_cache else None
-    hit = read is not None
-    if read is None:
-        read = read_pages(doc.pdf_path, config, engine)
-    regions_read = len(read.reread)
-    result = complete(doc.pdf_path, doc.doc_type, config, engine, read)
-    if use_cache and (not hit or len(read.reread) != regions_read):
-        cache.put(key, read)
+    pdf = open_pdf(doc.pdf_path, config.render)
+    cached = cache.get(key) if use_cache else None
+    read = cached if cached is not None else read_pages(pdf, config, engine)
+    result, read_now = extract_from_read(pdf, doc.doc_type, config, engine, read)
+    if use_cache and read_now is not cached:
+        cache.put(key, read_now)
     base = {"id": doc.id, "doc_type": doc.doc_type, "source": doc.source}
     field_rows, found = [], Counter()
     for name, expected in doc.fields.items():
@@ -131,13 +126,13 @@ def evaluate_document(
         "pages": page_rows,
         "timings": timing_rows,
         "confusions": found,
-        "cache_hit": hit,
+        "cache_hit": cached is not None,
     }
 
 
 def _cached(corpus: list[LabeledDocument], config: PipelineConfig, directory: str | None) -> set:
     cache = OcrCache(directory)
-    version = default_engine(config.ocr.engine).version()
+    version = get_engine(config.ocr.engine).version()
     return {
         doc.id for doc in corpus if cache.has(cache_key(doc.pdf_path.read_bytes(), config, version))
     }

@@ -1,10 +1,11 @@
 """``medxtract tune``: random search over the registered preprocessing steps.
 
 Each trial samples which optional steps run and their parameters from the ranges the step
-registry declares, plus Tesseract's page segmentation mode. Trials are scored on one half of the
-chosen documents (mean field accuracy, micro CER as the tie-breaker) through the evaluation
-runner and its cache; the best trial is then scored on the other half, so the report shows how
-well it generalises rather than how well it fits.
+registry declares, plus the options the engine registry marks tunable (Tesseract's page
+segmentation mode). Trials are scored on one half of the chosen documents (mean field accuracy,
+micro CER as the tie-breaker) through the evaluation runner and its cache; the best trial is
+then scored on the other half, so the report shows how well it generalises rather than how well
+it fits.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import pandas as pd
 from medxtract_lab.config import PipelineConfig, Step, get_preset, save_config
 from medxtract_lab.corpus.store import LabeledDocument
 from medxtract_lab.evaluation.runner import evaluate
+from medxtract_lab.ocr import engine_spec
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param
 
 BINARISE = ("none", "otsu", "adaptive_gaussian", "adaptive_mean")
-PSM = (3, 4, 6)
 
 
 @dataclass
@@ -51,7 +52,8 @@ def sample_config(rng: random.Random, index: int, base: PipelineConfig) -> Pipel
     if method != "none":
         spec = STEPS[method]
         steps.append(Step(method, {k: _sample(p, rng) for k, p in spec.params.items()}))
-    ocr = replace(base.ocr, psm=rng.choice(PSM))
+    engine = engine_spec(base.ocr.engine)
+    ocr = replace(base.ocr, **{k: rng.choice(v) for k, v in engine.tunable.items()})
     return replace(base, name=f"trial-{index}", steps=tuple(steps), ocr=ocr)
 
 
@@ -85,7 +87,7 @@ def tune(
                 "steps": " > ".join(
                     s.name + (str(dict(s.params)) if s.params else "") for s in config.steps
                 ),
-                "psm": config.ocr.psm,
+                **{k: getattr(config.ocr, k) for k in engine_spec(config.ocr.engine).tunable},
                 "config": config,
             }
         )

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import cv2
 import ipywidgets as w
-import numpy as np
-import pdf2image
 
 from medxtract_lab.config import PipelineConfig, RenderSettings, get_preset
 from medxtract_lab.corpus.store import LabeledDocument, label_problems, load_corpus, save_label
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError
-from medxtract_lab.fields import find_value
+from medxtract_lab.extraction import Pattern
+from medxtract_lab.extraction.text import find_value
+from medxtract_lab.pages import preview
 from medxtract_lab.pipeline import extract
-from medxtract_lab.render import inspect_pdf
+from medxtract_lab.render import open_pdf
 
-MULTILINE = ("address", "patient_address", "medicines", "directions")
+PAGE_DPI = 50
 UNCONFIRMED = "<span style='color:#b60'>unconfirmed</span>"
 
 
@@ -40,7 +40,7 @@ def value_problems(doc_type: str, fields: dict[str, str | None]) -> list[str]:
     problems = []
     for spec in get_doctype(doc_type).fields:
         value = fields.get(spec.name)
-        if value is None or spec.value is None or spec.kind == "pattern":
+        if value is None or spec.value is None or isinstance(spec.find, Pattern):
             continue
         found = find_value(spec.value, value)
         if found is None or found[0] != value:
@@ -113,21 +113,22 @@ class GroundTruthLabeler:
     # -- one document ------------------------------------------------------------------------
     def open(self, doc_id: str) -> None:
         self.doc = next(d for d in self.documents() if d.id == doc_id)
-        images = pdf2image.convert_from_path(self.doc.pdf_path, dpi=50, grayscale=True)
+        pdf = open_pdf(self.doc.pdf_path, RenderSettings(max_pages=len(self.doc.pages)))
         self.pages_box.children = [
             w.Image(
-                value=cv2.imencode(".png", np.asarray(image))[1].tobytes(),
+                value=cv2.imencode(".png", preview(pdf, number, PAGE_DPI))[1].tobytes(),
                 format="png",
                 layout=w.Layout(width="100%", border="1px solid #ccc"),
             )
-            for image in images
+            for number in range(1, pdf.pages + 1)
         ]
         prefill, texts = self._prefill()
         self.field_widgets, self.field_marks, rows = {}, {}, []
-        for name in get_doctype(self.doc.doc_type).field_names:
+        for spec in get_doctype(self.doc.doc_type).fields:
+            name = spec.name
             saved = self.doc.fields.get(name) if self.doc.is_labelled else None
             value = saved if self.doc.is_labelled else prefill.get(name)
-            kind = w.Textarea if name in MULTILINE else w.Text
+            kind = w.Textarea if spec.multiline else w.Text
             widget = kind(
                 value=value or "",
                 description=name,
@@ -225,7 +226,7 @@ class GroundTruthLabeler:
             if digest in known:
                 report["duplicates"].append(f"{source.name} is already {known[digest].name}")
                 continue
-            pages = inspect_pdf(source, RenderSettings(max_pages=100)).pages
+            pages = open_pdf(source, RenderSettings(max_pages=100)).pages
             doc_id = f"{source.stem}-{digest[:8]}"
             target = folder / f"{doc_id}.pdf"
             shutil.copy2(source, target)

@@ -1,13 +1,15 @@
-"""ThresholdTuner: tune preprocessing by eye, then run OCR on the full page.
+"""ThresholdTuner: tune preprocessing by eye, then read the document with that configuration.
 
 The controls come from the step registry in ``medxtract_lab.preprocess``, so a step added there
-appears here without a change. Previews are computed on a downscaled copy so a slider redraws
-fast; OCR runs on the full-resolution page in a background thread so the controls stay live.
+appears here without a change. Previews are computed on a downscaled copy of the page image the
+pipeline reads, so a slider redraws fast; "Run OCR" runs the pipeline itself on the whole
+document in a background thread, so the controls stay live and every page's fields are shown.
 The configuration it exports is the same JSON/YAML that the CLI, the report and the API read.
 """
 
 from __future__ import annotations
 
+import html
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -18,13 +20,11 @@ import numpy as np
 
 from medxtract_lab.config import PipelineConfig, Step, get_preset, load_config, save_config
 from medxtract_lab.corpus.store import LabeledDocument
-from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.evaluation.metrics import cer, field_match
-from medxtract_lab.fields import match_fields
-from medxtract_lab.pipeline import default_engine, field_confidence
+from medxtract_lab.pages import page_image
+from medxtract_lab.pipeline import extract
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
-from medxtract_lab.render import inspect_pdf, load_page, scan_plan
-from medxtract_lab.results import Page
+from medxtract_lab.render import open_pdf
 
 # Optional steps are on/off toggles; every other registered step is a "method".
 TOGGLES = OPTIONAL_STEPS
@@ -87,11 +87,10 @@ class ThresholdTuner:
         self.doc_type = doc_type or (self.label.doc_type if self.label else "prescription")
         base = config or get_preset("default")
         self.base = base
-        info = inspect_pdf(self.path, base.render)
-        pages = info.pages
-        # The same pixels the pipeline reads: a full-page JPEG decoded, anything else rendered.
-        self._scans = scan_plan(self.path, base.render, info)
-        self.page = w.Dropdown(options=list(range(1, pages + 1)), value=1, description="page")
+        self.pdf = open_pdf(self.path, base.render)
+        self.page = w.Dropdown(
+            options=list(range(1, self.pdf.pages + 1)), value=1, description="page"
+        )
         methods = [n for n in STEPS if n not in TOGGLES and n not in ("grayscale", "scale")]
         chosen = next((s for s in base.steps if s.name in methods), Step("none"))
         self.method = w.Dropdown(options=methods, value=chosen.name, description="method")
@@ -133,7 +132,7 @@ class ThresholdTuner:
 
     def _load_page(self) -> None:
         number = self.page.value
-        self.full = load_page(self.path, number, self.base.render, self._scans[number - 1])
+        self.full = page_image(self.pdf, number, self.base.render)
         factor = min(1.0, PREVIEW_WIDTH / self.full.shape[1])
         self.small = cv2.resize(self.full, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
         self.original.value = _png(self.small)
@@ -156,7 +155,7 @@ class ThresholdTuner:
         self.processed.value = _png(apply_steps(self.small, self.config.steps))
 
     def run_ocr(self, wait: bool = False) -> None:
-        """OCR and extraction on the full-resolution processed page, off the UI thread."""
+        """Read the whole document through the pipeline with this config, off the UI thread."""
         self.status.value = "<i>running OCR…</i>"
         self.ocr_thread = threading.Thread(target=self._ocr, daemon=True)
         self.ocr_thread.start()
@@ -164,36 +163,30 @@ class ThresholdTuner:
             self.ocr_thread.join()
 
     def _ocr(self) -> None:
-        config = self.config
         try:
-            image = apply_steps(self.full, config.steps)
-            result = default_engine(config.ocr.engine).recognize(image, config.ocr)
+            result = extract(self.path, self.doc_type, self.config)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
             self.status.value = f"<b>OCR failed:</b> {type(exc).__name__}: {exc}"
             return
-        pages = [Page(n, "ocr", "") for n in self.page.options]
-        pages[self.page.value - 1] = Page(self.page.value, "ocr", result.text, result.words)
-        found = match_fields(get_doctype(self.doc_type), [p.text for p in pages])
         rows = []
-        for name, value in found.items():
-            got = value.value if value else None
+        for name, got in result.fields.items():
             check = ""
             if self.label is not None:
                 check = "✓" if field_match(self.label.fields.get(name), got) else "✗"
             rows.append(
-                f"<tr><td>{name}</td><td>{got or '<i>null</i>'}</td>"
-                f"<td>{field_confidence(value, pages):.2f}</td><td>{check}</td></tr>"
+                f"<tr><td>{name}</td><td>{html.escape(got) if got else '<i>null</i>'}</td>"
+                f"<td>{result.confidence[name]:.2f}</td><td>{check}</td></tr>"
             )
-        self.text.value = result.text
+        page_text = result.page_texts[self.page.value - 1]
+        self.text.value = page_text
         self.fields.value = (
             "<table><tr><th>field</th><th>value</th><th>confidence</th>"
             "<th>vs label</th></tr>" + "".join(rows) + "</table>"
         )
-        status = f"OCR done: {len(result.words)} words"
+        status = f"read {result.pages} page(s) in {result.timings_ms['total']:.0f} ms"
         if self.label is not None:
-            status += (
-                f"; page CER {cer(self.label.pages[self.page.value - 1], result.text).rate:.3f}"
-            )
+            reference = self.label.pages[self.page.value - 1]
+            status += f"; page {self.page.value} CER {cer(reference, page_text).rate:.3f}"
         self.status.value = status
 
     def export_config(self, path: str | Path) -> Path:

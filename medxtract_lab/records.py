@@ -1,4 +1,5 @@
-"""Plain data that crosses module boundaries: pages read, and the extraction result."""
+"""Plain records that cross module boundaries: the pages of a document as read, and the
+extraction result built from them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from medxtract_lab.ocr import Word
+from medxtract_lab.ocr.types import Word
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,22 @@ class Page:
     # The processed page image, kept for short documents so that re-reading a field's region
     # does not render and preprocess the page again; never cached or serialised.
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+# A cropped region read on its own: its text and the mean confidence of its words.
+RegionReading = tuple[str, float]
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """Every page of one PDF as text: the expensive part, cached by the evaluation runner."""
+
+    pages: list[Page]
+    warnings: list[str]
+    timings_ms: dict[str, float]
+    # Regions already re-read (region key -> reading), so a cached document never runs the same
+    # crop through OCR twice.
+    regions: dict[str, RegionReading] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,15 +61,3 @@ class Extraction:
             "timings_ms": self.timings_ms,
             "warnings": self.warnings,
         }
-
-
-@dataclass(frozen=True)
-class ReadDocument:
-    """Every page of one PDF as text: the expensive part, cached by the evaluation runner."""
-
-    pages: list[Page]
-    warnings: list[str]
-    timings_ms: dict[str, float]
-    # Texts of cropped regions already re-read (region key -> [text, mean confidence]), so a
-    # cached document never runs the same crop through OCR twice.
-    reread: dict[str, list] = field(default_factory=dict)

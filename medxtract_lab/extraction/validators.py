@@ -1,4 +1,4 @@
-"""Validator-driven corrections: snap a read value to a known form when it is close enough.
+"""Validators: snap a read value to a known form when it is close enough.
 
 Each corrector returns the value to report and a confidence factor. Above the similarity
 threshold the value is replaced by the known form (factor = similarity); below it the value is

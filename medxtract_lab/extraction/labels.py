@@ -1,0 +1,80 @@
+"""Finding printed labels in a line of OCR text, fuzzily (``Narne:`` and ``Measies:`` anchor)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+# Length-preserving OCR confusions, applied to both sides when matching labels only.
+_CONFUSABLE = str.maketrans({"!": "l", "|": "l", "1": "l", "0": "o", "’": "'", "‘": "'"})
+_COLON_LIKE = (":", ";", "'", "’", "‘", ".", ",")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A label found in a line: which label, where, and how well it matched (0 to 1)."""
+
+    label: str
+    start: int
+    end: int
+    score: float
+
+
+def _norm(text: str) -> str:
+    return text.casefold().translate(_CONFUSABLE)
+
+
+def _threshold(label: str) -> float:
+    return 80.0 if len(label) <= 6 else 82.0
+
+
+def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -> bool:
+    """A short label matched inexactly must keep its colon (or what OCR made of it), so
+    'Dale:' and 'Weight’' anchor but the words 'data' and 'Wright' do not."""
+    if score >= 100 or len(label) > 10 or not label.endswith(":"):
+        return True
+    following = norm_line[end : end + 1]
+    return norm_line[start:end].endswith(_COLON_LIKE) or following in _COLON_LIKE
+
+
+@functools.cache
+def _variants(label: str) -> tuple[str, ...]:
+    """The spellings of a label to look for (a fixed set per label, so computed once)."""
+    base = _norm(label)
+    found = {base, base.replace("m", "rn"), base.replace(":", ""), base.rstrip("?:")}
+    return tuple(sorted(v for v in found if v))
+
+
+def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
+    """Fuzzy-locate known labels in one line; the best-scoring label claims each span."""
+    norm = _norm(text)
+    candidates = []
+    for label in labels:
+        best = None
+        for variant in _variants(label):
+            found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=_threshold(label))
+            if found is None or (found.src_end - found.src_start) < 0.9 * len(variant):
+                continue
+            if found.dest_start > 0 and norm[found.dest_start - 1].isalnum():
+                continue
+            if not _plausible(label, norm, found.dest_start, found.dest_end, found.score):
+                continue
+            if best is None or found.score > best.score:
+                best = found
+        if best is not None:
+            end = best.dest_end
+            while end < len(norm) and norm[end] in ":?;.":
+                end += 1  # a variant without its colon matched; the colon belongs to it
+            candidates.append(Hit(label, best.dest_start, end, best.score / 100))
+    taken = [False] * len(norm)
+    hits = []
+    for hit in sorted(candidates, key=lambda h: (-h.score, -len(h.label))):
+        if any(taken[hit.start : hit.end]):
+            continue
+        for i in range(hit.start, hit.end):
+            taken[i] = True
+        hits.append(hit)
+    return sorted(hits, key=lambda h: h.start)

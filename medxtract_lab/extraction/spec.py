@@ -1,0 +1,110 @@
+"""The field-spec schema: the only thing a document type imports to declare its fields.
+
+A document type is data: a tuple of ``FieldSpec``, each naming how its value is found (``find``:
+the options of one value kind) plus what every kind shares (the page it lives on, the shape the
+value must have, how it is normalised and corrected). Each value kind's options are their own
+small dataclass, so an option can only be given to the kind that reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from medxtract_lab.extraction.text import clean
+
+
+@dataclass(frozen=True)
+class Label:
+    """The value after a label, on the same line or on the lines below it."""
+
+    anchors: tuple[str, ...]  # the label as printed, and its other spellings
+    max_lines: int = 1  # lines the value may span
+    lookahead: int = 2  # lines below the label searched for the value
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.anchors
+
+
+@dataclass(frozen=True)
+class Block:
+    """The unlabelled lines between a start label and an end label (a prescription's medicines)."""
+
+    anchors: tuple[str, ...]  # start labels
+    until: tuple[str, ...]  # end labels
+    line_filter: str | None = None  # a regex a kept line must contain
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.anchors + self.until
+
+
+@dataclass(frozen=True)
+class Section:
+    """The unlabelled text of a section (a form column without labels), read as a name, the
+    first match of the field's value pattern, or the remaining lines."""
+
+    anchors: tuple[str, ...]  # section headings
+    until: tuple[str, ...]  # the next section's headings
+    take: Literal["name", "pattern", "lines"] = "lines"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.anchors + self.until
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """The field's value pattern searched over a whole page (a letterhead's doctor name)."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ()
+
+
+Kind = Label | Block | Section | Pattern
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    find: Kind
+    page: int | None = None  # 1-based page the field lives on; None for any page
+    value: str | None = None  # regex a value must contain; group "v" if present, else match
+    normalise: Callable[[str], str] = clean
+    # Snaps a value to a known form; returns the value and a confidence factor.
+    correct: Callable[[str], tuple[str, float]] | None = None
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """The labels that place this field on the page (empty for a pattern field)."""
+        return getattr(self.find, "anchors", ())
+
+    @property
+    def multiline(self) -> bool:
+        """Whether the value may hold several lines (editors show a text area for it)."""
+        found = self.find
+        return (
+            isinstance(found, Block)
+            or (isinstance(found, Section) and found.take == "lines")
+            or (isinstance(found, Label) and found.max_lines > 1)
+        )
+
+
+@dataclass(frozen=True)
+class DocType:
+    name: str
+    fields: tuple[FieldSpec, ...]
+    # Labels that carry no field but must stop values and blocks (section headings etc.).
+    structural_labels: tuple[str, ...] = ()
+
+    @property
+    def field_names(self) -> list[str]:
+        return [spec.name for spec in self.fields]
+
+    def labels(self) -> list[str]:
+        """Every label of the type, longest first (a long label claims its span first)."""
+        found = {label for spec in self.fields for label in spec.find.labels}
+        return sorted(found | set(self.structural_labels), key=len, reverse=True)

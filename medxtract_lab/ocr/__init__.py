@@ -1,0 +1,41 @@
+"""OCR engines behind one small interface, and the registry that names them."""
+
+from medxtract_lab.ocr.registry import (
+    EngineSpec,
+    availability,
+    check_settings,
+    engine_names,
+    engine_spec,
+    engine_versions,
+    get_engine,
+    register_engine,
+    unregister_engine,
+)
+from medxtract_lab.ocr.types import (
+    LineReader,
+    OcrEngine,
+    OcrResult,
+    Word,
+    locate_words,
+    reads_lines,
+    words_in,
+)
+
+__all__ = [
+    "EngineSpec",
+    "LineReader",
+    "OcrEngine",
+    "OcrResult",
+    "Word",
+    "availability",
+    "check_settings",
+    "engine_names",
+    "engine_spec",
+    "engine_versions",
+    "get_engine",
+    "locate_words",
+    "reads_lines",
+    "register_engine",
+    "unregister_engine",
+    "words_in",
+]

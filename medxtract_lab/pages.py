@@ -1,0 +1,49 @@
+"""A page's image and its OCR input: the one wiring of render (or decode) and preprocessing.
+
+The pipeline's first read, the re-read of doubtful fields, the tuner widget, the labeler and the
+Streamlit page all get page pixels here, so they see exactly what the engine sees, behind the
+same page-size guard.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from medxtract_lab.config import PipelineConfig, RenderSettings
+from medxtract_lab.preprocess import apply_steps
+from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
+
+PREVIEW_DPI = 60
+
+
+def page_image(pdf: PdfDocument, number: int, settings: RenderSettings) -> np.ndarray:
+    """Page ``number`` (1-based) as pixels: decoded or rendered, refused when too large."""
+    check_page_sizes(pdf, settings, [number])
+    return load_page(pdf, number, settings)
+
+
+def ocr_input(
+    pdf: PdfDocument,
+    number: int,
+    config: PipelineConfig,
+    timings: dict[str, float] | None = None,
+) -> np.ndarray:
+    """What the OCR engine reads for page ``number``: the page image, preprocessed. Milliseconds
+    spent rendering and preprocessing are added to ``timings`` when given."""
+    clock = time.perf_counter()
+    image = page_image(pdf, number, config.render)
+    rendered = time.perf_counter()
+    image = apply_steps(image, config.steps)
+    if timings is not None:
+        timings["render"] = timings.get("render", 0.0) + (rendered - clock) * 1000
+        timings["preprocess"] = (
+            timings.get("preprocess", 0.0) + (time.perf_counter() - rendered) * 1000
+        )
+    return image
+
+
+def preview(pdf: PdfDocument, number: int, dpi: int = PREVIEW_DPI) -> np.ndarray:
+    """A small grayscale picture of a page for a person to look at."""
+    return page_image(pdf, number, RenderSettings(dpi=dpi))
