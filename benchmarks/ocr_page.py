@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 from medxtract_lab.config import OcrSettings, get_preset
-from medxtract_lab.pipeline import default_engine, process_page
-from medxtract_lab.preprocess import apply_steps
-from medxtract_lab.render import load_page, scan_plan
+from medxtract_lab.ocr import get_engine
+from medxtract_lab.pages import ocr_input
+from medxtract_lab.pipeline import read_page
+from medxtract_lab.render import open_pdf
 
 ROOT = Path(__file__).parent.parent
 RUNS = 5
@@ -38,27 +39,24 @@ def main() -> None:
     print(f"page 1 of {pdf.name}, median of {RUNS} runs")
     for name in ("seed", "default"):
         config = get_preset(name)
-        engine = default_engine(config.ocr.engine)
-        scan = scan_plan(pdf, config.render)[0]
-        process_page(pdf, 1, config, engine, scan=scan)  # warm the engine
-        page = process_page(pdf, 1, config, engine, scan=scan)
-        whole = median_seconds(
-            lambda c=config, e=engine, s=scan: process_page(pdf, 1, c, e, scan=s)
-        )
+        engine = get_engine(config.ocr.engine)
+        document = open_pdf(pdf, config.render)
+        read_page(document, 1, config, engine)  # warm the engine
+        page = read_page(document, 1, config, engine)
+        whole = median_seconds(lambda c=config, e=engine, d=document: read_page(d, 1, c, e))
         print(
             f"{name:8s} engine={config.ocr.engine:11s} page total {whole:6.2f} s  "
             f"(last run: render {page.timings_ms['render']:.0f} ms, preprocess "
             f"{page.timings_ms['preprocess']:.0f} ms, OCR {page.timings_ms['ocr']:.0f} ms)"
         )
     config = get_preset("default")
-    scan = scan_plan(pdf, config.render)[0]
-    image = apply_steps(load_page(pdf, 1, config.render, scan), config.steps)
+    image = ocr_input(open_pdf(pdf, config.render), 1, config)
     for engine_name, settings in (
         ("tesserocr", OcrSettings(engine="tesserocr")),
         ("pytesseract", OcrSettings(engine="pytesseract", omp_threads=1)),
         ("pytesseract", OcrSettings(engine="pytesseract", omp_threads=None)),
     ):
-        engine = default_engine(engine_name)
+        engine = get_engine(engine_name)
         engine.recognize(image, settings)
         seconds = median_seconds(lambda e=engine, s=settings: e.recognize(image, s))
         threads = "" if engine_name == "tesserocr" else f" OMP_THREAD_LIMIT={settings.omp_threads}"

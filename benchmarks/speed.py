@@ -105,19 +105,17 @@ def _run_preset(
 def _floor(sources: tuple[str, ...]) -> dict:
     """Tesseract alone on the exact images `default` gives it: one after another, and one
     single-threaded engine per core (the most this machine's cores can recognise)."""
-    from medxtract_lab import render
     from medxtract_lab.config import get_preset
-    from medxtract_lab.pipeline import default_engine
-    from medxtract_lab.preprocess import apply_steps
+    from medxtract_lab.ocr import get_engine
+    from medxtract_lab.pages import ocr_input
+    from medxtract_lab.render import open_pdf
 
     config = get_preset("default")
-    engine = default_engine(config.ocr.engine)
+    engine = get_engine(config.ocr.engine)
     images = []
     for doc in _subset(sources):
-        plan = render.scan_plan(doc.pdf_path, config.render)
-        for number in range(1, len(plan) + 1):
-            page = render.load_page(doc.pdf_path, number, config.render, plan[number - 1])
-            images.append(apply_steps(page, config.steps))
+        pdf = open_pdf(doc.pdf_path, config.render)
+        images += [ocr_input(pdf, number, config) for number in range(1, pdf.pages + 1)]
     with cf.ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # one loaded model per core
         list(pool.map(lambda image: engine.recognize(image, config.ocr), images[:2]))
     started = time.perf_counter()

@@ -112,3 +112,10 @@ def test_a_month_date_split_by_a_speck_or_run_together_is_found() -> None:
     for read in ("January 4.1941", "January 41941", "January 4 1941"):
         assert re.search(DATE_ANY, read, re.IGNORECASE).group("v") == read
     assert re.search(DATE_ANY, "January 419410", re.IGNORECASE) is None
+
+
+def test_a_letter_that_case_folds_to_two_does_not_shift_the_labels() -> None:
+    """'ß'.casefold() is 'ss': label offsets must still index the line as printed."""
+    found = match_fields(get_doctype("prescription"), ["Straße 4 Name: Jo Li"])
+    assert found["patient_name"].value == "Jo Li"
+    assert found["patient_name"].anchors == ((0, 9, 14),)

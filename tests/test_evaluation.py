@@ -193,3 +193,37 @@ def test_tune_writes_a_loadable_config_and_a_trial_table(tmp_path, capsys) -> No
     assert tuned.name == "tuned" and tuned.steps[0].name == "grayscale"
     trials = (tmp_path / "tuned.trials.csv").read_text().splitlines()
     assert trials[0].startswith("trial,field_accuracy,micro_cer") and len(trials) == 3
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--compare", "seed", "--limit", "3", "--scheduler", "tcp://127.0.0.1:8786"],
+        ["--config", str(GROUND_TRUTH.parent / "pyproject.toml"), "--no-cache"],
+    ],
+)
+def test_report_passes_only_the_notebooks_own_parameters_with_their_types(argv) -> None:
+    """Checked against the tagged ``parameters`` cell as papermill reads it."""
+    from medxtract_lab.cli import build_parser, report_parameters
+    from medxtract_lab.evaluation.notebook import notebook_parameters
+
+    args = build_parser().parse_args(["report", "--corpus", "ground_truth", "--out", "x", *argv])
+    passed = report_parameters(args)
+    declared = notebook_parameters()
+    assert set(declared) - set(passed) == {"out_dir"}  # run_report adds the output folder
+    python_types = {"str": str, "int": int, "bool": bool}
+    for name, value in passed.items():
+        type_name = declared[name]["inferred_type_name"]
+        optional = type_name.startswith("Optional[")
+        expected = python_types[type_name.removeprefix("Optional[").rstrip("]")]
+        assert (value is None and optional) or isinstance(value, expected), (name, value)
+
+
+def test_a_parameter_the_notebook_lacks_is_refused_before_running(tmp_path) -> None:
+    from medxtract_lab.errors import ReportError
+    from medxtract_lab.evaluation.notebook import run_report
+
+    with pytest.raises(ReportError, match=r"no parameter\(s\) \['preset'\]"):
+        run_report(tmp_path, {"corpus_dir": str(GROUND_TRUTH), "preset": "default"})
+    assert not (tmp_path / "evaluation.ipynb").exists()

@@ -23,8 +23,21 @@ class Hit:
     score: float
 
 
+def _fold(char: str) -> str:
+    """One character case-folded, unless folding would change its length ('ß' -> 'ss'): label
+    offsets found in the folded line must index the line itself."""
+    folded = char.casefold()
+    if len(folded) == 1:
+        return folded
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 else char
+
+
 def _norm(text: str) -> str:
-    return text.casefold().translate(_CONFUSABLE)
+    """Case-folded with OCR confusions mapped, character for character."""
+    if text.isascii():
+        return text.lower().translate(_CONFUSABLE)
+    return "".join(map(_fold, text)).translate(_CONFUSABLE)
 
 
 def _threshold(label: str) -> float:

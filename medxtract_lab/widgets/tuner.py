@@ -20,6 +20,7 @@ import numpy as np
 
 from medxtract_lab.config import PipelineConfig, Step, get_preset, load_config, save_config
 from medxtract_lab.corpus.store import LabeledDocument
+from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.pages import page_image
 from medxtract_lab.pipeline import extract
@@ -84,7 +85,8 @@ class ThresholdTuner:
     ) -> None:
         self.label = source if isinstance(source, LabeledDocument) else None
         self.path = Path(self.label.pdf_path if self.label else source)
-        self.doc_type = doc_type or (self.label.doc_type if self.label else "prescription")
+        self.doc_type = doc_type or (self.label.doc_type if self.label else None)
+        get_doctype(self.doc_type or "")  # a PDF needs its type named; the error lists them
         base = config or get_preset("default")
         self.base = base
         self.pdf = open_pdf(self.path, base.render)
