@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from medxtract_lab import __version__, errors
-from medxtract_lab.config import get_preset
+from medxtract_lab.config import PRESETS, get_preset
 from medxtract_lab.doctypes import DOC_TYPES, doc_type_names, get_doctype
 from medxtract_lab.pipeline import extract
 from medxtract_lab.versions import component_versions
@@ -222,7 +222,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         if not versions:
-            engines = sorted({get_preset(name).ocr.engine for name in settings.presets})
+            engines = sorted({PRESETS[n].ocr.engine for n in settings.presets if n in PRESETS})
             versions.update(component_versions(engines))
         return {"status": "ok", **versions}
 

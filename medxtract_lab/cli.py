@@ -22,9 +22,20 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _doctypes(args: argparse.Namespace) -> int:
-    from medxtract_lab.doctypes import DOC_TYPES
+    from medxtract_lab.doctypes import doc_type_names, get_doctype
 
-    listing = {name: DOC_TYPES[name].field_names for name in sorted(DOC_TYPES)}
+    listing = {name: get_doctype(name).field_names for name in doc_type_names()}
+    print(json.dumps(listing, indent=2))
+    return EXIT_OK
+
+
+def _engines(args: argparse.Namespace) -> int:
+    from medxtract_lab.ocr import availability, engine_spec
+
+    listing = {
+        name: {"available": missing is None, "install": missing, "about": engine_spec(name).doc}
+        for name, missing in availability().items()
+    }
     print(json.dumps(listing, indent=2))
     return EXIT_OK
 
@@ -59,7 +70,7 @@ def report_parameters(args: argparse.Namespace) -> dict:
 
     return {
         "corpus_dir": str(Path(args.corpus).resolve()),
-        "config": config_name(args.config) or args.preset,
+        "config": config_name(args.config or args.preset),
         "compare": config_name(args.compare),
         "limit": args.limit,
         "scheduler": args.scheduler,
@@ -160,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctypes = commands.add_parser("doctypes", help="list document types and their fields")
     doctypes.set_defaults(run=_doctypes)
+
+    engines = commands.add_parser(
+        "engines", help="list OCR engines, whether each can run here, and what to install"
+    )
+    engines.set_defaults(run=_engines)
 
     synth = commands.add_parser("synth", help="write a labelled synthetic corpus")
     synth.add_argument("--out", required=True, help="folder to write into")

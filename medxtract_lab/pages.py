@@ -1,8 +1,8 @@
 """A page's image and its OCR input: the one wiring of render (or decode) and preprocessing.
 
 The pipeline's first read, the re-read of doubtful fields, the tuner widget, the labeler and the
-Streamlit page all get page pixels here, so they see exactly what the engine sees, behind the
-same page-size guard.
+Streamlit page all get page pixels here: the same source of pixels (the decoded scan or the
+render) behind the same page-size guard, at the resolution each needs.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
 from medxtract_lab.extraction import FieldMatch, match_fields
-from medxtract_lab.ocr import OcrEngine, get_engine, words_in
+from medxtract_lab.ocr import OcrEngine, get_engine, reads_lines, words_in
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
@@ -56,7 +56,7 @@ def read_page(
     except Exception as exc:  # a third-party engine's own failure, named but not leaked
         raise OcrError(
             f"The OCR engine failed on page {number} ({type(exc).__name__}). "
-            "Check the Tesseract installation; see DESIGN.md for supported versions."
+            f"Check the installation of the '{config.ocr.engine}' engine."
         ) from exc
     timings["ocr"] = (time.perf_counter() - clock) * 1000
     return Page(number, "ocr", result.text, result.words, timings, image if keep_image else None)
@@ -99,7 +99,11 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     # A pool per document: documents read concurrently (a server, a benchmark) each get their
     # own workers, and a hung engine can only ever hold this document's threads.
     pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="medxtract-page")
-    keep = info.pages <= KEEP_IMAGES_UP_TO_PAGES and config.ocr.reread_budget_s > 0
+    keep = (
+        info.pages <= KEEP_IMAGES_UP_TO_PAGES
+        and config.ocr.reread_budget_s > 0
+        and reads_lines(engine)
+    )
     futures = [
         pool.submit(read_page, pdf, n, config, engine, keep) if needs_ocr[n - 1] else None
         for n in range(1, info.pages + 1)
@@ -168,9 +172,9 @@ def extract(
     started = time.perf_counter()
     get_doctype(doc_type)  # an unknown type fails before any work
     config = config or get_preset("default")
-    engine = engine or get_engine(config.ocr.engine)
     document = render.open_pdf(pdf, config.render)  # names the problem with a bad file
     inspected = (time.perf_counter() - started) * 1000
+    engine = engine or get_engine(config.ocr.engine)
     read = read_pages(document, config, engine)
     read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
     result, _ = extract_from_read(document, doc_type, config, engine, read)

@@ -18,7 +18,12 @@ import cv2
 import numpy as np
 import pdf2image
 import pikepdf
-from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
+from pdf2image.exceptions import (
+    PDFInfoNotInstalledError,
+    PDFPageCountError,
+    PDFPopplerTimeoutError,
+    PDFSyntaxError,
+)
 
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.errors import (
@@ -129,7 +134,7 @@ def check_page_sizes(
 ) -> None:
     """Refuse a page that would rasterise to more than ``max_page_pixels`` at the config dpi
     (every page when ``numbers`` is None)."""
-    for number in numbers or range(1, pdf.pages + 1):
+    for number in range(1, pdf.pages + 1) if numbers is None else numbers:
         width_pt, height_pt = pdf.info.page_sizes_pt[number - 1]
         pixels = (width_pt * settings.dpi / 72) * (height_pt * settings.dpi / 72)
         if pixels > settings.max_page_pixels:
@@ -153,7 +158,7 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
         )
     except PDFInfoNotInstalledError as exc:
         raise DependencyMissing(f"poppler's pdftoppm was not found. {POPPLER_INSTALL}") from exc
-    except (PDFPageCountError, PDFSyntaxError, subprocess.TimeoutExpired) as exc:
+    except (PDFPageCountError, PDFSyntaxError, PDFPopplerTimeoutError) as exc:
         raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
     if not images:
         raise CorruptPdf(f"Page {page} of {Path(path).name} rendered to nothing; re-export it.")

@@ -1,8 +1,8 @@
 """Streamlit page: upload a PDF, choose its type, see and correct the fields.
 
 It calls the server at ``MEDXTRACT_API_URL`` when that is set, and otherwise runs the engine
-in-process. The upload lives only in memory and, for the in-process engine, in a temporary
-directory removed as soon as the extraction returns.
+in-process. The upload lives in memory, and on disk only in temporary directories removed as
+soon as the extraction (in-process) or the page previews return.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     if data is None and sample in types:
         data = sample_pdf(sample)
     if not data:
-        st.info("Upload a prescription or a patient medical record as a PDF.")
+        st.info(f"Upload a PDF of one of these document types: {', '.join(types)}.")
         return
     result = extract_bytes(data, doc_type)
     if "error" in result:
@@ -108,7 +108,7 @@ def main() -> None:
         try:
             for page in page_previews(data):
                 st.image(page, width="stretch")
-        except MedXtractError:  # a preview failure must not hide the fields
+        except Exception:  # noqa: BLE001 - a preview failure must not hide the fields
             st.caption("The page preview is not available for this file.")
     with right:
         table = field_table(result)

@@ -21,12 +21,35 @@ def _all_error_classes() -> list[type[errors.MedXtractError]]:
 
 ERRORS = _all_error_classes()
 
+# The contract the README documents: exit 2 bad input, 3 missing dependency, 1 engine failure;
+# 415 not a PDF, 422 bad input, 503 missing dependency, 504 timeout.
+EXPECTED = {
+    "MedXtractError": (1, 500),
+    "InputError": (2, 422),
+    "EmptyFile": (2, 422),
+    "NotAPdf": (2, 415),
+    "CorruptPdf": (2, 422),
+    "EncryptedPdf": (2, 422),
+    "TooManyPages": (2, 422),
+    "PageTooLarge": (2, 422),
+    "LabelError": (2, 422),
+    "UnknownDocType": (2, 422),
+    "ConfigError": (2, 422),
+    "DependencyMissing": (3, 503),
+    "OcrError": (1, 500),
+    "OcrTimeout": (1, 504),
+    "ReportError": (1, 500),
+}
+
+
+def test_each_error_maps_to_the_documented_exit_code_and_status() -> None:
+    assert {c.__name__: (c.exit_code, c.http_status) for c in ERRORS} == EXPECTED
+
 
 def test_every_error_class_is_in_errors_py_with_a_distinct_code() -> None:
     assert {cls.__module__ for cls in ERRORS} == {"medxtract_lab.errors"}
     codes = [cls.code for cls in ERRORS]
     assert len(set(codes)) == len(codes)
-    assert errors.LabelError.exit_code == errors.EXIT_BAD_INPUT
 
 
 @pytest.mark.parametrize("cls", ERRORS, ids=lambda c: c.__name__)

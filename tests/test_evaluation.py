@@ -195,21 +195,33 @@ def test_tune_writes_a_loadable_config_and_a_trial_table(tmp_path, capsys) -> No
     assert trials[0].startswith("trial,field_accuracy,micro_cer") and len(trials) == 3
 
 
+CONFIG_FILE = GROUND_TRUTH.parent / "pyproject.toml"  # any existing file stands for one
+
+
 @pytest.mark.parametrize(
-    "argv",
+    "argv, expected",
     [
-        [],
-        ["--compare", "seed", "--limit", "3", "--scheduler", "tcp://127.0.0.1:8786"],
-        ["--config", str(GROUND_TRUTH.parent / "pyproject.toml"), "--no-cache"],
+        ([], {"config": "default", "compare": None, "limit": None, "use_cache": True}),
+        (
+            ["--compare", "seed", "--limit", "3", "--scheduler", "tcp://127.0.0.1:8786"],
+            {"compare": "seed", "limit": 3, "scheduler": "tcp://127.0.0.1:8786"},
+        ),
+        (["--config", str(CONFIG_FILE), "--no-cache"], {"config": str(CONFIG_FILE)}),
+        (["--preset", "pyproject.toml"], {"config": str(CONFIG_FILE)}),  # made absolute
     ],
 )
-def test_report_passes_only_the_notebooks_own_parameters_with_their_types(argv) -> None:
+def test_report_passes_only_the_notebooks_own_parameters_with_their_types(
+    argv, expected, monkeypatch
+) -> None:
     """Checked against the tagged ``parameters`` cell as papermill reads it."""
     from medxtract_lab.cli import build_parser, report_parameters
     from medxtract_lab.evaluation.notebook import notebook_parameters
 
+    monkeypatch.chdir(GROUND_TRUTH.parent)
     args = build_parser().parse_args(["report", "--corpus", "ground_truth", "--out", "x", *argv])
     passed = report_parameters(args)
+    assert passed["corpus_dir"] == str(GROUND_TRUTH)
+    assert {key: passed[key] for key in expected} == expected
     declared = notebook_parameters()
     assert set(declared) - set(passed) == {"out_dir"}  # run_report adds the output folder
     python_types = {"str": str, "int": int, "bool": bool}

@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import json
 import random
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -44,9 +47,11 @@ class CountingEngine:
 
     def __init__(self) -> None:
         self.pages = 0
+        self._lock = threading.Lock()
 
     def recognize(self, image, settings):
-        self.pages += 1
+        with self._lock:  # pages run in parallel threads
+            self.pages += 1
         return get_engine("tesserocr").recognize(image, settings)
 
     def version(self) -> str:
@@ -74,11 +79,19 @@ def test_a_toy_engine_registered_from_a_test_is_chosen_by_config_name(
     assert "reread" not in result["timings_ms"]  # no line reads: no re-read attempted
 
 
-def test_an_engine_that_cannot_run_names_what_to_install(docs, capsys) -> None:
+def test_an_engine_that_cannot_run_names_what_to_install(capsys) -> None:
     register_engine(EngineSpec("absent", CountingEngine, lambda: "Install absent-ocr 2.0."))
     try:
         with pytest.raises(errors.DependencyMissing, match="Install absent-ocr 2.0"):
             get_engine("absent")
+        assert main(["engines"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert listed["absent"] == {
+            "available": False,
+            "install": "Install absent-ocr 2.0.",
+            "about": "",
+        }
+        assert listed["tesserocr"]["available"] is True
     finally:
         unregister_engine("absent")
 
@@ -160,3 +173,35 @@ def test_a_field_of_an_unregistered_kind_is_refused_at_registration() -> None:
     with pytest.raises(TypeError, match="not a registered value kind"):
         register_doctype(bad)
     assert "bad" not in DOC_TYPES
+
+
+def test_a_plugin_package_registers_in_every_process(tmp_path) -> None:
+    """An installed package's entry points register its engine and document type whenever the
+    registries load, so fresh processes (the runner's workers, the CLI) know them too."""
+    (tmp_path / "referral_plugin.py").write_text(
+        "from medxtract_lab.extraction import DocType, FieldSpec, Label\n"
+        "from medxtract_lab.ocr import EngineSpec\n"
+        "from medxtract_lab.ocr.tesserocr_engine import TesserocrEngine\n"
+        "REFERRAL = DocType('referral', (FieldSpec('patient_name', Label(('Patient:',))),))\n"
+        "ENGINE = EngineSpec('plugin-ocr', TesserocrEngine, lambda: None)\n"
+        "BROKEN = 42\n"
+    )
+    info = tmp_path / "referral_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: referral-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[medxtract_lab.doctypes]\nreferral = referral_plugin:REFERRAL\n"
+        "broken = referral_plugin:BROKEN\n\n"
+        "[medxtract_lab.ocr_engines]\nplugin-ocr = referral_plugin:ENGINE\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "medxtract_lab"]
+    listed = subprocess.run(
+        [*command, "doctypes"], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    assert json.loads(listed.stdout)["referral"] == ["patient_name"]
+    assert "'broken'" in listed.stderr and "was not loaded" in listed.stderr  # named, skipped
+    engines = subprocess.run(
+        [*command, "engines"], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    assert json.loads(engines.stdout)["plugin-ocr"]["available"] is True

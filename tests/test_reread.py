@@ -1,12 +1,17 @@
 """Multi-candidate recognition: a value lost in the page read is re-read from its region."""
 
+import concurrent.futures as cf
 import re
 from dataclasses import replace
 
 from medxtract_lab.config import get_preset
+from medxtract_lab.corpus import LabeledDocument
+from medxtract_lab.evaluation import runner
+from medxtract_lab.evaluation.runner import evaluate
 from medxtract_lab.ocr import OcrResult
 from medxtract_lab.ocr.tesserocr_engine import TesserocrEngine
-from medxtract_lab.pipeline import extract
+from medxtract_lab.pipeline import extract, extract_from_read, read_pages
+from medxtract_lab.render import open_pdf
 
 
 class LosesRefillNumber(TesserocrEngine):
@@ -36,3 +41,46 @@ def test_without_a_budget_nothing_is_re_read(docs) -> None:
     result = extract(doc.path, "prescription", config, LosesRefillNumber())
     assert result.fields["refills"] is None
     assert "reread" not in result.timings_ms
+
+
+class NeverReadsLines(LosesRefillNumber):
+    def recognize_line(self, image, settings):
+        raise AssertionError("a region already read was read again")
+
+
+def test_a_re_read_returns_what_it_read_and_leaves_its_input_alone(docs) -> None:
+    doc = docs["prescription-image"]
+    config = get_preset("default")
+    engine = LosesRefillNumber()
+    pdf = open_pdf(doc.path, config.render)
+    read = read_pages(pdf, config, engine)
+    result, after = extract_from_read(pdf, "prescription", config, engine, read)
+    assert result.fields["refills"] == doc.fields["refills"]
+    assert read.regions == {} and after.regions  # new readings come back; the input is as it was
+    again, same = extract_from_read(pdf, "prescription", config, NeverReadsLines(), after)
+    assert same is after and again.fields == result.fields
+
+
+def test_the_runner_caches_the_regions_it_is_handed(docs, tmp_path, monkeypatch) -> None:
+    doc = LabeledDocument(
+        id="rx",
+        document=docs["prescription-image"].path.name,
+        doc_type="prescription",
+        source="synthetic:scan",
+        fields=docs["prescription-image"].fields,
+        pages=docs["prescription-image"].pages,
+        labeled_by="test",
+        updated="2026-11-24",
+        label_path=docs["prescription-image"].path.with_suffix(".json"),
+    )
+    engine = LosesRefillNumber()
+    monkeypatch.setattr(runner, "get_engine", lambda name: engine)
+    config = get_preset("default")
+    with cf.ThreadPoolExecutor(1) as pool:  # in this process, where the engine is patched
+        first = evaluate([doc], config, executor=pool, cache_dir=tmp_path, progress=False)
+    engine = NeverReadsLines()
+    second = evaluate([doc], config, cache_dir=tmp_path, progress=False)  # cached: runs here
+    assert second.cache_hits == 1
+    assert second.fields.equals(first.fields)
+    refills = second.fields.set_index("field").loc["refills"]
+    assert refills["match"] and refills["got"] == doc.fields["refills"]

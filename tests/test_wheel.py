@@ -100,9 +100,10 @@ def test_report_runs_the_packaged_notebook(installed, tmp_path) -> None:
     out = tmp_path / "report"
     _run(
         [installed / "medxtract", "report", "--corpus", ROOT / "ground_truth", "--limit", "4"]
-        + ["--out", out],
+        + ["--no-cache", "--out", out],
         cwd=tmp_path,
     )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["documents"] == 4 and metrics["field_accuracy"] > 0.5
+    assert metrics["cache_hits"] == 0  # the installed code read every page itself
     assert "Accuracy per field" in (out / "evaluation.html").read_text()

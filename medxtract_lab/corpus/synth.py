@@ -20,6 +20,7 @@ from reportlab.pdfgen import canvas
 from medxtract_lab.corpus import degrade, layout, values
 from medxtract_lab.corpus.store import LabeledDocument, save_label
 from medxtract_lab.doctypes import doc_type_names
+from medxtract_lab.errors import ConfigError
 
 CONDITIONS = ("digital", "scan", "photo")
 
@@ -51,8 +52,8 @@ def generator(doc_type: str) -> Generator:
     try:
         return GENERATORS[doc_type]
     except KeyError:
-        raise ValueError(
-            f"no synthetic generator for document type {doc_type!r}; add one to "
+        raise ConfigError(
+            f"No synthetic generator for document type {doc_type!r}; add one to "
             "medxtract_lab.corpus.synth.GENERATORS."
         ) from None
 
@@ -92,11 +93,14 @@ def degrade_pdf(pdf: bytes, condition: str, rng: np.random.Generator) -> bytes:
     return image_pdf(jpegs, [(i.shape[1], i.shape[0]) for i in images], dpi)
 
 
-def synthesize(out: str | Path, per_condition: int, seed: int) -> list[LabeledDocument]:
-    """Write ``per_condition`` documents per document type and condition into ``out``."""
+def synthesize(
+    out: str | Path, per_condition: int, seed: int, doc_types: list[str] | None = None
+) -> list[LabeledDocument]:
+    """Write ``per_condition`` documents per document type and condition into ``out``: the
+    named types, or every registered type that has a generator."""
     out = Path(out)
     written = []
-    for doc_type in doc_type_names():
+    for doc_type in doc_types or [t for t in doc_type_names() if t in GENERATORS]:
         make = generator(doc_type)
         folder = out / doc_type
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """Document types by name: the one registry every consumer reads (the pipeline, the CLI and the
 API, the ground-truth store, the generator, the labeler, the Streamlit page and the tests).
 
-Adding a built-in type is adding a module with a ``DocType`` and a line in ``_BUILT_IN``; code
-outside the package (a plug-in, a test) calls ``register_doctype``.
+Adding a built-in type is adding a module with a ``DocType`` and a line in ``_BUILT_IN``; another
+installed package declares an entry point (``medxtract_lab.plugins``), and a test or a notebook
+calls ``register_doctype`` for the current process.
 """
 
 from medxtract_lab.doctypes.patient_details import PATIENT_DETAILS
@@ -10,6 +11,7 @@ from medxtract_lab.doctypes.prescription import PRESCRIPTION
 from medxtract_lab.errors import UnknownDocType
 from medxtract_lab.extraction.kinds import kind_of
 from medxtract_lab.extraction.spec import DocType
+from medxtract_lab.plugins import DOCTYPES_GROUP, load_entry_points
 
 _BUILT_IN = (PRESCRIPTION, PATIENT_DETAILS)
 DOC_TYPES: dict[str, DocType] = {}
@@ -45,3 +47,4 @@ def get_doctype(name: str) -> DocType:
 
 for _doc_type in _BUILT_IN:
     register_doctype(_doc_type)
+load_entry_points(DOCTYPES_GROUP, register_doctype)

@@ -69,11 +69,13 @@ def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
             f"the report notebook has no parameter(s) {unknown}; its parameters cell takes "
             f"{sorted(notebook_parameters())}."
         )
-    if not Path(parameters["corpus_dir"]).is_dir():
+    corpus = Path(parameters["corpus_dir"]).resolve()  # the notebook runs in ``out``
+    if not corpus.is_dir():
         raise LabelError(
             f"Corpus folder {parameters['corpus_dir']} does not exist; pass --corpus with the "
             "folder of labelled documents (e.g. ground_truth)."
         )
+    parameters = {**parameters, "corpus_dir": str(corpus)}
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     executed = out / "evaluation.ipynb"

@@ -20,6 +20,7 @@ from medxtract_lab.ocr.types import (
     reads_lines,
     words_in,
 )
+from medxtract_lab.plugins import ENGINES_GROUP, load_entry_points
 
 __all__ = [
     "EngineSpec",
@@ -39,3 +40,6 @@ __all__ = [
     "unregister_engine",
     "words_in",
 ]
+
+# Last, so a plug-in can import anything above from ``medxtract_lab.ocr``.
+load_entry_points(ENGINES_GROUP, register_engine)

@@ -2,7 +2,9 @@
 
 Each entry says how to build the engine, whether it can run here (and what to install when it
 cannot), which of its options the tuner may vary, and how to check its options in a config. The
-registry owns one instance per engine, so loaded models are reused across documents.
+registry owns one instance per engine, so loaded models are reused across documents. Engines of
+other installed packages join through entry points, once the ``medxtract_lab.ocr`` package has
+loaded (``medxtract_lab.plugins``).
 """
 
 from __future__ import annotations

@@ -23,11 +23,10 @@ from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError
 from medxtract_lab.extraction import Pattern
 from medxtract_lab.extraction.text import find_value
-from medxtract_lab.pages import preview
+from medxtract_lab.pages import PREVIEW_DPI, preview
 from medxtract_lab.pipeline import extract
 from medxtract_lab.render import open_pdf
 
-PAGE_DPI = 50
 UNCONFIRMED = "<span style='color:#b60'>unconfirmed</span>"
 
 
@@ -116,7 +115,7 @@ class GroundTruthLabeler:
         pdf = open_pdf(self.doc.pdf_path, RenderSettings(max_pages=len(self.doc.pages)))
         self.pages_box.children = [
             w.Image(
-                value=cv2.imencode(".png", preview(pdf, number, PAGE_DPI))[1].tobytes(),
+                value=cv2.imencode(".png", preview(pdf, number, PREVIEW_DPI))[1].tobytes(),
                 format="png",
                 layout=w.Layout(width="100%", border="1px solid #ccc"),
             )

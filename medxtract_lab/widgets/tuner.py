@@ -165,8 +165,11 @@ class ThresholdTuner:
             self.ocr_thread.join()
 
     def _ocr(self) -> None:
+        config = self.config
+        # The point is to see what these steps do to OCR, so a text layer is not used.
+        config = replace(config, render=replace(config.render, use_text_layer=False))
         try:
-            result = extract(self.path, self.doc_type, self.config)
+            result = extract(self.pdf.path, self.doc_type, config)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
             self.status.value = f"<b>OCR failed:</b> {type(exc).__name__}: {exc}"
             return
