@@ -135,8 +135,8 @@ def _long_document(pages: int) -> dict:
     import pdf2image
 
     from medxtract_lab.config import get_preset
+    from medxtract_lab.corpus.capture import image_pdf
     from medxtract_lab.corpus.degrade import jpeg
-    from medxtract_lab.corpus.synth import image_pdf
     from medxtract_lab.pipeline import extract
 
     scan = ROOT / "ground_truth/patient_details/pr-scan-000.pdf"

@@ -43,7 +43,9 @@ def _engines(args: argparse.Namespace) -> int:
 def _synth(args: argparse.Namespace) -> int:
     from medxtract_lab.corpus.synth import synthesize
 
-    written = synthesize(args.out, args.per_condition, args.seed)
+    written = synthesize(
+        args.out, args.per_condition, args.seed, args.doc_type or None, args.conditions or None
+    )
     print(f"wrote {len(written)} labelled documents to {args.out}")
     return EXIT_OK
 
@@ -183,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--per-condition", type=int, default=10, help="documents per document type and condition"
     )
     synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument(
+        "--conditions",
+        nargs="+",
+        help="only these conditions (default: all; see medxtract_lab/corpus/synth.py)",
+    )
+    synth.add_argument("--doc-type", nargs="+", help="only these document types (default: all)")
     synth.set_defaults(run=_synth)
 
     validate = commands.add_parser("validate", help="check every label of a corpus folder")

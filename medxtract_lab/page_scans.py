@@ -66,7 +66,7 @@ def read_jpeg(path: str | Path, scan: EmbeddedScan) -> bytes | None:
         return None
 
 
-def _multiply(first: list[float], second: list[float]) -> list[float]:
+def matrix_product(first: list[float], second: list[float]) -> list[float]:
     """The PDF matrix product ``first x second`` of two [a b c d e f] matrices."""
     a, b, c, d, e, f = first
     a2, b2, c2, d2, e2, f2 = second
@@ -96,7 +96,7 @@ def _drawn_images(content, resources, ctm: list[float], depth: int) -> list | No
         elif name == "Q":
             ctm = stack.pop() if stack else ctm
         elif name == "cm":
-            ctm = _multiply([float(x) for x in operands], ctm)
+            ctm = matrix_product([float(x) for x in operands], ctm)
         elif name == "Do":
             xobject = resources.XObject[operands[0]]
             if xobject.Subtype == "/Image":
@@ -104,7 +104,10 @@ def _drawn_images(content, resources, ctm: list[float], depth: int) -> list | No
                 continue
             matrix = [float(x) for x in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])]
             inner = _drawn_images(
-                xobject, xobject.get("/Resources", resources), _multiply(matrix, ctm), depth + 1
+                xobject,
+                xobject.get("/Resources", resources),
+                matrix_product(matrix, ctm),
+                depth + 1,
             )
             if inner is None:
                 return None
@@ -132,7 +135,7 @@ def _full_page_jpeg(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
     image, (a, b, c, d, e, f) = drawn[0]
     if not _is_plain_jpeg(image) or b or c:  # rotated or sheared; flips fail `covers`
         return None
-    left, bottom, right, top = _sorted_box(page.mediabox)
+    left, bottom, right, top = sorted_box(page.mediabox)
     width, height = right - left, top - bottom
     covers = (
         abs(e - left) <= _TOLERANCE * width
@@ -147,7 +150,7 @@ def _full_page_jpeg(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
     return EmbeddedScan(pixels_x, pixels_y, round(ppi_x, 2), image.objgen)
 
 
-def _sorted_box(box) -> tuple[float, float, float, float]:  # noqa: ANN001
+def sorted_box(box) -> tuple[float, float, float, float]:  # noqa: ANN001
     """left, bottom, right, top of a PDF rectangle written in any corner order."""
     x0, y0, x1, y1 = (float(v) for v in box)
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)

@@ -28,6 +28,9 @@ from medxtract_lab.reread import reread_fields
 
 # Documents up to this many pages keep their processed page images for field re-reads.
 KEEP_IMAGES_UP_TO_PAGES = 4
+# A page whose pictures cover more than this share of it is read by OCR even when it has a text
+# layer: a photo with a line typed onto it in a PDF editor holds its fields in the picture.
+PICTURE_PAGE = 0.5
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
@@ -87,11 +90,15 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
         clock = time.perf_counter()
         layers = render.text_layers(pdf.path, config.render) or []
         timings["text_layer"] = (time.perf_counter() - clock) * 1000
-    if len(layers) == info.pages and all(layers):
+    texts = [
+        layers[n - 1] if n <= len(layers) and info.pictures[n - 1] <= PICTURE_PAGE else None
+        for n in range(1, info.pages + 1)
+    ]
+    if all(texts):
         # Born-digital: nothing is rasterised, so the page-size guard has nothing to guard.
-        pages = [Page(n, "text_layer", text) for n, text in enumerate(layers, start=1)]
+        pages = [Page(n, "text_layer", text) for n, text in enumerate(texts, start=1)]
         return ReadDocument(pages, [], timings)
-    needs_ocr = [n > len(layers) or layers[n - 1] is None for n in range(1, info.pages + 1)]
+    needs_ocr = [text is None for text in texts]
     # Scan pages too: a JPEG that fails to decode falls back to rendering the page.
     render.check_page_sizes(pdf, config.render, [n for n, o in enumerate(needs_ocr, 1) if o])
 
@@ -115,7 +122,7 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     try:
         for number, future in enumerate(futures, start=1):
             if future is None:
-                pages.append(Page(number, "text_layer", layers[number - 1]))
+                pages.append(Page(number, "text_layer", texts[number - 1]))
                 continue
             try:
                 pages.append(future.result(timeout=max(0.1, give_up_at - time.monotonic())))
@@ -147,7 +154,7 @@ def extract_from_read(
     """
     spec = get_doctype(doc_type)
     clock = time.perf_counter()
-    matches = match_fields(spec, [p.text for p in read.pages])
+    matches = match_fields(spec, [p.text for p in read.pages], [p.words for p in read.pages])
     timings = {**read.timings_ms, "extract": (time.perf_counter() - clock) * 1000}
     result = Extraction(
         document_type=spec.name,

@@ -35,6 +35,7 @@ from medxtract_lab.errors import (
     PageTooLarge,
     TooManyPages,
 )
+from medxtract_lab.page_pictures import picture_coverage
 from medxtract_lab.page_scans import EmbeddedScan, page_scan, read_jpeg
 
 POPPLER_INSTALL = (
@@ -53,6 +54,8 @@ class PdfInfo:
     rotations: tuple[int, ...]
     # Per page, the one full-page JPEG it consists of (decoded instead of rendered), or None.
     scans: tuple[EmbeddedScan | None, ...]
+    # Per page, the share of it that drawn images cover (0 to 1).
+    pictures: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                     "Split the document or raise max_pages in the config."
                 )
             decode = settings.decode_embedded_scans and settings.grayscale
-            sizes, rotations, scans = [], [], []
+            sizes, rotations, scans, pictures = [], [], [], []
             for page in pdf.pages:
                 left, bottom, right, top = (float(v) for v in page.mediabox)
                 sizes.append((abs(right - left), abs(top - bottom)))
@@ -115,6 +118,7 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                 scans.append(
                     page_scan(page, settings.max_page_pixels) if decode and upright else None
                 )
+                pictures.append(1.0 if scans[-1] else picture_coverage(page))
     except pikepdf.PasswordError as exc:
         raise EncryptedPdf(
             f"{path.name} is encrypted with a password. Remove the password "
@@ -126,7 +130,7 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
         ) from exc
     if pages < 1:
         raise EmptyFile(f"{path.name} has no pages. Check that the right file was sent.")
-    return PdfInfo(pages, tuple(sizes), tuple(rotations), tuple(scans))
+    return PdfInfo(pages, tuple(sizes), tuple(rotations), tuple(scans), tuple(pictures))
 
 
 def check_page_sizes(

@@ -15,8 +15,9 @@ import pytest
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
+from medxtract_lab.corpus.capture import image_pdf
 from medxtract_lab.corpus.degrade import jpeg
-from medxtract_lab.corpus.synth import generator, image_pdf
+from medxtract_lab.corpus.synth import generator
 from medxtract_lab.doctypes import DOC_TYPES
 
 

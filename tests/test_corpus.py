@@ -10,11 +10,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pdf2image
+import pikepdf
 import pytest
 
+from medxtract_lab import render
 from medxtract_lab.cli import main
-from medxtract_lab.corpus import LabelError, load_corpus, save_label
-from medxtract_lab.corpus.synth import synthesize
+from medxtract_lab.config import RenderSettings
+from medxtract_lab.corpus import LabelError, capture, load_corpus, save_label
+from medxtract_lab.corpus.synth import CONDITIONS, GENERATORS, synthesize
 from medxtract_lab.preprocess import estimate_skew
 
 GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
@@ -29,10 +32,13 @@ def _collapse(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+FAST = ["digital", "scan", "photo", "annotated", "columns", "dates"]  # camera: tested alone
+
+
 def test_same_seed_gives_identical_labels_and_images(tmp_path) -> None:
-    first = synthesize(tmp_path / "a", per_condition=1, seed=3)
-    second = synthesize(tmp_path / "b", per_condition=1, seed=3)
-    assert len(first) == 6
+    first = synthesize(tmp_path / "a", per_condition=1, seed=3, conditions=FAST)
+    second = synthesize(tmp_path / "b", per_condition=1, seed=3, conditions=FAST)
+    assert len(first) == 11  # the prescription has no two-column variant
     for a, b in zip(first, second, strict=True):
         label_a = (a.label_path).read_bytes()
         label_b = (b.label_path).read_bytes()
@@ -42,7 +48,7 @@ def test_same_seed_gives_identical_labels_and_images(tmp_path) -> None:
         for pa, pb in zip(pages_a, pages_b, strict=True):
             diff = np.abs(np.asarray(pa, np.int16) - np.asarray(pb, np.int16))
             assert diff.mean() < 1.0
-    other = synthesize(tmp_path / "c", per_condition=1, seed=4)
+    other = synthesize(tmp_path / "c", per_condition=1, seed=4, conditions=["digital"])
     assert other[0].fields != first[0].fields
 
 
@@ -50,15 +56,19 @@ def test_committed_corpus_is_large_enough_and_small_enough(corpus) -> None:
     counts: dict[tuple[str, str], int] = {}
     for doc in corpus:
         counts[(doc.doc_type, doc.source)] = counts.get((doc.doc_type, doc.source), 0) + 1
-    assert len(corpus) >= 60
-    assert len(counts) == 6 and min(counts.values()) >= 10
+    conditions = {c.split(":")[1] for _, c in counts}
+    assert conditions == set(CONDITIONS)
+    for doc_type, generator in GENERATORS.items():
+        for condition in CONDITIONS.values():
+            if condition.variant is None or condition.variant in generator.variants:
+                assert counts[(doc_type, f"synthetic:{condition.name}")] >= 10
     size = sum(p.stat().st_size for p in GROUND_TRUTH.rglob("*") if p.is_file())
-    assert size <= 25 * 1024 * 1024
+    assert size <= 40 * 1024 * 1024
 
 
 def test_validate_command_passes_on_the_committed_corpus(capsys) -> None:
     assert main(["validate", str(GROUND_TRUTH)]) == 0
-    assert "60 labels valid" in capsys.readouterr().out
+    assert f"{len(load_corpus(GROUND_TRUTH))} labels valid" in capsys.readouterr().out
 
 
 def test_digital_text_layer_holds_every_field_value(corpus) -> None:
@@ -160,3 +170,55 @@ def test_validate_command_fails_on_a_bad_label(one_label, capsys) -> None:
     path.write_text(path.read_text().replace('"refills"', '"refill_count"'))
     assert main(["validate", str(path.parent)]) == 2
     assert "refill_count" in capsys.readouterr().err
+
+
+def _of(corpus, condition: str, doc_type: str | None = None) -> list:
+    return [
+        d for d in corpus if d.source == f"synthetic:{condition}" and doc_type in (None, d.doc_type)
+    ]
+
+
+def test_camera_pages_are_12_megapixel_photos_inside_a_print_wrapper(corpus) -> None:
+    for doc in _of(corpus, "camera")[::7]:
+        pdf = render.open_pdf(doc.pdf_path, RenderSettings())
+        assert pdf.info.scans == (None,) * pdf.pages  # not a bare full-page image: rendered
+        with pikepdf.open(doc.pdf_path) as document:
+            page = document.pages[0]
+            [image] = [x for x in page.images.values()]
+            assert int(image.Width) * int(image.Height) >= 11_000_000
+            streams = page.obj.Contents
+            streams = streams if isinstance(streams, pikepdf.Array) else [streams]
+            content = b" ".join(stream.read_bytes() for stream in streams)
+            # A white fill over the page, and a clip path around the image.
+            assert re.search(rb" re f\*?\s", content) and re.search(rb" re W\*? n", content)
+
+
+def test_annotated_pages_carry_a_typed_line_over_a_full_page_picture(corpus) -> None:
+    forms = set()
+    for doc in _of(corpus, "annotated"):
+        typed = render.text_layers(doc.pdf_path, RenderSettings())[0] or ""
+        assert any(line in typed for line in capture.TYPED_LINES), doc.id
+        assert any(line in doc.pages[0] for line in capture.TYPED_LINES)
+        assert render.open_pdf(doc.pdf_path, RenderSettings()).info.pictures[0] > 0.9
+        with pikepdf.open(doc.pdf_path) as document:
+            forms.add("/Annots" in document.pages[0].obj)
+    assert forms == {True, False}  # both ways a PDF editor adds it
+
+
+def test_two_column_records_share_rows_between_the_columns(corpus) -> None:
+    for doc in _of(corpus, "columns"):
+        rows = doc.pages[1].splitlines()
+        company = next(r for r in rows if r.startswith("Name of Insurance Company:"))
+        assert "Address:" in company  # the right-hand column starts on the same row
+        if doc.fields["insurance_expiry"]:
+            expiry = next(r for r in rows if "Expiry Date:" in r)
+            assert not expiry.startswith("Expiry Date:")  # printed to the right of a value
+
+
+def test_date_documents_print_dates_day_first_or_with_a_comma(corpus) -> None:
+    day_first = re.compile(r"^\d{1,2}[ -][A-Z][a-z]+[ -]\d{2,4}$|^\d{2}/\d{2}/\d{2}$|, \d{4}$")
+    for doc in _of(corpus, "dates"):
+        for name in ("date", "birth_date", "insurance_expiry"):
+            value = doc.fields.get(name)
+            if value:
+                assert day_first.search(value), (doc.id, name, value)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from medxtract_lab.doctypes import get_doctype
-from medxtract_lab.doctypes.patterns import DATE_ANY
+from medxtract_lab.doctypes.patterns import DATE
 from medxtract_lab.extraction import match_fields
 from medxtract_lab.extraction.validators import (
     KEPT_AS_READ,
@@ -110,8 +110,8 @@ def test_a_count_read_as_a_bar_is_a_one(text, field, expected) -> None:
 
 def test_a_month_date_split_by_a_speck_or_run_together_is_found() -> None:
     for read in ("January 4.1941", "January 41941", "January 4 1941"):
-        assert re.search(DATE_ANY, read, re.IGNORECASE).group("v") == read
-    assert re.search(DATE_ANY, "January 419410", re.IGNORECASE) is None
+        assert re.search(DATE, read, re.IGNORECASE).group("v") == read
+    assert re.search(DATE, "January 419410", re.IGNORECASE) is None
 
 
 def test_a_letter_that_case_folds_to_two_does_not_shift_the_labels() -> None:
@@ -119,3 +119,34 @@ def test_a_letter_that_case_folds_to_two_does_not_shift_the_labels() -> None:
     found = match_fields(get_doctype("prescription"), ["Straße 4 Name: Jo Li"])
     assert found["patient_name"].value == "Jo Li"
     assert found["patient_name"].anchors == ((0, 9, 14),)
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "14 February 2021",
+        "6th May 1972",
+        "07-Mar-2021",
+        "07-MAR-21",
+        "May 6, 1972",
+        "May 6 1972",
+        "14/02/21",
+        "14.02.2021",
+        "5/11/2022",
+    ],
+)
+def test_every_printed_date_form_is_found_exactly_as_printed(printed) -> None:
+    prescription = f"Dr Ann Lee, M.D\nName: Bo Li Date: {printed}\nAddress: 1 Main St\n"
+    assert match_fields(get_doctype("prescription"), [prescription])["date"].value == printed
+    record = [
+        f"Patient Information\nJo Li Birth Date\n(555) 123-4567 {printed}\n",
+        f"Name of Insurance Company: Aetna\nExpiry Date: {printed}\n",
+    ]
+    found = match_fields(get_doctype("patient_details"), record)
+    assert found["insurance_expiry"].value == printed
+    assert found["birth_date"].value == printed
+
+
+def test_numbers_that_are_not_dates_are_not_taken_for_one() -> None:
+    for text in ("Policy X12345678", "Refill 2 times", "2024-03-14-7", "123/45/6789"):
+        assert re.search(DATE, text, re.IGNORECASE) is None, text

@@ -2,11 +2,16 @@
 
 import json
 
+import numpy as np
+import pikepdf
 import pytest
+from reportlab.pdfgen import canvas
 
 from medxtract_lab import render
 from medxtract_lab.cli import main
 from medxtract_lab.config import get_preset
+from medxtract_lab.corpus.capture import type_onto
+from medxtract_lab.corpus.degrade import jpeg
 from medxtract_lab.pipeline import extract
 
 
@@ -83,3 +88,39 @@ def test_cli_lists_doctypes_and_version(capsys) -> None:
     except SystemExit as done:
         assert done.code == 0
     assert capsys.readouterr().out.startswith("medxtract ")
+
+
+@pytest.mark.parametrize("as_annotation", [False, True], ids=["drawn", "free_text_annotation"])
+def test_a_photo_with_a_typed_line_is_read_by_ocr_not_by_its_few_words(
+    docs, tmp_path, as_annotation
+) -> None:
+    """A line typed onto a photographed page gives it a text layer of a few words; the fields
+    are in the picture, so the whole page is OCR'd, typed line included."""
+    doc = docs["prescription-image"]
+    path = tmp_path / "typed.pdf"
+    line = "Received by the front desk for filing"
+    path.write_bytes(type_onto(doc.path.read_bytes(), line, as_annotation))
+    assert line in (render.text_layers(path, get_preset("default").render) or [""])[0]
+    result = extract(path, "prescription")
+    assert result.page_sources == ["ocr"]
+    assert result.fields == doc.fields
+    assert "front desk" in result.page_texts[0]
+
+
+def test_a_born_digital_page_with_a_small_logo_keeps_its_text_layer(docs, tmp_path) -> None:
+    import io
+
+    from reportlab.lib.utils import ImageReader
+
+    doc = docs["prescription-digital"]
+    logo = io.BytesIO(jpeg(np.full((60, 60), 90, np.uint8), 90))
+    stamp = io.BytesIO()
+    pdf = canvas.Canvas(stamp, pagesize=(612, 792))
+    pdf.drawImage(ImageReader(logo), 20, 740, 40, 40)
+    pdf.showPage()
+    pdf.save()
+    with pikepdf.open(doc.path) as base, pikepdf.open(io.BytesIO(stamp.getvalue())) as over:
+        base.pages[0].add_overlay(over.pages[0])
+        base.save(tmp_path / "logo.pdf")
+    result = extract(tmp_path / "logo.pdf", "prescription")
+    assert result.page_sources == ["text_layer"] and result.fields == doc.fields

@@ -19,7 +19,7 @@ from medxtract_lab import errors
 from medxtract_lab.cli import main
 from medxtract_lab.corpus.synth import GENERATORS
 from medxtract_lab.doctypes import DOC_TYPES, register_doctype, unregister_doctype
-from medxtract_lab.doctypes.patterns import DATE_NUMERIC
+from medxtract_lab.doctypes.patterns import DATE
 from medxtract_lab.extraction import DocType, FieldSpec, Label, Section
 from medxtract_lab.ocr import EngineSpec, get_engine, register_engine, unregister_engine
 from medxtract_lab.pipeline import extract
@@ -100,7 +100,7 @@ REFERRAL = DocType(
     name="referral",
     fields=(
         FieldSpec("patient_name", Label(("Patient:",)), page=1),
-        FieldSpec("date", Label(("Date:",)), page=1, value=DATE_NUMERIC),
+        FieldSpec("date", Label(("Date:",)), page=1, value=DATE),
         FieldSpec("reason", Section(("Reason for referral",), ("Signed",), take="lines"), page=1),
     ),
     structural_labels=("Signed",),

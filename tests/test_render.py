@@ -13,8 +13,8 @@ from reportlab.pdfgen import canvas
 
 from medxtract_lab import render
 from medxtract_lab.config import RenderSettings
+from medxtract_lab.corpus.capture import image_pdf
 from medxtract_lab.corpus.degrade import jpeg
-from medxtract_lab.corpus.synth import image_pdf
 
 SETTINGS = RenderSettings(dpi=300)
 

@@ -123,11 +123,24 @@ def photo(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(canvas, 0, 255).astype(np.uint8)
 
 
-def jpeg(image: np.ndarray, quality: int) -> bytes:
-    """Encode as JPEG (RGB or grayscale input)."""
+def jpeg(image: np.ndarray, quality: int, optimize: bool = False) -> bytes:
+    """Encode as JPEG (RGB or grayscale input); ``optimize`` computes Huffman tables for the
+    image, as phone cameras do: the same pixels in a smaller file."""
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    options = [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_OPTIMIZE, int(optimize)]
+    ok, data = cv2.imencode(".jpg", image, options)
     if not ok:
         raise ValueError("JPEG encoding failed")
     return data.tobytes()
+
+
+def camera(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a phone camera adds at 12 megapixels: optical blur a few pixels wide, then sensor
+    grain (fine luma noise and blotchier colour noise). JPEG is applied by the caller."""
+    image = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), rng.uniform(1.2, 2.0))
+    sigma = rng.uniform(3, 6)  # phones denoise: what is left after it
+    luma = cv2.GaussianBlur(rng.normal(0, sigma, image.shape[:2]).astype(np.float32), (0, 0), 0.8)
+    chroma = rng.normal(0, sigma * 0.6, image.shape).astype(np.float32)
+    image += luma[..., None] + cv2.GaussianBlur(chroma, (0, 0), 1.5)
+    return np.clip(image, 0, 255).astype(np.uint8)

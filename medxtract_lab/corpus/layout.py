@@ -199,8 +199,12 @@ def _column(w: Writer, x: float, y: float, rows: list[tuple[str | None, str | No
     return y
 
 
-def draw_patient_record(values: dict, rng: random.Random) -> tuple[bytes, list[str]]:
-    """Two-page patient medical record; returns the PDF bytes and each page's text."""
+def draw_patient_record(
+    values: dict, rng: random.Random, columns: bool = False
+) -> tuple[bytes, list[str]]:
+    """Two-page patient medical record; returns the PDF bytes and each page's text. With
+    ``columns``, page 2 prints the insurer's address and the expiry date in a right-hand column
+    beside the company and the policy number."""
     buffer = io.BytesIO()
     pdf = _new_canvas(buffer)
     style = Style.random(rng)
@@ -264,18 +268,10 @@ def draw_patient_record(values: dict, rng: random.Random) -> tuple[bytes, list[s
 
     w = Writer(pdf, style)
     insurer = values["insurer_address"] or ("", "")
-    rows = [
-        ("Name of Insurance Company:", f["insurance_company"] or ""),
-        ("Policy Number:", f["policy_number"] or ""),
-        ("Address:", insurer[0]),
-    ]
-    w.y = _column(w, style.left, w.y, rows)
-    if insurer[1]:
-        indent = style.left + w.width("Address:", style.label_font, style.size) + style.size * 0.5
-        w.y = _column(w, indent, w.y, [(None, insurer[1])])
+    if columns:
+        _insurance_columns(w, f, insurer)
     else:
-        w.newline()
-    w.y = _column(w, style.left, w.y, [("Expiry Date:", f["insurance_expiry"] or "")])
+        _insurance_rows(w, f, insurer)
     w.newline(0.5)
     w.y = _column(
         w, style.left, w.y, [("Do you have medical insurance?", None), (None, f["has_insurance"])]
@@ -292,3 +288,49 @@ def draw_patient_record(values: dict, rng: random.Random) -> tuple[bytes, list[s
     pdf.showPage()
     pdf.save()
     return buffer.getvalue(), pages
+
+
+def _insurance_rows(w: Writer, f: dict, insurer: tuple[str, str]) -> None:
+    """Company, policy, address and expiry one under another (the original layout)."""
+    style = w.style
+    rows = [
+        ("Name of Insurance Company:", f["insurance_company"] or ""),
+        ("Policy Number:", f["policy_number"] or ""),
+        ("Address:", insurer[0]),
+    ]
+    w.y = _column(w, style.left, w.y, rows)
+    if insurer[1]:
+        indent = style.left + w.width("Address:", style.label_font, style.size) + style.size * 0.5
+        w.y = _column(w, indent, w.y, [(None, insurer[1])])
+    else:
+        w.newline()
+    w.y = _column(w, style.left, w.y, [("Expiry Date:", f["insurance_expiry"] or "")])
+
+
+def _insurance_columns(w: Writer, f: dict, insurer: tuple[str, str]) -> None:
+    """Company and policy (each label above its value) on the left; the insurer's address and
+    the expiry date in a right-hand column sharing their rows."""
+    style = w.style
+    company, policy = f["insurance_company"] or "", f["policy_number"] or ""
+    left_width = max(
+        w.width("Name of Insurance Company:", style.label_font, style.size),
+        w.width(company, style.value_font, style.size),
+        w.width(policy, style.value_font, style.size),
+    )
+    right = min(max(style.right_col, style.left + left_width + 40), PAGE_W - 240)
+    top = w.y
+    bottom_left = _column(
+        w,
+        style.left,
+        top,
+        [("Name of Insurance Company:", None), (None, company), ("Policy Number:", None)]
+        + [(None, policy)],
+    )
+    bottom_right = _column(
+        w,
+        right,
+        top,
+        [("Address:", None), (None, insurer[0]), (None, insurer[1])]
+        + [("Expiry Date:", f["insurance_expiry"] or "")],
+    )
+    w.y = min(bottom_left, bottom_right)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 from medxtract_lab.doctypes import DOC_TYPES
 from medxtract_lab.errors import InputError, LabelError
 
-SOURCES = ("synthetic:digital", "synthetic:scan", "synthetic:photo", "real")
+# "real", or "synthetic:<condition>" for a document made by ``medxtract synth``.
+SOURCE = re.compile(r"^(real|synthetic:[a-z][a-z_]*)$")
 REQUIRED = {
     "id": str,
     "document": str,
@@ -74,8 +76,11 @@ def label_problems(data: Any, label_path: Path, check_pdf: bool = True) -> list[
     doc_type = DOC_TYPES.get(data["doc_type"])
     if doc_type is None:
         problems.append(f"'doc_type' {data['doc_type']!r} is not one of {sorted(DOC_TYPES)}")
-    if data["source"] not in SOURCES:
-        problems.append(f"'source' {data['source']!r} is not one of {list(SOURCES)}")
+    if not SOURCE.match(data["source"]):
+        problems.append(
+            f"'source' {data['source']!r} must be 'real' or 'synthetic:<condition>' "
+            "(e.g. 'synthetic:scan')"
+        )
     if doc_type is not None:
         expected = set(doc_type.field_names)
         unknown = sorted(set(data["fields"]) - expected)

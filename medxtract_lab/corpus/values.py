@@ -6,7 +6,7 @@ Values are produced exactly as they will be printed, so they are also the ground
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime
 
 from faker import Faker
 
@@ -216,3 +216,31 @@ def patient_values(rng: random.Random) -> dict:
         "emergency_address": (street(rng), city_line(rng), "United States"),
         "insurer_address": (street(rng), city_line(rng)) if insured else None,
     }
+
+
+_DAY_FIRST = (
+    lambda d: f"{d.day} {d:%B} {d.year}",  # 14 February 2021
+    lambda d: f"{d:%d-%b-%Y}",  # 07-Mar-2021
+    lambda d: f"{d:%d/%m/%y}",  # 14/02/21
+    lambda d: f"{d:%B} {d.day}, {d.year}",  # May 6, 1972
+)
+
+
+def _parse_date(text: str) -> date | None:
+    for pattern in ("%m/%d/%Y", "%B %d %Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def day_first_dates(made: dict, rng: random.Random) -> dict:
+    """The same document with every date field printed in another common form: day-month-year
+    with the month's name or number, or the month's name with a comma."""
+    fields = dict(made["fields"])
+    for name, value in fields.items():
+        day = _parse_date(value) if isinstance(value, str) else None
+        if day is not None:
+            fields[name] = rng.choice(_DAY_FIRST)(day)
+    return {**made, "fields": fields}

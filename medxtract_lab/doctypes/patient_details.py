@@ -1,7 +1,7 @@
 """Patient medical record: two pages, a two-column patient block, history, insurance."""
 
 from medxtract_lab.doctypes.patterns import (
-    DATE_ANY,
+    DATE,
     IMMUNITY,
     PHONE,
     TWO_OR_THREE_DIGITS,
@@ -29,9 +29,7 @@ PATIENT_DETAILS = DocType(
             value=PHONE,
             correct=fix.phone,
         ),
-        FieldSpec(
-            "birth_date", **_on_page(1, "Birth Date"), value=DATE_ANY, correct=fix.month_date
-        ),
+        FieldSpec("birth_date", **_on_page(1, "Birth Date"), value=DATE, correct=fix.month_date),
         FieldSpec("weight", **_on_page(1, "Weight:"), value=TWO_OR_THREE_DIGITS),
         FieldSpec("height", **_on_page(1, "Height:"), value=TWO_OR_THREE_DIGITS),
         FieldSpec("address", Section(*_PATIENT, take="lines"), page=1, correct=fix.us_address),
@@ -72,7 +70,7 @@ PATIENT_DETAILS = DocType(
         FieldSpec(
             "insurance_expiry",
             **_on_page(2, "Expiry Date:"),
-            value=DATE_ANY,
+            value=DATE,
             correct=fix.month_date,
         ),
         FieldSpec("allergies", **_on_page(2, "List any allergies:"), correct=fix.text_or_na),

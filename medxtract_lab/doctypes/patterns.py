@@ -4,11 +4,18 @@
 _D = r"[\dOSlI|B]"
 _SEP = r"[\s.-]{0,2}"
 PHONE = rf"(?P<v>(?=(?:\D*\d){{7}})\(?{_D}{{3}}\)?{_SEP}{_D}{{3}}{_SEP}{_D}{{4}})(?!\d)"
-DATE_NUMERIC = r"(?P<v>\d{1,2}\s?/\s?\d{1,2}\s?/\s?\d{2,4})"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-# Day and year may run together ('January 41941') or be split by a speck read as a stop.
+# 'May 6 1972', 'May 6, 1972'; day and year may run together ('January 41941') or be split by
+# a speck read as a stop.
 _MONTH_DAY_YEAR = rf"{_MONTH}\s+[0-3]?\d(?:,?\s+|[.,]\s*|(?=\d{{4}}\b))\d{{4}}\b"
-DATE_ANY = rf"(?P<v>{_MONTH_DAY_YEAR}|\d{{1,2}}\s?[/.-]\s?\d{{1,2}}\s?[/.-]\s?\d{{2,4}})"
+# '14 February 2021', '6th May 1972', '07-Mar-2021', '07-Mar-21'.
+_DAY_MONTH_YEAR = (
+    rf"(?<!\d)[0-3]?\d(?:st|nd|rd|th)?(?:\s+|\s?-\s?){_MONTH}(?:,?\s+|\s?-\s?)(?:\d{{4}}|\d{{2}})\b"
+)
+# '5/11/2022', '14/02/21', '14.02.2021', '14-02-2021' (month or day first: kept as printed).
+_NUMERIC = r"(?<!\d)\d{1,2}\s?[/.-]\s?\d{1,2}\s?[/.-]\s?(?:\d{4}|\d{2})(?!\d)"
+# A date in any of the forms printed on medical documents, exactly as printed.
+DATE = rf"(?P<v>{_MONTH_DAY_YEAR}|{_DAY_MONTH_YEAR}|{_NUMERIC})"
 YES_NO = r"\b(?P<v>Y[e3][s5]|N[o0])\b"
 IMMUNITY = r"(?P<v>(?:N[O0]T[\s.,]*)?[I1l]MMUNE)"
 TWO_OR_THREE_DIGITS = r"(?<![\d.])(?P<v>\d{2,3})(?![\d.])"

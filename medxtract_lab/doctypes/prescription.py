@@ -1,6 +1,6 @@
 """Prescription: one page, doctor header, patient lines, medicines, directions, refills."""
 
-from medxtract_lab.doctypes.patterns import COUNT, DATE_NUMERIC
+from medxtract_lab.doctypes.patterns import COUNT, DATE
 from medxtract_lab.extraction import validators as fix
 from medxtract_lab.extraction.spec import Block, DocType, FieldSpec, Label, Pattern
 
@@ -14,7 +14,7 @@ PRESCRIPTION = DocType(
             value=r"^\W*D[rt]\.?\s+(?P<v>[A-Z][^,\n]*?)\s*,\s*M\.?\s?D\b",
         ),
         FieldSpec("patient_name", Label(("Name:",)), page=1),
-        FieldSpec("date", Label(("Date:",)), page=1, value=DATE_NUMERIC),
+        FieldSpec("date", Label(("Date:",)), page=1, value=DATE, correct=fix.month_date),
         FieldSpec("patient_address", Label(("Address:",)), page=1, correct=fix.us_address),
         FieldSpec(
             "medicines",

@@ -197,14 +197,15 @@ def evaluate(
 
 
 def stratified(corpus: list[LabeledDocument], limit: int | None) -> list[LabeledDocument]:
-    """At most ``limit`` documents, taken round-robin over (doc_type, source) groups."""
+    """At most ``limit`` documents, taken round-robin over (source, doc_type) groups, so that
+    even a small sample holds every document type."""
     if limit is None or limit >= len(corpus):
         return list(corpus)
     groups: dict[tuple[str, str], list[LabeledDocument]] = {}
     for doc in corpus:
         groups.setdefault((doc.doc_type, doc.source), []).append(doc)
     chosen: list[LabeledDocument] = []
-    queues = [groups[k] for k in sorted(groups)]
+    queues = [groups[k] for k in sorted(groups, key=lambda k: (k[1], k[0]))]
     while len(chosen) < limit:
         for queue in queues:
             if queue and len(chosen) < limit:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medxtract_lab.extraction.kinds import kind_of
-from medxtract_lab.extraction.sheet import Sheet, Span
+from medxtract_lab.extraction.sheet import Placed, Sheet, Span
 from medxtract_lab.extraction.spec import DocType, FieldSpec
 from medxtract_lab.extraction.text import find_value
 
@@ -41,9 +41,12 @@ def resolve_value(spec: FieldSpec, text: str) -> tuple[str, float] | None:
     return finish(spec, found[0]) if found else None
 
 
-def match_fields(doc_type: DocType, pages: Sequence[str]) -> dict[str, FieldMatch]:
-    """Resolve every field of ``doc_type`` over the page texts (one string per page)."""
-    sheet = Sheet(pages, doc_type.labels())
+def match_fields(
+    doc_type: DocType, pages: Sequence[str], words: Sequence[Sequence[Placed]] | None = None
+) -> dict[str, FieldMatch]:
+    """Resolve every field of ``doc_type`` over the page texts (one string per page), using
+    the OCR words of each page (``words``) to keep values within their column when given."""
+    sheet = Sheet(pages, doc_type.labels(), words)
     results: dict[str, FieldMatch] = {}
     for spec in sorted(doc_type.fields, key=lambda s: kind_of(s).order):
         anchors = tuple(

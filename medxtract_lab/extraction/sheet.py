@@ -3,17 +3,43 @@
 Every line knows where it stands in its page text and which labels it holds. Text a field takes
 is consumed, so it is never handed to another field: that is what keeps, for example, the birth
 date out of the patient's name when two columns share a line.
+
+When the page was read by OCR, each line also knows where its words stand, and is cut into
+column segments at wide gaps (gutters): OCR reads a two-column form row by row, so a value is
+kept within its label's column, never read across a gutter into the neighbouring column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from medxtract_lab.extraction.labels import Hit, find_labels
 from medxtract_lab.extraction.text import find_value
 
 Span = tuple[int, int, int]  # (0-based page, start, end) in that page's text
+# A gap between two words wider than this many word heights separates two columns; a form's
+# gap between a label and its value is well under one.
+GUTTER = 2.5
+
+
+class Placed(Protocol):
+    """A word with its span in the page text and its box in pixels (``ocr.Word``)."""
+
+    start: int
+    end: int
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of a line between gutters: its characters and its horizontal extent in pixels."""
+
+    start: int
+    end: int
+    left: float
+    right: float
 
 
 @dataclass(frozen=True)
@@ -33,11 +59,44 @@ class Line:
     offset: int  # position of the line in its page text
     hits: list[Hit] = field(default_factory=list)
     consumed: list[tuple[int, int]] = field(default_factory=list)
+    # Column segments, left to right; empty when the line has no word geometry or no gutter.
+    segments: list[Segment] = field(default_factory=list)
+    # (start, end, left, right) of each word of the line, in line characters and pixels.
+    words: list[tuple[int, int, float, float]] = field(default_factory=list)
 
     def segment_after(self, hit: Hit) -> tuple[int, int]:
-        """From the end of ``hit`` to the next label on the line (or the line's end)."""
+        """From the end of ``hit`` to the next label on the line or the end of the label's
+        column (or the line's end)."""
         ends = [h.start for h in self.hits if h.start >= hit.end]
+        column = self.segment_at(hit.start)
+        if column is not None:
+            ends.append(column.end)
         return hit.end, min(ends, default=len(self.text))
+
+    def segment_at(self, position: int) -> Segment | None:
+        return next((s for s in self.segments if s.start <= position < s.end), None)
+
+    def extent(self, start: int, end: int) -> tuple[float, float] | None:
+        """The pixels [left, right] the words of [start, end) cover, when known."""
+        placed = [(x0, x1) for s, e, x0, x1 in self.words if s < end and e > start]
+        if not placed:
+            return None
+        return min(x0 for x0, _ in placed), max(x1 for _, x1 in placed)
+
+    def column_under(self, extent: tuple[float, float] | None) -> tuple[int, int]:
+        """The characters of the column segment nearest to ``extent`` horizontally (the whole
+        line when it has no segments), up to the first label in that segment."""
+        start, end = 0, len(self.text)
+        if extent is not None and self.segments:
+            left, right = extent
+
+            def distance(segment: Segment) -> float:
+                return max(segment.left - right, left - segment.right, 0.0)
+
+            nearest = min(self.segments, key=distance)
+            start, end = nearest.start, nearest.end
+        labels = [h.start for h in self.hits if start <= h.start < end]
+        return start, min(labels, default=end)
 
     def free_text(self, start: int = 0, end: int | None = None) -> str:
         """Text in [start, end) with labels and consumed spans blanked out."""
@@ -61,15 +120,28 @@ class Line:
 class Sheet:
     """The lines of every page, with the labels of one document type found on each."""
 
-    def __init__(self, pages: Sequence[str], labels: Sequence[str]) -> None:
+    def __init__(
+        self,
+        pages: Sequence[str],
+        labels: Sequence[str],
+        words: Sequence[Sequence[Placed]] | None = None,
+    ) -> None:
         self.pages = list(pages)
         self.lines: list[Line] = []
         for page_index, page_text in enumerate(self.pages):
+            placed = sorted(words[page_index], key=lambda w: w.start) if words else []
             offset = 0
             for raw in page_text.split("\n"):
                 line = Line(page_index, len(self.lines), raw, offset)
                 if raw.strip():
                     line.hits = find_labels(raw, labels)
+                    end = offset + len(raw)
+                    own = [w for w in placed if offset <= w.start and w.end <= end]
+                    line.words = [
+                        (w.start - offset, w.end - offset, w.box[0], w.box[0] + w.box[2])
+                        for w in own
+                    ]
+                    line.segments = _segments(own, offset, len(raw))
                 self.lines.append(line)
                 offset += len(raw) + 1
 
@@ -113,3 +185,30 @@ class Sheet:
         value, s, e = found
         line.consume(start + s, start + e)
         return Found(value, (line.span(start + s, start + e),))
+
+
+def _segments(words: list[Placed], offset: int, length: int) -> list[Segment]:
+    """A line's column segments, cut where the gap between two words is wider than ``GUTTER``
+    word heights; empty when there is no such gap."""
+    if len(words) < 2:
+        return []
+    heights = sorted(w.box[3] for w in words)
+    height = max(1, heights[len(heights) // 2])
+    groups = [[words[0]]]
+    for previous, word in zip(words, words[1:], strict=False):
+        gap = word.box[0] - (previous.box[0] + previous.box[2])
+        if gap > GUTTER * height:
+            groups.append([])
+        groups[-1].append(word)
+    if len(groups) < 2:
+        return []
+    starts = [0] + [group[0].start - offset for group in groups[1:]] + [length]
+    return [
+        Segment(
+            starts[i],
+            starts[i + 1],
+            min(w.box[0] for w in group),
+            max(w.box[0] + w.box[2] for w in group),
+        )
+        for i, group in enumerate(groups)
+    ]

@@ -53,9 +53,13 @@ def _below(
         found = _by_column(value_lines, row, row.index(hit), spec.value)
         if found is not None:
             return found
+    extent = line.extent(hit.start, hit.end)  # None without word geometry
     for below in value_lines:
-        end = below.hits[0].start if below.hits else len(below.text)
-        found = sheet.take(below, 0, end, spec.value, last=right_column)
+        if extent is None or not below.segments:
+            start, end = 0, below.hits[0].start if below.hits else len(below.text)
+        else:
+            start, end = below.column_under(extent)
+        found = sheet.take(below, start, end, spec.value, last=right_column)
         if found is not None:
             parts.append(found)
             if len(parts) >= options.max_lines:

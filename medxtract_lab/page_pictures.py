@@ -1,0 +1,88 @@
+"""How much of a page its pictures cover, read from the PDF structure in-process (pikepdf).
+
+A phone photo saved as PDF and then edited (a line typed onto it in a PDF editor, drawn into the
+page or as a FreeText annotation) has a text layer of a few words over a full-page picture. The
+text layer then says nothing about the fields printed in the picture, so such a page must be
+read by OCR of the whole rendered page, picture and typed text together. The share of the page
+the drawn images cover tells these pages from born-digital ones, whose text is the content.
+"""
+
+from __future__ import annotations
+
+import pikepdf
+
+from medxtract_lab.page_scans import matrix_product, sorted_box
+
+# Reading a long content stream costs time for nothing: a photo page's content is a handful of
+# operators, and a page that draws more than this is taken as having no pictures to speak of.
+_MAX_CONTENT_BYTES = 256 * 1024
+_MAX_FORM_DEPTH = 4
+
+
+def picture_coverage(page: pikepdf.Page) -> float:
+    """The share (0 to 1) of the media box covered by the images the page draws; 0 when the
+    page draws no image or its content is too long or too odd to read."""
+    try:
+        if not page.resources.get("/XObject"):
+            return 0.0  # no image or form to draw: the common born-digital page, no parsing
+        left, bottom, right, top = sorted_box(page.mediabox)
+        area = (right - left) * (top - bottom)
+        if area <= 0:
+            return 0.0
+        covered = 0.0
+        for x0, y0, x1, y1 in _image_boxes(page, page.resources, [1, 0, 0, 1, 0, 0], 0, [0]):
+            width = min(x1, right) - max(x0, left)
+            height = min(y1, top) - max(y0, bottom)
+            if width > 0 and height > 0:
+                covered += width * height
+        return min(1.0, covered / area)
+    except Exception:  # noqa: BLE001 - an unreadable structure: leave the page to its text layer
+        return 0.0
+
+
+def _image_boxes(content, resources, ctm: list[float], depth: int, read: list[int]) -> list:  # noqa: ANN001
+    """The bounding box of every image ``content`` draws, forms followed with their matrix."""
+    streams = _streams(content)
+    read[0] += sum(len(s.read_raw_bytes()) for s in streams)
+    if depth > _MAX_FORM_DEPTH or read[0] > _MAX_CONTENT_BYTES:
+        return []
+    boxes, stack = [], []
+    for operands, operator in pikepdf.parse_content_stream(content, "q Q cm Do"):
+        name = str(operator)
+        if name == "q":
+            stack.append(ctm)
+        elif name == "Q":
+            ctm = stack.pop() if stack else ctm
+        elif name == "cm":
+            ctm = matrix_product([float(x) for x in operands], ctm)
+        elif name == "Do":
+            xobject = resources.XObject[operands[0]]
+            if xobject.Subtype == "/Image":
+                boxes.append(_unit_square_box(ctm))
+            elif xobject.Subtype == "/Form":
+                matrix = [float(x) for x in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])]
+                boxes += _image_boxes(
+                    xobject,
+                    xobject.get("/Resources", resources),
+                    matrix_product(matrix, ctm),
+                    depth + 1,
+                    read,
+                )
+    return boxes
+
+
+def _streams(content) -> list:  # noqa: ANN001
+    if isinstance(content, pikepdf.Page):
+        contents = content.obj.get("/Contents")
+        if contents is None:
+            return []
+        return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    return [content]
+
+
+def _unit_square_box(ctm: list[float]) -> tuple[float, float, float, float]:
+    """Where an image (drawn in the unit square) lands under ``ctm``, as a box."""
+    a, b, c, d, e, f = ctm
+    xs = (e, a + e, c + e, a + c + e)
+    ys = (f, b + f, d + f, b + d + f)
+    return min(xs), min(ys), max(xs), max(ys)
