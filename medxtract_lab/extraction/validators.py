@@ -82,7 +82,16 @@ def _drug_names() -> dict[str, str]:
 
 
 _UNITS = ("mg", "mcg", "g", "gram", "ml", "mEq", "units")
-_UNIT_MISREADS = {"meg": "mg", "rng": "mg", "rnq": "mg", "mq": "mg", "rncg": "mcg"}
+# What OCR makes of a unit: 'g' read as 'e', 'q' or 'd', 'm' read as 'rn', 'c' read as 'e'.
+_UNIT_MISREADS = {
+    "meg": "mg",
+    "me": "mg",
+    "md": "mg",
+    "rng": "mg",
+    "rnq": "mg",
+    "mq": "mg",
+    "rncg": "mcg",
+}
 _MEDICINE = re.compile(
     r"^(?P<name>.+?)\s+(?P<strength>[\d.,|lI]+)\s*(?P<unit>[A-Za-z]+)\b(?P<rest>.*)$"
 )
