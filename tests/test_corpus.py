@@ -184,7 +184,7 @@ def test_camera_pages_are_12_megapixel_photos_inside_a_print_wrapper(corpus) -> 
         assert pdf.info.scans == (None,) * pdf.pages  # not a bare full-page image: rendered
         with pikepdf.open(doc.pdf_path) as document:
             page = document.pages[0]
-            [image] = [x for x in page.images.values()]
+            [image] = list(page.get_images().values())
             assert int(image.Width) * int(image.Height) >= 11_000_000
             streams = page.obj.Contents
             streams = streams if isinstance(streams, pikepdf.Array) else [streams]
