@@ -211,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = commands.add_parser("tune", help="search preprocessing settings on a corpus")
     tune.add_argument("--corpus", required=True)
-    tune.add_argument("--source", help="only documents of this source (digital, scan, photo)")
+    tune.add_argument(
+        "--source", help="only documents of this source (real, or a condition such as photo)"
+    )
     tune.add_argument("--doc-type", help="only documents of this type")
     tune.add_argument("--budget", type=int, default=12, help="number of trials")
     tune.add_argument("--seed", type=int, default=0)

@@ -9,14 +9,21 @@ the drawn images cover tells these pages from born-digital ones, whose text is t
 
 from __future__ import annotations
 
+import base64
+import zlib
+
+import numpy as np
 import pikepdf
 
 from medxtract_lab.page_scans import matrix_product, sorted_box
 
 # Reading a long content stream costs time for nothing: a photo page's content is a handful of
-# operators, and a page that draws more than this is taken as having no pictures to speak of.
+# operators, and a page whose content decodes to more than this is taken as having no pictures
+# to speak of. The budget counts decoded bytes, checked before parsing (a small Flate stream can
+# inflate without bound).
 _MAX_CONTENT_BYTES = 256 * 1024
 _MAX_FORM_DEPTH = 4
+_GRID = 64  # cells per side of the page when measuring the union of image boxes
 
 
 def picture_coverage(page: pikepdf.Page) -> float:
@@ -29,23 +36,26 @@ def picture_coverage(page: pikepdf.Page) -> float:
         area = (right - left) * (top - bottom)
         if area <= 0:
             return 0.0
-        covered = 0.0
+        grid = np.zeros((_GRID, _GRID), bool)  # overlapping images count once
         for x0, y0, x1, y1 in _image_boxes(page, page.resources, [1, 0, 0, 1, 0, 0], 0, [0]):
-            width = min(x1, right) - max(x0, left)
-            height = min(y1, top) - max(y0, bottom)
-            if width > 0 and height > 0:
-                covered += width * height
-        return min(1.0, covered / area)
-    except Exception:  # noqa: BLE001 - an unreadable structure: leave the page to its text layer
+            cols = [round((x - left) / (right - left) * _GRID) for x in (x0, x1)]
+            rows = [round((y - bottom) / (top - bottom) * _GRID) for y in (y0, y1)]
+            cols = [min(_GRID, max(0, c)) for c in cols]
+            rows = [min(_GRID, max(0, r)) for r in rows]
+            grid[rows[0] : rows[1], cols[0] : cols[1]] = True
+        return float(grid.mean())
+    except Exception:  # noqa: BLE001 - too long or unreadable: leave the page to its text layer
         return 0.0
 
 
 def _image_boxes(content, resources, ctm: list[float], depth: int, read: list[int]) -> list:  # noqa: ANN001
     """The bounding box of every image ``content`` draws, forms followed with their matrix."""
-    streams = _streams(content)
-    read[0] += sum(len(s.read_raw_bytes()) for s in streams)
-    if depth > _MAX_FORM_DEPTH or read[0] > _MAX_CONTENT_BYTES:
+    if depth > _MAX_FORM_DEPTH:
         return []
+    for stream in _streams(content):
+        read[0] += _decoded_size(stream, _MAX_CONTENT_BYTES - read[0])
+        if read[0] > _MAX_CONTENT_BYTES:
+            raise _TooLong
     boxes, stack = [], []
     for operands, operator in pikepdf.parse_content_stream(content, "q Q cm Do"):
         name = str(operator)
@@ -69,6 +79,32 @@ def _image_boxes(content, resources, ctm: list[float], depth: int, read: list[in
                     read,
                 )
     return boxes
+
+
+class _TooLong(Exception):
+    """The page's content is longer than a picture page's ever is."""
+
+
+def _decoded_size(stream: pikepdf.Stream, limit: int) -> int:
+    """How many bytes ``stream`` decodes to, counting at most ``limit + 1`` of them. The text
+    filters (ASCII85, ASCIIHex) only shrink data and are decoded; Flate is inflated with that
+    cap; any other filter counts as too long (content streams do not use them)."""
+    data = stream.read_raw_bytes()
+    filters = stream.get("/Filter")
+    filters = list(filters) if isinstance(filters, pikepdf.Array) else [filters]
+    try:
+        for name in (str(f) for f in filters if f is not None):
+            if name == "/ASCII85Decode":
+                data = base64.a85decode(data.strip(), adobe=True)
+            elif name == "/ASCIIHexDecode":
+                data = bytes.fromhex(data.decode("ascii").replace(">", " "))
+            elif name == "/FlateDecode":
+                data = zlib.decompressobj().decompress(data, max(0, limit) + 1)
+            else:
+                return limit + 1
+    except (ValueError, zlib.error):
+        return limit + 1
+    return len(data)
 
 
 def _streams(content) -> list:  # noqa: ANN001

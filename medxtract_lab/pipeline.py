@@ -28,9 +28,12 @@ from medxtract_lab.reread import reread_fields
 
 # Documents up to this many pages keep their processed page images for field re-reads.
 KEEP_IMAGES_UP_TO_PAGES = 4
-# A page whose pictures cover more than this share of it is read by OCR even when it has a text
-# layer: a photo with a line typed onto it in a PDF editor holds its fields in the picture.
+# A page whose pictures cover more than this share of it, under a text layer of fewer than
+# ``FEW_WORDS`` words, is read by OCR: a photo with a line typed onto it in a PDF editor holds
+# its fields in the picture. A born-digital page with a large image (a letterhead, a chart) or
+# a scan with a full OCR text layer keeps its text layer.
 PICTURE_PAGE = 0.5
+FEW_WORDS = 25
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
@@ -80,6 +83,13 @@ def field_confidence(found: FieldMatch, pages: list[Page]) -> float:
     return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
+def _typed_on_picture(layer: str | None, info: render.PdfInfo, number: int) -> bool:
+    """A page that is mostly picture, with a text layer of a few typed words over it."""
+    return (
+        bool(layer) and info.pictures[number - 1] > PICTURE_PAGE and len(layer.split()) < FEW_WORDS
+    )
+
+
 def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngine) -> ReadDocument:
     """Read each page (text layer or OCR), in page order."""
     info = pdf.info
@@ -91,7 +101,9 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
         layers = render.text_layers(pdf.path, config.render) or []
         timings["text_layer"] = (time.perf_counter() - clock) * 1000
     texts = [
-        layers[n - 1] if n <= len(layers) and info.pictures[n - 1] <= PICTURE_PAGE else None
+        layers[n - 1]
+        if n <= len(layers) and not _typed_on_picture(layers[n - 1], info, n)
+        else None
         for n in range(1, info.pages + 1)
     ]
     if all(texts):

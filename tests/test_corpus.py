@@ -130,6 +130,7 @@ def test_label_round_trip(one_label) -> None:
         (lambda d: d.update(pages=d["pages"] * 2), "page"),
         (lambda d: d["fields"].update(refills=3), "refills"),
         (lambda d: d.update(source="scraped"), "source"),
+        (lambda d: d.update(source="synthetic:scna"), "condition of the generator"),
         (lambda d: d.update(doc_type="invoice"), "doc_type"),
         (lambda d: d.pop("labeled_by"), "labeled_by"),
     ],

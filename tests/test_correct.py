@@ -11,6 +11,7 @@ from medxtract_lab.extraction.validators import (
     KEPT_AS_READ,
     count,
     immunity,
+    medicine_line,
     medicines,
     month_date,
     phone,
@@ -150,3 +151,30 @@ def test_every_printed_date_form_is_found_exactly_as_printed(printed) -> None:
 def test_numbers_that_are_not_dates_are_not_taken_for_one() -> None:
     for text in ("Policy X12345678", "Refill 2 times", "2024-03-14-7", "123/45/6789"):
         assert re.search(DATE, text, re.IGNORECASE) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Primary 12, 2021",
+        "1 Junction 45",
+        "12 Octavia 1990",
+        "3 Mayfield 12",
+        "open 9.30-12.30",
+        "take 5 - 1.25",
+        "dose 1.5/2.5",
+        "version 12.10.4.1",
+    ],
+)
+def test_words_and_numbers_that_only_look_like_dates_are_not_dates(text) -> None:
+    assert re.search(DATE, text, re.IGNORECASE) is None
+
+
+@pytest.mark.parametrize("printed", ["2024-03-14", "May 6th, 1972", "14/Feb/2021", "Sept. 3 2020"])
+def test_more_printed_date_forms(printed) -> None:
+    assert re.search(DATE, f"Date: {printed} ", re.IGNORECASE).group("v") == printed
+
+
+def test_a_misread_unit_is_mapped_only_when_unambiguous() -> None:
+    assert medicine_line("Prednisone 20 me")[0] == "Prednisone 20 mg"
+    assert medicine_line("Potassium Chloride 20 mE")[0].endswith(" 20 mE")  # left of mEq

@@ -18,7 +18,7 @@ from medxtract_lab.doctypes import DOC_TYPES
 from medxtract_lab.errors import InputError, LabelError
 
 # "real", or "synthetic:<condition>" for a document made by ``medxtract synth``.
-SOURCE = re.compile(r"^(real|synthetic:[a-z][a-z_]*)$")
+SOURCE = re.compile(r"^(real|synthetic:(?P<condition>[a-z][a-z_]*))$")
 REQUIRED = {
     "id": str,
     "document": str,
@@ -76,10 +76,12 @@ def label_problems(data: Any, label_path: Path, check_pdf: bool = True) -> list[
     doc_type = DOC_TYPES.get(data["doc_type"])
     if doc_type is None:
         problems.append(f"'doc_type' {data['doc_type']!r} is not one of {sorted(DOC_TYPES)}")
-    if not SOURCE.match(data["source"]):
+    source = SOURCE.match(data["source"])
+    known = _conditions()
+    if not source or (source["condition"] and source["condition"] not in known):
         problems.append(
-            f"'source' {data['source']!r} must be 'real' or 'synthetic:<condition>' "
-            "(e.g. 'synthetic:scan')"
+            f"'source' {data['source']!r} must be 'real' or 'synthetic:<condition>' with a "
+            f"condition of the generator: {sorted(known)}"
         )
     if doc_type is not None:
         expected = set(doc_type.field_names)
@@ -101,6 +103,12 @@ def label_problems(data: Any, label_path: Path, check_pdf: bool = True) -> list[
         else:
             problems.extend(_page_count_problem(pdf, len(data["pages"])))
     return problems
+
+
+def _conditions() -> set[str]:
+    from medxtract_lab.corpus.synth import CONDITIONS  # the generator imports this module
+
+    return set(CONDITIONS)
 
 
 def _page_count_problem(pdf: Path, labelled: int) -> list[str]:

@@ -41,13 +41,13 @@ def _norm(text: str) -> str:
 
 
 def _threshold(label: str) -> float:
-    """The least similarity that anchors: one misread letter in a short label, two in a label
-    of eight or nine characters ('Meacies:' for 'Measles:'), about 18% of a longer one."""
+    """The least similarity that anchors: about one misread letter in a short label, two in a
+    label of eight or nine characters ('Meacies:' for 'Measles:'), 18% of a longer one."""
     if len(label) <= 6:
         return 80.0
-    if len(label) <= 7:
-        return 82.0
-    return min(82.0, 100 * (1 - 2 / len(label)) - 0.1)
+    if len(label) in (8, 9):
+        return 100 * (1 - 2 / len(label)) - 0.1
+    return 82.0
 
 
 def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -> bool:

@@ -19,8 +19,9 @@ from medxtract_lab.extraction.labels import Hit, find_labels
 from medxtract_lab.extraction.text import find_value
 
 Span = tuple[int, int, int]  # (0-based page, start, end) in that page's text
-# A gap between two words wider than this many word heights separates two columns; a form's
-# gap between a label and its value is well under one.
+# A gap between two words wider than this many word heights separates two column segments. A
+# value printed further from its label than this (a form that aligns its values in a column)
+# is still found: see ``Line.segment_beyond``.
 GUTTER = 2.5
 
 
@@ -59,10 +60,11 @@ class Line:
     offset: int  # position of the line in its page text
     hits: list[Hit] = field(default_factory=list)
     consumed: list[tuple[int, int]] = field(default_factory=list)
-    # Column segments, left to right; empty when the line has no word geometry or no gutter.
+    # Column segments, left to right (one when there is no gutter); empty without word geometry.
     segments: list[Segment] = field(default_factory=list)
     # (start, end, left, right) of each word of the line, in line characters and pixels.
     words: list[tuple[int, int, float, float]] = field(default_factory=list)
+    height: float = 0.0  # the median height of the line's words, in pixels
 
     def segment_after(self, hit: Hit) -> tuple[int, int]:
         """From the end of ``hit`` to the next label on the line or the end of the label's
@@ -76,6 +78,19 @@ class Line:
     def segment_at(self, position: int) -> Segment | None:
         return next((s for s in self.segments if s.start <= position < s.end), None)
 
+    def segment_beyond(self, hit: Hit) -> tuple[int, int] | None:
+        """The next column segment after the label's own, when it does not start with a label:
+        where a form that aligns its values in a column prints the value. None otherwise."""
+        column = self.segment_at(hit.start)
+        following = [s for s in self.segments if column is not None and s.start >= column.end]
+        if not following:
+            return None
+        start, end = following[0].start, following[0].end
+        labels = [h.start for h in self.hits if start <= h.start < end]
+        if labels and not self.free_text(start, labels[0]).strip():
+            return None
+        return start, min(labels, default=end)
+
     def extent(self, start: int, end: int) -> tuple[float, float] | None:
         """The pixels [left, right] the words of [start, end) cover, when known."""
         placed = [(x0, x1) for s, e, x0, x1 in self.words if s < end and e > start]
@@ -84,8 +99,9 @@ class Line:
         return min(x0 for x0, _ in placed), max(x1 for _, x1 in placed)
 
     def column_under(self, extent: tuple[float, float] | None) -> tuple[int, int]:
-        """The characters of the column segment nearest to ``extent`` horizontally (the whole
-        line when it has no segments), up to the first label in that segment."""
+        """The characters of the column segment nearest to ``extent`` horizontally, up to the
+        first label in it: empty when no segment comes within a gutter of ``extent`` (the line
+        has nothing in that column), the whole line without word geometry."""
         start, end = 0, len(self.text)
         if extent is not None and self.segments:
             left, right = extent
@@ -94,6 +110,8 @@ class Line:
                 return max(segment.left - right, left - segment.right, 0.0)
 
             nearest = min(self.segments, key=distance)
+            if distance(nearest) > GUTTER * self.height:
+                return 0, 0
             start, end = nearest.start, nearest.end
         labels = [h.start for h in self.hits if start <= h.start < end]
         return start, min(labels, default=end)
@@ -114,7 +132,11 @@ class Line:
         return (self.page, self.offset + start, self.offset + end)
 
     def has_value_after(self, hit: Hit) -> bool:
-        return any(ch.isalnum() for ch in self.free_text(*self.segment_after(hit)))
+        """Whether text follows the label on its line, in its column or the next one."""
+        if any(ch.isalnum() for ch in self.free_text(*self.segment_after(hit))):
+            return True
+        beyond = self.segment_beyond(hit)
+        return beyond is not None and any(ch.isalnum() for ch in self.free_text(*beyond))
 
 
 class Sheet:
@@ -129,7 +151,11 @@ class Sheet:
         self.pages = list(pages)
         self.lines: list[Line] = []
         for page_index, page_text in enumerate(self.pages):
-            placed = sorted(words[page_index], key=lambda w: w.start) if words else []
+            placed = (
+                sorted(words[page_index], key=lambda w: w.start)
+                if words and page_index < len(words)
+                else []
+            )
             offset = 0
             for raw in page_text.split("\n"):
                 line = Line(page_index, len(self.lines), raw, offset)
@@ -142,6 +168,9 @@ class Sheet:
                         for w in own
                     ]
                     line.segments = _segments(own, offset, len(raw))
+                    if own:
+                        heights = sorted(w.box[3] for w in own)
+                        line.height = float(max(1, heights[len(heights) // 2]))
                 self.lines.append(line)
                 offset += len(raw) + 1
 
@@ -189,8 +218,8 @@ class Sheet:
 
 def _segments(words: list[Placed], offset: int, length: int) -> list[Segment]:
     """A line's column segments, cut where the gap between two words is wider than ``GUTTER``
-    word heights; empty when there is no such gap."""
-    if len(words) < 2:
+    word heights (one segment when there is no such gap; none without words)."""
+    if not words:
         return []
     heights = sorted(w.box[3] for w in words)
     height = max(1, heights[len(heights) // 2])
@@ -200,8 +229,6 @@ def _segments(words: list[Placed], offset: int, length: int) -> list[Segment]:
         if gap > GUTTER * height:
             groups.append([])
         groups[-1].append(word)
-    if len(groups) < 2:
-        return []
     starts = [0] + [group[0].start - offset for group in groups[1:]] + [length]
     return [
         Segment(

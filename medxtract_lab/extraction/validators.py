@@ -82,7 +82,7 @@ def _drug_names() -> dict[str, str]:
 
 
 _UNITS = ("mg", "mcg", "g", "gram", "ml", "mEq", "units")
-# What OCR makes of a unit: 'g' read as 'e', 'q' or 'd', 'm' read as 'rn', 'c' read as 'e'.
+# What OCR makes of 'mg' and 'mcg': 'g' read as 'eg', 'e', 'q' or 'd', 'm' read as 'rn'.
 _UNIT_MISREADS = {
     "meg": "mg",
     "me": "mg",
@@ -112,8 +112,10 @@ def medicine_line(line: str) -> tuple[str, float]:
     fixed_strength = re.sub(r"[|lI]", "1", strength)
     if fixed_strength != strength:
         strength, factor = fixed_strength, min(factor, 0.85)
-    if unit.casefold() in _UNIT_MISREADS:
-        unit, factor = _UNIT_MISREADS[unit.casefold()], min(factor, 0.9)
+    # Two-letter misreads only as lower case: 'mE' is what is left of 'mEq'.
+    misread = _UNIT_MISREADS.get(unit if len(unit) <= 2 else unit.casefold())
+    if misread:
+        unit, factor = misread, min(factor, 0.9)
     elif unit not in _UNITS:
         factor = min(factor, KEPT_AS_READ)
     return f"{name} {strength} {unit}{rest}", factor

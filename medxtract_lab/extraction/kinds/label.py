@@ -24,6 +24,8 @@ def resolve(spec: FieldSpec, sheet: Sheet) -> Found | None:
         if same is not None and options.max_lines == 1:
             return Found(same.value, same.spans, hit.score)
         found = _below(sheet, line, hit, spec, options, same)
+        if found is None and same is None and (beyond := line.segment_beyond(hit)):
+            found = sheet.take(line, *beyond, spec.value, last=False)  # aligned far right
         if found is not None:
             return Found(found.value, found.spans, hit.score)
     return None
