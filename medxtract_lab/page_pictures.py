@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 import pikepdf
 
-from medxtract_lab.page_scans import matrix_product, sorted_box
+from medxtract_lab.page_scans import content_streams, matrix_product, sorted_box
 
 # Reading a long content stream costs time for nothing: a photo page's content is a handful of
 # operators, and a page whose content decodes to more than this is taken as having no pictures
@@ -52,7 +52,7 @@ def _image_boxes(content, resources, ctm: list[float], depth: int, read: list[in
     """The bounding box of every image ``content`` draws, forms followed with their matrix."""
     if depth > _MAX_FORM_DEPTH:
         return []
-    for stream in _streams(content):
+    for stream in content_streams(content):
         read[0] += _decoded_size(stream, _MAX_CONTENT_BYTES - read[0])
         if read[0] > _MAX_CONTENT_BYTES:
             raise _TooLong
@@ -105,15 +105,6 @@ def _decoded_size(stream: pikepdf.Stream, limit: int) -> int:
     except (ValueError, zlib.error):
         return limit + 1
     return len(data)
-
-
-def _streams(content) -> list:  # noqa: ANN001
-    if isinstance(content, pikepdf.Page):
-        contents = content.obj.get("/Contents")
-        if contents is None:
-            return []
-        return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    return [content]
 
 
 def _unit_square_box(ctm: list[float]) -> tuple[float, float, float, float]:

@@ -82,7 +82,7 @@ def matrix_product(first: list[float], second: list[float]) -> list[float]:
 
 def _drawn_images(content, resources, ctm: list[float], depth: int) -> list | None:  # noqa: ANN001
     """Every image drawn by ``content`` with its matrix, or None if anything else is painted."""
-    stream_bytes = sum(len(s.read_raw_bytes()) for s in _streams(content))
+    stream_bytes = sum(len(s.read_raw_bytes()) for s in content_streams(content))
     if depth > _MAX_FORM_DEPTH or stream_bytes > _MAX_CONTENT_BYTES:
         return None
     drawn = []
@@ -115,7 +115,7 @@ def _drawn_images(content, resources, ctm: list[float], depth: int) -> list | No
     return drawn
 
 
-def _streams(content) -> list:  # noqa: ANN001
+def content_streams(content) -> list:  # noqa: ANN001
     """A page's /Contents (one stream or an array of them), or a form XObject itself."""
     if isinstance(content, pikepdf.Page):
         contents = content.obj.get("/Contents")
