@@ -18,17 +18,12 @@ from pathlib import Path
 
 import pikepdf
 
-# Operators that set state but paint nothing; any other operator (a path, shown text, an
-# inline image, a shading, a graphics-state dictionary) means the page is more than its image.
-_NON_PAINTING = frozenset(
-    {"q", "Q", "cm", "Do", "BT", "ET", "Tf", "TL", "Tc", "Tw", "Tz", "Ts", "Td", "TD", "Tm"}
-    | {"T*", "Tr", "g", "G", "rg", "RG", "k", "K", "cs", "CS", "sc", "SC", "scn", "SCN"}
-    | {"w", "J", "j", "M", "d", "ri", "i"}
-)
+from medxtract_lab.page_content import placed_images, sorted_box
+
 # Text encodings in front of the JPEG: decoding them only shrinks the data, so a stream cannot
 # expand to more than its own size (a Flate filter could, without bound).
 _TEXT_FILTERS = frozenset({"/ASCII85Decode", "/ASCIIHexDecode"})
-# A scan page's content is a handful of operators; anything longer is not one.
+# A scan page's content is a handful of operators (decoded bytes); anything longer is not one.
 _MAX_CONTENT_BYTES = 4096
 _MAX_FORM_DEPTH = 3
 _TOLERANCE = 0.01  # of the page size, for the image covering the media box
@@ -66,70 +61,11 @@ def read_jpeg(path: str | Path, scan: EmbeddedScan) -> bytes | None:
         return None
 
 
-def matrix_product(first: list[float], second: list[float]) -> list[float]:
-    """The PDF matrix product ``first x second`` of two [a b c d e f] matrices."""
-    a, b, c, d, e, f = first
-    a2, b2, c2, d2, e2, f2 = second
-    return [
-        a * a2 + b * c2,
-        a * b2 + b * d2,
-        c * a2 + d * c2,
-        c * b2 + d * d2,
-        e * a2 + f * c2 + e2,
-        e * b2 + f * d2 + f2,
-    ]
-
-
-def _drawn_images(content, resources, ctm: list[float], depth: int) -> list | None:  # noqa: ANN001
-    """Every image drawn by ``content`` with its matrix, or None if anything else is painted."""
-    stream_bytes = sum(len(s.read_raw_bytes()) for s in content_streams(content))
-    if depth > _MAX_FORM_DEPTH or stream_bytes > _MAX_CONTENT_BYTES:
-        return None
-    drawn = []
-    stack = []
-    for operands, operator in pikepdf.parse_content_stream(content):
-        name = str(operator)
-        if name not in _NON_PAINTING:
-            return None
-        if name == "q":
-            stack.append(ctm)
-        elif name == "Q":
-            ctm = stack.pop() if stack else ctm
-        elif name == "cm":
-            ctm = matrix_product([float(x) for x in operands], ctm)
-        elif name == "Do":
-            xobject = resources.XObject[operands[0]]
-            if xobject.Subtype == "/Image":
-                drawn.append((xobject, ctm))
-                continue
-            matrix = [float(x) for x in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])]
-            inner = _drawn_images(
-                xobject,
-                xobject.get("/Resources", resources),
-                matrix_product(matrix, ctm),
-                depth + 1,
-            )
-            if inner is None:
-                return None
-            drawn += inner
-    return drawn
-
-
-def content_streams(content) -> list:  # noqa: ANN001
-    """A page's /Contents (one stream or an array of them), or a form XObject itself."""
-    if isinstance(content, pikepdf.Page):
-        contents = content.obj.get("/Contents")
-        if contents is None:
-            return []
-        return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    return [content]
-
-
 def _full_page_jpeg(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
     """The page's one image if it covers the media box (what poppler renders), upright."""
     if page.obj.get("/Annots"):
         return None
-    drawn = _drawn_images(page, page.resources, [1, 0, 0, 1, 0, 0], 0)
+    drawn = placed_images(page, _MAX_CONTENT_BYTES, _MAX_FORM_DEPTH, images_only=True)
     if drawn is None or len(drawn) != 1:
         return None
     image, (a, b, c, d, e, f) = drawn[0]
@@ -148,12 +84,6 @@ def _full_page_jpeg(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
     if not covers or abs(ppi_x - ppi_y) > _TOLERANCE * ppi_x or pixels_x * pixels_y > max_pixels:
         return None
     return EmbeddedScan(pixels_x, pixels_y, round(ppi_x, 2), image.objgen)
-
-
-def sorted_box(box) -> tuple[float, float, float, float]:  # noqa: ANN001
-    """left, bottom, right, top of a PDF rectangle written in any corner order."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
 def _is_plain_jpeg(image) -> bool:  # noqa: ANN001

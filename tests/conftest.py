@@ -58,6 +58,16 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Doc]:
     return made
 
 
+def drawn_pdf(draw, size: tuple[float, float] = (300, 400)) -> bytes:  # noqa: ANN001
+    """A one-page PDF of ``size`` points on which ``draw(canvas)`` drew."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=size)
+    draw(pdf)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
 def blank_pdf(
     pages: int = 1, size: tuple[float, float] = (612, 792), password: str = "", text: bool = True
 ) -> bytes:

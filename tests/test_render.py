@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pikepdf
 import pytest
+from conftest import drawn_pdf
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
@@ -39,15 +40,6 @@ def _plan(path: Path, settings: RenderSettings = SETTINGS) -> list:
 
 def _load(path: Path, settings: RenderSettings = SETTINGS):
     return render.load_page(render.open_pdf(path, settings), 1, settings)
-
-
-def _custom_pdf(draw) -> bytes:
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=(300, 400))
-    draw(pdf)
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
 
 
 def test_a_full_page_jpeg_is_decoded_with_the_scanners_own_pixels(tmp_path) -> None:
@@ -124,7 +116,7 @@ def _flipped(pdf: canvas.Canvas) -> None:
     ],
 )
 def test_pages_that_are_not_one_full_page_jpeg_are_rendered(tmp_path, draw) -> None:
-    path = _write(tmp_path, _custom_pdf(draw))
+    path = _write(tmp_path, drawn_pdf(draw))
     assert _plan(path) == [None]
     assert _load(path).ndim == 2
 
@@ -136,7 +128,7 @@ def test_a_full_page_jpeg_inside_a_form_xobject_is_decoded(tmp_path) -> None:
         pdf.endForm()
         pdf.doForm("scan")
 
-    path = _write(tmp_path, _custom_pdf(draw))
+    path = _write(tmp_path, drawn_pdf(draw))
     [scan] = _plan(path)
     assert (scan.width, scan.height, scan.ppi) == (600, 800, 144.0)
     assert _load(path).shape == (800, 600)
@@ -177,3 +169,15 @@ def test_a_huge_embedded_image_is_never_decoded_in_full(tmp_path, monkeypatch) -
     assert scan is None
     assert _load(path, small).shape == (288, 216)
     assert decoded == []
+
+
+def test_a_scan_page_whose_content_inflates_is_rendered_not_parsed(tmp_path) -> None:
+    """The content budget counts decoded bytes before parsing: a Flate stream under 4 KB that
+    inflates to 4 MB of operators is refused at once, and the page is left to poppler."""
+    path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        bomb = zlib.compress(b"q Q " * 1_000_000, 9)
+        assert len(bomb) < 4096  # small enough to pass a budget of compressed bytes
+        pdf.pages[0].contents_add(pdf.make_stream(bomb, Filter=pikepdf.Name.FlateDecode))
+        pdf.save(path)
+    assert _plan(path) == [None]  # parsed, those operators would pass for a clean scan
