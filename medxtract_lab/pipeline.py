@@ -21,10 +21,12 @@ from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
 from medxtract_lab.extraction import FieldMatch, match_fields
+from medxtract_lab.locations import field_locations
 from medxtract_lab.ocr import OcrEngine, get_engine, reads_lines, words_in
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
+from medxtract_lab.text_layer import TextLayer, text_layers
 
 # Documents up to this many pages keep their processed page images for field re-reads.
 KEEP_IMAGES_UP_TO_PAGES = 4
@@ -65,7 +67,9 @@ def read_page(
             f"Check the installation of the '{config.ocr.engine}' engine."
         ) from exc
     timings["ocr"] = (time.perf_counter() - clock) * 1000
-    return Page(number, "ocr", result.text, result.words, timings, image if keep_image else None)
+    size = (image.shape[1], image.shape[0])
+    kept = image if keep_image else None
+    return Page(number, "ocr", result.text, result.words, size, timings, kept)
 
 
 def field_confidence(found: FieldMatch, pages: list[Page]) -> float:
@@ -83,34 +87,40 @@ def field_confidence(found: FieldMatch, pages: list[Page]) -> float:
     return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
-def _typed_on_picture(layer: str | None, info: render.PdfInfo, number: int) -> bool:
+def _typed_on_picture(layer: TextLayer | None, info: render.PdfInfo, number: int) -> bool:
     """A page that is mostly picture, with a text layer of a few typed words over it."""
     return (
-        bool(layer) and info.pictures[number - 1] > PICTURE_PAGE and len(layer.split()) < FEW_WORDS
+        layer is not None
+        and info.pictures[number - 1] > PICTURE_PAGE
+        and len(layer.words) < FEW_WORDS
     )
+
+
+def _text_page(number: int, layer: TextLayer) -> Page:
+    return Page(number, "text_layer", layer.text, layer.words, layer.size)
 
 
 def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngine) -> ReadDocument:
     """Read each page (text layer or OCR), in page order."""
     info = pdf.info
     timings: dict[str, float] = {}
-    layers: list[str | None] = []
+    layers: list[TextLayer | None] = []
     # A document made only of full-page JPEGs shows no text: no text layer to look for.
     if config.render.use_text_layer and not all(info.scans):
         clock = time.perf_counter()
-        layers = render.text_layers(pdf.path, config.render) or []
+        layers = text_layers(pdf.path, config.render) or []
         timings["text_layer"] = (time.perf_counter() - clock) * 1000
-    texts = [
+    kept = [
         layers[n - 1]
         if n <= len(layers) and not _typed_on_picture(layers[n - 1], info, n)
         else None
         for n in range(1, info.pages + 1)
     ]
-    if all(texts):
+    if all(kept):
         # Born-digital: nothing is rasterised, so the page-size guard has nothing to guard.
-        pages = [Page(n, "text_layer", text) for n, text in enumerate(texts, start=1)]
+        pages = [_text_page(n, layer) for n, layer in enumerate(kept, start=1) if layer]
         return ReadDocument(pages, [], timings)
-    needs_ocr = [text is None for text in texts]
+    needs_ocr = [layer is None for layer in kept]
     # Scan pages too: a JPEG that fails to decode falls back to rendering the page.
     render.check_page_sizes(pdf, config.render, [n for n, o in enumerate(needs_ocr, 1) if o])
 
@@ -134,7 +144,7 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     try:
         for number, future in enumerate(futures, start=1):
             if future is None:
-                pages.append(Page(number, "text_layer", texts[number - 1]))
+                pages.append(_text_page(number, kept[number - 1]))
                 continue
             try:
                 pages.append(future.result(timeout=max(0.1, give_up_at - time.monotonic())))
@@ -176,6 +186,7 @@ def extract_from_read(
         page_sources=[p.source for p in read.pages],
         timings_ms={k: round(v, 1) for k, v in timings.items()},
         warnings=list(read.warnings),
+        locations={name: field_locations(f, read.pages) for name, f in matches.items()},
         page_texts=[p.text for p in read.pages],
     )
     return reread_fields(pdf, spec, matches, config, engine, read, result)

@@ -17,6 +17,9 @@ class Page:
     source: str  # "text_layer" or "ocr"
     text: str
     words: tuple[Word, ...] = ()
+    # Width and height, in pixels, of the space the word boxes are in: the OCR input image, or
+    # the page at the render resolution for a text layer. (0, 0) when nothing was read.
+    size: tuple[int, int] = (0, 0)
     timings_ms: dict[str, float] = field(default_factory=dict)
     # The processed page image, kept for short documents so that re-reading a field's region
     # does not render and preprocess the page again; never cached or serialised.
@@ -39,6 +42,18 @@ class ReadDocument:
     regions: dict[str, RegionReading] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where one line of a field's value was read: a 1-based page and the box
+    [x0, y0, x1, y1] as fractions of the page's width and height, origin top-left."""
+
+    page: int
+    box: tuple[float, float, float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"page": self.page, "box": list(self.box)}
+
+
 @dataclass
 class Extraction:
     document_type: str
@@ -48,6 +63,8 @@ class Extraction:
     page_sources: list[str]
     timings_ms: dict[str, float]
     warnings: list[str]
+    # Per field, one box per line of its value; empty for a null field.
+    locations: dict[str, list[Location]] = field(default_factory=dict)
     page_texts: list[str] = field(repr=False, default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,4 +77,8 @@ class Extraction:
             "page_sources": self.page_sources,
             "timings_ms": self.timings_ms,
             "warnings": self.warnings,
+            "locations": {
+                name: [place.to_dict() for place in places]
+                for name, places in self.locations.items()
+            },
         }

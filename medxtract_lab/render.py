@@ -9,7 +9,6 @@ every page in memory.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +41,7 @@ POPPLER_INSTALL = (
     "Install poppler: 'apt-get install poppler-utils' (Debian/Ubuntu), "
     "'conda install -c conda-forge poppler' or 'brew install poppler'."
 )
-# A page counts as born-digital when its text layer holds at least this many letters or digits.
-MIN_TEXT_LAYER_CHARS = 20
-_TIMEOUT_S = 60
+POPPLER_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
             first_page=page,
             last_page=page,
             grayscale=settings.grayscale,
-            timeout=_TIMEOUT_S,
+            timeout=POPPLER_TIMEOUT_S,
         )
     except PDFInfoNotInstalledError as exc:
         raise DependencyMissing(f"poppler's pdftoppm was not found. {POPPLER_INSTALL}") from exc
@@ -196,28 +193,3 @@ def decode_scan(
     if factor >= 0.98:
         return image
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-
-
-def text_layers(path: str | Path, settings: RenderSettings) -> list[str | None] | None:
-    """Each page's embedded text in reading order (one poppler call for the whole document,
-    reading at most one page past the limit), None for a page without a real text layer; or
-    None when poppler cannot read the file (the document is then read by OCR). The file has
-    already passed ``read_info``."""
-    try:
-        result = subprocess.run(
-            ["pdftotext", "-l", str(settings.max_pages + 1), "-enc", "UTF-8", str(path), "-"],
-            capture_output=True,
-            timeout=_TIMEOUT_S,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise DependencyMissing(f"poppler's pdftotext was not found. {POPPLER_INSTALL}") from exc
-    except subprocess.TimeoutExpired:
-        return None
-    if result.returncode != 0:
-        return None
-    # pdftotext ends every page with a form feed.
-    texts = result.stdout.decode("utf-8", errors="replace").split("\f")[:-1]
-    if not texts:
-        return None
-    return [t if sum(ch.isalnum() for ch in t) >= MIN_TEXT_LAYER_CHARS else None for t in texts]

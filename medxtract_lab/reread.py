@@ -17,6 +17,7 @@ import numpy as np
 
 from medxtract_lab.config import OcrSettings, PipelineConfig
 from medxtract_lab.extraction import DocType, FieldMatch, Label, resolve_value
+from medxtract_lab.locations import box_location
 from medxtract_lab.ocr import OcrEngine, reads_lines, words_in
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, ReadDocument, RegionReading
@@ -81,6 +82,7 @@ def reread_fields(
     images: dict[int, np.ndarray] = {}  # each page is prepared at most once
     settings = replace(config.ocr, page_timeout_s=min(budget, 10.0))
     fields, confidence = dict(result.fields), dict(result.confidence)
+    locations = dict(result.locations)
     for spec in doc_type.fields:
         if not isinstance(spec.find, Label) or spec.value is None:
             continue
@@ -120,10 +122,17 @@ def reread_fields(
                 score = round(factor * mean_confidence * 0.9, 3)
                 if fields[spec.name] is None or score > confidence[spec.name]:
                     fields[spec.name], confidence[spec.name] = value, score
+                    # The value's own words are not placed: the region read stands for it.
+                    rows, cols = _regions(box, (page.size[1], page.size[0]))[region]
+                    locations[spec.name] = [
+                        box_location(page, cols.start, rows.start, cols.stop, rows.stop)
+                    ]
                     break
             if fields[spec.name] is not None and confidence[spec.name] >= DOUBTFUL:
                 break
     timings = dict(result.timings_ms)
     timings["reread"] = round((time.perf_counter() - started) * 1000, 1)
-    improved = replace(result, fields=fields, confidence=confidence, timings_ms=timings)
+    improved = replace(
+        result, fields=fields, confidence=confidence, locations=locations, timings_ms=timings
+    )
     return improved, (replace(read, regions=regions) if read_now else read)

@@ -19,6 +19,7 @@ from medxtract_lab.config import RenderSettings
 from medxtract_lab.corpus import LabelError, capture, load_corpus, save_label
 from medxtract_lab.corpus.synth import CONDITIONS, GENERATORS, synthesize
 from medxtract_lab.preprocess import estimate_skew
+from medxtract_lab.text_layer import text_layers
 
 GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
 
@@ -197,7 +198,8 @@ def test_camera_pages_are_12_megapixel_photos_inside_a_print_wrapper(corpus) -> 
 def test_annotated_pages_carry_a_typed_line_over_a_full_page_picture(corpus) -> None:
     forms = set()
     for doc in _of(corpus, "annotated"):
-        typed = render.text_layers(doc.pdf_path, RenderSettings())[0] or ""
+        layer = (text_layers(doc.pdf_path, RenderSettings()) or [None])[0]
+        typed = layer.text if layer else ""
         assert any(line in typed for line in capture.TYPED_LINES), doc.id
         assert any(line in doc.pages[0] for line in capture.TYPED_LINES)
         assert render.open_pdf(doc.pdf_path, RenderSettings()).info.pictures[0] > 0.9

@@ -7,12 +7,13 @@ import pikepdf
 import pytest
 from reportlab.pdfgen import canvas
 
-from medxtract_lab import render
+from medxtract_lab import pipeline, render
 from medxtract_lab.cli import main
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus.capture import type_onto
 from medxtract_lab.corpus.degrade import jpeg
 from medxtract_lab.pipeline import extract
+from medxtract_lab.text_layer import text_layers
 
 
 def test_two_page_record_through_ocr_reads_both_pages_in_order(docs) -> None:
@@ -45,7 +46,7 @@ def test_image_only_prescription_takes_the_ocr_path(docs) -> None:
 
 def test_a_document_of_full_page_jpegs_never_looks_for_a_text_layer(docs, monkeypatch) -> None:
     """Such pages show no text, so the pdftotext start-up (about 7 ms) is skipped."""
-    monkeypatch.setattr(render, "text_layers", lambda *_: pytest.fail("pdftotext was called"))
+    monkeypatch.setattr(pipeline, "text_layers", lambda *_: pytest.fail("pdftotext was called"))
     doc = docs["patient_details-image"]
     assert all(render.read_info(doc.path, get_preset("default").render).scans)
     result = extract(doc.path, "patient_details")
@@ -74,8 +75,14 @@ def test_cli_prints_the_json_contract(docs, capsys) -> None:
         "page_sources",
         "timings_ms",
         "warnings",
+        "locations",
     }
     assert printed["fields"] == doc.fields
+    assert set(printed["locations"]) == set(doc.fields)
+    for name, value in doc.fields.items():
+        places = printed["locations"][name]
+        assert len(places) == (len(value.splitlines()) if value else 0), name
+        assert all(set(place) == {"page", "box"} and len(place["box"]) == 4 for place in places)
 
 
 def test_cli_lists_doctypes_and_version(capsys) -> None:
@@ -100,7 +107,8 @@ def test_a_photo_with_a_typed_line_is_read_by_ocr_not_by_its_few_words(
     path = tmp_path / "typed.pdf"
     line = "Received by the front desk for filing"
     path.write_bytes(type_onto(doc.path.read_bytes(), line, as_annotation))
-    assert line in (render.text_layers(path, get_preset("default").render) or [""])[0]
+    layer = (text_layers(path, get_preset("default").render) or [None])[0]
+    assert layer is not None and line in layer.text
     result = extract(path, "prescription")
     assert result.page_sources == ["ocr"]
     assert result.fields == doc.fields

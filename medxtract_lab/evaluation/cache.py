@@ -48,12 +48,15 @@ class OcrCache:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        if any("size" not in p for p in data["pages"]):
+            return None  # written before pages knew their size: read again
         pages = [
             Page(
                 number=p["number"],
                 source=p["source"],
                 text=p["text"],
                 words=tuple(Word(**{**w, "box": tuple(w["box"])}) for w in p["words"]),
+                size=tuple(p["size"]),
             )
             for p in data["pages"]
         ]
@@ -71,6 +74,7 @@ class OcrCache:
                     "source": p.source,
                     "text": p.text,
                     "words": [asdict(w) for w in p.words],
+                    "size": list(p.size),
                 }
                 for p in read.pages
             ],

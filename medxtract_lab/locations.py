@@ -1,0 +1,59 @@
+"""Where each field was read: one box per line of its value, as fractions of the page.
+
+Fractions (origin top-left) rather than pixels, so a box drawn by the Streamlit page, the
+labeler or the report lands on the right words whatever resolution it draws the page at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from medxtract_lab.extraction import FieldMatch
+from medxtract_lab.ocr import Word, words_in
+from medxtract_lab.records import Location, Page
+
+_DIGITS = 4
+
+
+def box_location(page: Page, left: float, top: float, right: float, bottom: float) -> Location:
+    """A pixel box on ``page`` (in the space of its word boxes) as a ``Location``."""
+    width, height = page.size
+
+    def fraction(value: float, whole: int) -> float:
+        return round(min(1.0, max(0.0, value / whole)), _DIGITS)
+
+    return Location(
+        page.number,
+        (
+            fraction(left, width),
+            fraction(top, height),
+            fraction(right, width),
+            fraction(bottom, height),
+        ),
+    )
+
+
+def field_locations(found: FieldMatch, pages: Sequence[Page]) -> list[Location]:
+    """One box per line of the field's value, from the words under its spans; ``[]`` for a
+    null field or a page read without word boxes."""
+    if found.value is None:
+        return []
+    places = []
+    for page_index, start, end in found.spans:
+        page = pages[page_index]
+        if not page.size[0] or not page.size[1]:
+            continue
+        lines: dict[int, list[Word]] = {}
+        for word in words_in(page.words, start, end):
+            lines.setdefault(page.text.count("\n", 0, word.start), []).append(word)
+        for words in lines.values():
+            places.append(
+                box_location(
+                    page,
+                    min(w.box[0] for w in words),
+                    min(w.box[1] for w in words),
+                    max(w.box[0] + w.box[2] for w in words),
+                    max(w.box[1] + w.box[3] for w in words),
+                )
+            )
+    return places
