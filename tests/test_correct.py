@@ -11,6 +11,7 @@ from medxtract_lab.extraction.validators import (
     KEPT_AS_READ,
     count,
     immunity,
+    medication_or_na,
     medicine_line,
     medicines,
     month_date,
@@ -34,6 +35,10 @@ from medxtract_lab.extraction.validators import (
         (phone, "(S01) 887-5325", "(501) 887-5325"),
         (medicines, "Prednisone 20 meg", "Prednisone 20 mg"),
         (medicines, "Metformin 500 rng", "Metformin 500 mg"),
+        (medicines, "Liothyronine 5 meg", "Liothyronine 5 mcg"),  # the lexicon's unit decides
+        (medication_or_na, "Liothyronine 5 meg", "Liothyronine 5 mcg"),
+        (medication_or_na, "Metformin 500 me", "Metformin 500 mg"),
+        (text_or_na, "Migraine CO", "Migraine"),
         (medicines, "Predisone 20 mg\nWarfarin | mg", "Prednisone 20 mg\nWarfarin 1 mg"),
         (us_address, "9 Oak St, Lake Susanport, MN. 16663", "9 Oak St, Lake Susanport, MN 16663"),
         (us_address, "8 Traci Rd, Lakeport; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
@@ -70,6 +75,9 @@ def test_distant_words_are_kept_with_lower_confidence(corrector, read) -> None:
 def test_clean_values_keep_full_confidence() -> None:
     assert medicines("Lialda 2.4 gram") == ("Lialda 2.4 gram", 1.0)
     assert text_or_na("Migraine") == ("Migraine", 1.0)
+    # One capital after a word is part of the value, not debris.
+    assert text_or_na("Vitamin D\nHepatitis B") == ("Vitamin D\nHepatitis B", 1.0)
+    assert medication_or_na("Aspirin daily") == ("Aspirin daily", 1.0)
     assert phone("(737) 988-0851") == ("(737) 988-0851", 1.0)
     assert us_address("Apt. 4, Dover, DE 19901") == ("Apt. 4, Dover, DE 19901", 1.0)
     assert us_address("4 Elm St\nDover, DE 19901") == ("4 Elm St\nDover, DE 19901", 1.0)

@@ -31,3 +31,16 @@ def test_every_fixture_has_expected_output() -> None:
     assert len(CASES) >= 10
     for case in CASES:
         assert case.with_suffix(".json").is_file(), f"{case} has no expected .json"
+
+
+def test_a_page_flattened_onto_one_line_keeps_its_labelled_fields() -> None:
+    """Text with no line breaks at all (some text layers and OCR exports) is cut before each
+    label, so every single-line labelled field is still read. Multi-line values cannot get their
+    line breaks back from text alone and are not asserted here."""
+    clean = FIXTURES / "prescription" / "clean.txt"
+    expected = json.loads(clean.with_suffix(".json").read_text(encoding="utf-8"))
+    flat = " ".join(clean.read_text(encoding="utf-8").split())
+    assert "\n" not in flat
+    found = match_fields(get_doctype("prescription"), [flat])
+    for name in ("doctor_name", "patient_name", "date", "refills"):
+        assert found[name].value == expected[name], name

@@ -77,7 +77,7 @@ PATIENT_DETAILS = DocType(
         FieldSpec(
             "regular_medication",
             **_on_page(2, "List any medication taken regularly:"),
-            correct=fix.text_or_na,
+            correct=fix.medication_or_na,
         ),
     ),
     structural_labels=(

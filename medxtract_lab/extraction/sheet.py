@@ -23,6 +23,9 @@ Span = tuple[int, int, int]  # (0-based page, start, end) in that page's text
 # value printed further from its label than this (a form that aligns its values in a column)
 # is still found: see ``Line.segment_beyond``.
 GUTTER = 2.5
+# Only a label longer than this is looked for across two lines: a long label is what wraps,
+# and a short one would match by chance across a line break.
+SPLIT_LABEL = 12
 
 
 class Placed(Protocol):
@@ -156,8 +159,7 @@ class Sheet:
                 if words and page_index < len(words)
                 else []
             )
-            offset = 0
-            for raw in page_text.split("\n"):
+            for offset, raw in _logical_lines(page_text, labels):
                 line = Line(page_index, len(self.lines), raw, offset)
                 if raw.strip():
                     line.hits = find_labels(raw, labels)
@@ -172,7 +174,6 @@ class Sheet:
                         heights = sorted(w.box[3] for w in own)
                         line.height = float(max(1, heights[len(heights) // 2]))
                 self.lines.append(line)
-                offset += len(raw) + 1
 
     def lines_on(self, page: int | None) -> list[Line]:
         """The lines of a 1-based page, or of every page for None."""
@@ -214,6 +215,49 @@ class Sheet:
         value, s, e = found
         line.consume(start + s, start + e)
         return Found(value, (line.span(start + s, start + e),))
+
+
+def _logical_lines(text: str, labels: Sequence[str]) -> list[tuple[int, str]]:
+    """A page's lines as (offset in the page text, text): its printed lines, with a long label
+    that OCR broke over two lines joined back (the newline kept inside the line, so offsets
+    still index the page text), and a page flattened onto one line cut before each label."""
+    lines, offset = [], 0
+    for raw in text.split("\n"):
+        lines.append((offset, raw))
+        offset += len(raw) + 1
+    joined: list[tuple[int, str]] = []
+    for offset, raw in lines:
+        if joined and _label_across(joined[-1][1], raw, labels):
+            joined[-1] = (joined[-1][0], joined[-1][1] + "\n" + raw)
+        else:
+            joined.append((offset, raw))
+    printed = [(o, raw) for o, raw in joined if raw.strip()]
+    if len(printed) == 1:
+        return _cut_at_labels(*printed[0], labels)
+    return joined
+
+
+def _label_across(upper: str, lower: str, labels: Sequence[str]) -> bool:
+    """Whether a long label starts on ``upper`` and ends on ``lower`` ('List any Medical P' /
+    'roblems (asthma, ...):') while neither line holds it alone."""
+    if not upper.strip() or not lower.strip():
+        return False
+    whole = {h.label for h in find_labels(upper, labels) + find_labels(lower, labels)}
+    long_labels = [label for label in labels if len(label) > SPLIT_LABEL and label not in whole]
+    if not long_labels:
+        return False
+    return any(h.start < len(upper) < h.end for h in find_labels(upper + "\n" + lower, long_labels))
+
+
+def _cut_at_labels(offset: int, text: str, labels: Sequence[str]) -> list[tuple[int, str]]:
+    """One flattened line cut before each label it holds, at the space before the label."""
+    cuts = [h.start for h in find_labels(text, labels) if h.start > 0 and text[h.start - 1] == " "]
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append((offset + start, text[start : cut - 1]))
+        start = cut
+    pieces.append((offset + start, text[start:]))
+    return pieces
 
 
 def _segments(words: list[Placed], offset: int, length: int) -> list[Segment]:

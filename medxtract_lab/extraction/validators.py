@@ -45,11 +45,29 @@ def yes_no(value: str) -> tuple[str, float]:
 _NOT_APPLICABLE = re.compile(r"^N\s*[/|1lI\\]?\s*A\.?$", re.IGNORECASE)
 
 
+# A short all-capitals token after a lower-case word ends a line as OCR debris ('Migraine CO'
+# from a box edge or a speck); one capital letter is kept ('Vitamin D', 'Hepatitis B').
+_TRAILING_DEBRIS = re.compile(r"(?<=[a-z]{3})\s+[A-Z]{2}$")
+
+
 def text_or_na(value: str) -> tuple[str, float]:
     """Free text where the form allows 'N/A'; OCR's 'NA', 'NIA', 'N|A' become 'N/A'."""
     if value != "N/A" and _NOT_APPLICABLE.match(value):
         return "N/A", 0.9
-    return value, 1.0
+    lines = [_TRAILING_DEBRIS.sub("", line) for line in value.split("\n")]
+    fixed = "\n".join(lines)
+    return (fixed, 0.9) if fixed != value else (value, 1.0)
+
+
+def medication_or_na(value: str) -> tuple[str, float]:
+    """Medicines a patient takes, or 'N/A': free text whose '<drug> <strength> <unit>' lines
+    get the medicine checks (a drug name or unit OCR misread), other lines kept as read."""
+    value, factor = text_or_na(value)
+    lines = [
+        medicine_line(line)[0] if _MEDICINE.match(line) else line for line in value.split("\n")
+    ]
+    fixed = "\n".join(lines)
+    return (fixed, min(factor, 0.9)) if fixed != value else (value, factor)
 
 
 _PHONE = re.compile(r"^\(?\d{3}\)?[\s.-]{0,2}\d{3}[\s.-]{0,2}\d{4}$")
@@ -82,7 +100,8 @@ def _drug_names() -> dict[str, str]:
 
 
 _UNITS = ("mg", "mcg", "g", "gram", "ml", "mEq", "units")
-# What OCR makes of 'mg' and 'mcg': 'g' read as 'eg', 'e', 'q' or 'd', 'm' read as 'rn'.
+# What OCR makes of 'mg' and 'mcg': 'g' read as 'eg', 'e', 'q' or 'd', 'm' as 'rn'. 'meg' is
+# also 'mcg' with 'c' read as 'e': the drug's unit in the lexicon decides when the drug is known.
 _UNIT_MISREADS = {
     "meg": "mg",
     "me": "mg",
@@ -92,6 +111,22 @@ _UNIT_MISREADS = {
     "mq": "mg",
     "rncg": "mcg",
 }
+
+
+def _unit(unit: str, drug: str | None = None) -> str:
+    """A unit as printed, or the unit OCR misread: the known drug's own unit, else the usual
+    reading. Two-letter misreads only in lower case, since 'mE' is what is left of 'mEq'."""
+    misread = _UNIT_MISREADS.get(unit if len(unit) <= 2 else unit.casefold())
+    if misread is None:
+        return unit
+    return _drug_units().get(drug or "", misread)
+
+
+@functools.cache
+def _drug_units() -> dict[str, str]:
+    return {m.name: m.unit for m in medications()}
+
+
 _MEDICINE = re.compile(
     r"^(?P<name>.+?)\s+(?P<strength>[\d.,|lI]+)\s*(?P<unit>[A-Za-z]+)\b(?P<rest>.*)$"
 )
@@ -112,10 +147,8 @@ def medicine_line(line: str) -> tuple[str, float]:
     fixed_strength = re.sub(r"[|lI]", "1", strength)
     if fixed_strength != strength:
         strength, factor = fixed_strength, min(factor, 0.85)
-    # Two-letter misreads only as lower case: 'mE' is what is left of 'mEq'.
-    misread = _UNIT_MISREADS.get(unit if len(unit) <= 2 else unit.casefold())
-    if misread:
-        unit, factor = misread, min(factor, 0.9)
+    if _unit(unit, name) != unit:
+        unit, factor = _unit(unit, name), min(factor, 0.9)
     elif unit not in _UNITS:
         factor = min(factor, KEPT_AS_READ)
     return f"{name} {strength} {unit}{rest}", factor
