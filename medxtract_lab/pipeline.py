@@ -20,9 +20,9 @@ from medxtract_lab import render
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
-from medxtract_lab.extraction import FieldMatch, match_fields
-from medxtract_lab.locations import field_locations
-from medxtract_lab.ocr import OcrEngine, get_engine, reads_lines, words_in
+from medxtract_lab.evidence import field_confidence, field_locations
+from medxtract_lab.extraction import match_fields
+from medxtract_lab.ocr import OcrEngine, get_engine, reads_lines
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
@@ -70,21 +70,6 @@ def read_page(
     size = (image.shape[1], image.shape[0])
     kept = image if keep_image else None
     return Page(number, "ocr", result.text, result.words, size, timings, kept)
-
-
-def field_confidence(found: FieldMatch, pages: list[Page]) -> float:
-    """Mean OCR confidence of the words under the value, times the label match quality."""
-    if found.value is None:
-        return 0.0
-    scores = []
-    for page_index, start, end in found.spans:
-        page = pages[page_index]
-        if page.source == "text_layer":
-            scores.append(1.0)
-            continue
-        scores.extend(w.confidence for w in words_in(page.words, start, end))
-    ocr = sum(scores) / len(scores) if scores else 0.5
-    return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
 def _typed_on_picture(layer: TextLayer | None, info: render.PdfInfo, number: int) -> bool:

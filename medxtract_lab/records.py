@@ -40,6 +40,8 @@ class ReadDocument:
     # Regions already re-read (region key -> reading), so a cached document never runs the same
     # crop through OCR twice.
     regions: dict[str, RegionReading] = field(default_factory=dict)
+    # Whole pages read again through a fallback chain ("<chain>:<page number>" -> page).
+    fallback_pages: dict[str, Page] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Extraction:
     warnings: list[str]
     # Per field, one box per line of its value; empty for a null field.
     locations: dict[str, list[Location]] = field(default_factory=dict)
+    # Fields whose value a fallback candidate supplied, and which ("region:seed", "page:seed").
+    rereads: dict[str, str] = field(default_factory=dict)
     page_texts: list[str] = field(repr=False, default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

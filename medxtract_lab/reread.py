@@ -1,37 +1,59 @@
-"""Multi-candidate recognition: re-read a missing or doubtful field from its own region.
+"""Fallback candidates: read a missing or doubtful field again, with other preprocessing.
 
-A value printed on an underline, or next to a shadow edge, is often lost when Tesseract reads
-the whole page. Its label usually survives, so the region beside and below the label is cropped
-from the page's OCR input, enlarged, and read as a single line (an engine capability); the
-candidate wins when it passes the field's validator with a higher confidence. The work is
-bounded by a time budget.
+A value printed on an underline, next to a shadow edge or in camera grain is often lost or
+misread when Tesseract reads the whole page, while its label survives. The candidates, cheapest
+first:
+
+1. regions: the crops right of and below the field's label, enlarged and read as a single line
+   (an engine capability), from the page's own OCR input and then through the ``seed`` chain
+   (the original project's preprocessing) from the page image;
+2. a page: when a field is still missing on a page read by OCR (its label lost with it), the
+   whole page through the ``seed`` chain, matched again.
+
+A candidate wins when the field's validator accepts it with a higher confidence than the value
+it replaces. A free-text field has no validator, so a candidate may only correct the value
+already read (similar text), never invent one. All of it is bounded by the time budget.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+from rapidfuzz import fuzz
 
-from medxtract_lab.config import OcrSettings, PipelineConfig
-from medxtract_lab.extraction import DocType, FieldMatch, Label, resolve_value
-from medxtract_lab.locations import box_location
+from medxtract_lab.config import OcrSettings, PipelineConfig, get_preset
+from medxtract_lab.evidence import box_location, field_confidence, field_locations
+from medxtract_lab.extraction import DocType, FieldMatch, Label, match_fields, resolve_value
 from medxtract_lab.ocr import OcrEngine, reads_lines, words_in
-from medxtract_lab.pages import ocr_input
-from medxtract_lab.records import Extraction, ReadDocument, RegionReading
+from medxtract_lab.pages import ocr_input, page_image
+from medxtract_lab.preprocess import apply_steps
+from medxtract_lab.records import Extraction, Location, Page, ReadDocument, RegionReading
 from medxtract_lab.render import PdfDocument
 
 DOUBTFUL = 0.5  # a field below this confidence is re-read
+# A re-read of a free-text field must be this similar (0-100) to the value it corrects.
+SAME_VALUE = 75
+# A candidate read of a region counts for a little less than the page read it replaces.
+REGION_DISCOUNT = 0.9
+# The other preprocessing tried: the original project's chain.
+FALLBACK = "seed"
 
 
-def _regions(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> list[tuple[slice, slice]]:
+def _regions(
+    box: tuple[int, int, int, int], shape: tuple[int, ...], reach: int = 0
+) -> list[tuple[slice, slice]]:
+    """The crops right of and below a label box; ``reach`` is the right edge of the value
+    read there, when it was read, so a long value is cropped whole."""
     left, top, width, height = box
     h, w = shape[:2]
+    # Tight rows: a taller crop reaches the neighbouring line of a tilted photo, and a single
+    # line read then takes that line instead.
     right_of = (
-        slice(max(0, top - height // 2), min(h, top + 2 * height)),
-        slice(min(w - 1, left + width), min(w, left + width + 14 * height)),
+        slice(max(0, top - height // 4), min(h, top + height + height // 2)),
+        slice(min(w - 1, left + width), min(w, max(left + width + 14 * height, reach + height))),
     )
     below = (
         slice(min(h - 1, top + height), min(h, top + 3 * height)),
@@ -40,16 +62,8 @@ def _regions(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> list[tup
     return [right_of, below]
 
 
-def _read_region(
-    image: np.ndarray,
-    box: tuple[int, int, int, int],
-    region: int,
-    engine: OcrEngine,
-    settings: OcrSettings,
-) -> RegionReading:
-    """OCR one region (0: right of the label, 1: below it), enlarged, as a single line."""
-    rows, cols = _regions(box, image.shape)[region]
-    crop = image[rows, cols]
+def _read_crop(crop: np.ndarray, engine: OcrEngine, settings: OcrSettings) -> RegionReading:
+    """OCR one cropped region, enlarged, as a single line."""
     if crop.size == 0:
         return ("", 0.0)
     crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
@@ -57,6 +71,177 @@ def _read_region(
     ocr = engine.recognize_line(crop, settings)
     confidences = [w.confidence for w in ocr.words] or [0.5]
     return (ocr.text, sum(confidences) / len(confidences))
+
+
+def _label_box(page: Page, start: int, end: int) -> tuple[int, int, int, int] | None:
+    words = words_in(page.words, start, end)
+    if page.source != "ocr" or not words:
+        return None
+    left = min(w.box[0] for w in words)
+    top = min(w.box[1] for w in words)
+    right = max(w.box[0] + w.box[2] for w in words)
+    return (left, top, right - left, max(w.box[3] for w in words))
+
+
+class _Rereader:
+    """One document's re-read: its images prepared at most once, its readings cached."""
+
+    def __init__(
+        self,
+        pdf: PdfDocument,
+        config: PipelineConfig,
+        engine: OcrEngine,
+        read: ReadDocument,
+    ) -> None:
+        self.pdf, self.config, self.engine, self.read = pdf, config, engine, read
+        self.started = time.perf_counter()
+        self.regions = dict(read.regions)
+        self.pages = dict(read.fallback_pages)
+        self.read_now = False
+        self.images: dict[tuple[int, str], np.ndarray] = {}
+        budget = config.ocr.reread_budget_s
+        self.settings = replace(config.ocr, page_timeout_s=min(budget, 10.0))
+        self.fallback = get_preset(FALLBACK)
+
+    def in_budget(self) -> bool:
+        return time.perf_counter() - self.started <= self.config.ocr.reread_budget_s
+
+    def image(self, page: Page, chain: str) -> np.ndarray:
+        """The page as the region reads see it: its own OCR input, or the fallback chain
+        applied to the page image (decoded or rendered at the config's resolution)."""
+        key = (page.number, chain)
+        if key not in self.images:
+            if chain == "page":
+                own = page.image
+                self.images[key] = (
+                    own if own is not None else ocr_input(self.pdf, page.number, self.config)
+                )
+            else:
+                raw = page_image(self.pdf, page.number, self.config.render)
+                self.images[key] = apply_steps(raw, self.fallback.steps)
+        return self.images[key]
+
+    def region(
+        self, page: Page, box: tuple[int, int, int, int], reach: int, region: int, chain: str
+    ) -> tuple[str, float, slice, slice]:
+        """(text, mean confidence, pixel rows and columns in the page's own frame) of one
+        region."""
+        rows, cols = _regions(box, (page.size[1], page.size[0]), reach)[region]
+        key = f"{page.number}:{rows.start}-{rows.stop}:{cols.start}-{cols.stop}:{chain}"
+        if key not in self.regions:
+            image = self.image(page, chain)
+            # The fallback chain may resize the page: its crop is the same part of the page.
+            fy, fx = image.shape[0] / page.size[1], image.shape[1] / page.size[0]
+            crop = image[
+                int(rows.start * fy) : int(rows.stop * fy),
+                int(cols.start * fx) : int(cols.stop * fx),
+            ]
+            self.regions[key] = _read_crop(crop, self.engine, self.settings)
+            self.read_now = True
+        text, confidence = self.regions[key]
+        return text, confidence, rows, cols
+
+    def page(self, page: Page) -> Page:
+        """The whole page read again through the fallback chain (its words in that image)."""
+        key = f"{FALLBACK}:{page.number}"
+        if key not in self.pages:
+            image = self.image(page, FALLBACK)
+            result = self.engine.recognize(image, self.settings)
+            size = (image.shape[1], image.shape[0])
+            self.pages[key] = Page(page.number, "ocr", result.text, result.words, size)
+            self.read_now = True
+        return self.pages[key]
+
+    def document(self) -> ReadDocument:
+        if not self.read_now:
+            return self.read
+        return replace(self.read, regions=self.regions, fallback_pages=self.pages)
+
+
+def _accepts(pattern: str | None, current: str | None, candidate: str) -> bool:
+    """A field with a value pattern takes any candidate its validator passed; a free-text one
+    only a correction of what was read, about as long (the region may hold other text)."""
+    if pattern is not None:
+        return True
+    return current is not None and fuzz.ratio(current, candidate) >= SAME_VALUE
+
+
+@dataclass
+class _Outcome:
+    """The extraction's per-field values as the re-read changes them."""
+
+    fields: dict[str, str | None]
+    confidence: dict[str, float]
+    locations: dict[str, list[Location]]
+    rereads: dict[str, str]
+
+    def doubtful(self, name: str) -> bool:
+        return self.fields[name] is None or self.confidence[name] < DOUBTFUL
+
+    def take(self, name: str, value: str, score: float, places: list[Location], by: str) -> None:
+        self.fields[name], self.confidence[name] = value, score
+        self.locations[name], self.rereads[name] = places, by
+
+
+def _reread_regions(
+    work: _Rereader, doc_type: DocType, matches: dict[str, FieldMatch], out: _Outcome
+) -> None:
+    """Candidate 1: the regions beside and below each doubtful field's label."""
+    for spec in doc_type.fields:
+        if not isinstance(spec.find, Label) or not out.doubtful(spec.name):
+            continue
+        for page_index, start, end in matches[spec.name].anchors:
+            page = work.read.pages[page_index]
+            box = _label_box(page, start, end)
+            value_words = [
+                w
+                for i, s, e in matches[spec.name].spans
+                if i == page_index
+                for w in words_in(page.words, s, e)
+            ]
+            reach = max((w.box[0] + w.box[2] for w in value_words), default=0)
+            for chain, region in [(c, r) for c in ("page", FALLBACK) for r in range(2)]:
+                if box is None or not out.doubtful(spec.name) or not work.in_budget():
+                    break
+                text, mean, rows, cols = work.region(page, box, reach, region, chain)
+                candidate = resolve_value(spec, text)
+                if candidate is None:
+                    continue
+                value, factor = candidate
+                if not _accepts(spec.value, out.fields[spec.name], value):
+                    continue
+                score = round(factor * mean * REGION_DISCOUNT, 3)
+                if out.fields[spec.name] is None or score > out.confidence[spec.name]:
+                    # The value's own words are not placed: the region read stands for it.
+                    place = box_location(page, cols.start, rows.start, cols.stop, rows.stop)
+                    out.take(spec.name, value, score, [place], f"region:{chain}")
+
+
+def _reread_pages(
+    work: _Rereader, doc_type: DocType, matches: dict[str, FieldMatch], out: _Outcome
+) -> None:
+    """Candidate 2: whole OCR pages through the fallback chain, for fields whose label was lost
+    with their value. A field whose label was read is taken to be empty on the form: the
+    region reads already looked beside it."""
+    lost = [
+        s
+        for s in doc_type.fields
+        if out.fields[s.name] is None and s.anchors and not matches[s.name].anchors
+    ]
+    for page in work.read.pages:
+        wanted = [s for s in lost if out.fields[s.name] is None and s.page in (None, page.number)]
+        if page.source != "ocr" or not page.size[0] or not wanted or not work.in_budget():
+            continue
+        again = work.page(page)
+        pages = [again if p.number == page.number else p for p in work.read.pages]
+        found = match_fields(doc_type, [p.text for p in pages], [p.words for p in pages])
+        for spec in wanted:
+            match = found[spec.name]
+            if match.value is None or any(i != page.number - 1 for i, _, _ in match.spans):
+                continue
+            score = round(field_confidence(match, pages) * REGION_DISCOUNT, 3)
+            places = field_locations(match, pages)
+            out.take(spec.name, match.value, score, places, f"page:{FALLBACK}")
 
 
 def reread_fields(
@@ -68,71 +253,28 @@ def reread_fields(
     read: ReadDocument,
     result: Extraction,
 ) -> tuple[Extraction, ReadDocument]:
-    """Try each missing or doubtful labelled field again from its cropped region.
+    """Try each missing or doubtful field again with the fallback candidates.
 
-    Returns the improved extraction and ``read`` with the regions read now added (``read``
-    itself, unchanged, when nothing new was read).
+    Returns the improved extraction (``rereads`` names the candidate that supplied each
+    replaced value) and ``read`` with what was read now added (``read`` itself, unchanged,
+    when nothing new was read).
     """
-    budget = config.ocr.reread_budget_s
-    if budget <= 0 or not reads_lines(engine):
+    if config.ocr.reread_budget_s <= 0 or not reads_lines(engine):
         return result, read
-    started = time.perf_counter()
-    regions = dict(read.regions)
-    read_now = False
-    images: dict[int, np.ndarray] = {}  # each page is prepared at most once
-    settings = replace(config.ocr, page_timeout_s=min(budget, 10.0))
-    fields, confidence = dict(result.fields), dict(result.confidence)
-    locations = dict(result.locations)
-    for spec in doc_type.fields:
-        if not isinstance(spec.find, Label) or spec.value is None:
-            continue
-        if fields[spec.name] is not None and confidence[spec.name] >= DOUBTFUL:
-            continue
-        for page_index, start, end in matches[spec.name].anchors:
-            page = read.pages[page_index]
-            words = words_in(page.words, start, end)
-            if page.source != "ocr" or not words:
-                continue
-            if time.perf_counter() - started > budget:
-                break
-            left = min(w.box[0] for w in words)
-            top = min(w.box[1] for w in words)
-            box = (
-                left,
-                top,
-                max(w.box[0] + w.box[2] for w in words) - left,
-                max(w.box[3] for w in words),
-            )
-            for region in range(2):
-                key = f"{page_index}:{box}:{region}"
-                if key not in regions:
-                    if page_index not in images:
-                        images[page_index] = (
-                            page.image
-                            if page.image is not None
-                            else ocr_input(pdf, page.number, config)
-                        )
-                    regions[key] = _read_region(images[page_index], box, region, engine, settings)
-                    read_now = True
-                text, mean_confidence = regions[key]
-                candidate = resolve_value(spec, text)
-                if candidate is None:
-                    continue
-                value, factor = candidate
-                score = round(factor * mean_confidence * 0.9, 3)
-                if fields[spec.name] is None or score > confidence[spec.name]:
-                    fields[spec.name], confidence[spec.name] = value, score
-                    # The value's own words are not placed: the region read stands for it.
-                    rows, cols = _regions(box, (page.size[1], page.size[0]))[region]
-                    locations[spec.name] = [
-                        box_location(page, cols.start, rows.start, cols.stop, rows.stop)
-                    ]
-                    break
-            if fields[spec.name] is not None and confidence[spec.name] >= DOUBTFUL:
-                break
-    timings = dict(result.timings_ms)
-    timings["reread"] = round((time.perf_counter() - started) * 1000, 1)
-    improved = replace(
-        result, fields=fields, confidence=confidence, locations=locations, timings_ms=timings
+    work = _Rereader(pdf, config, engine, read)
+    out = _Outcome(
+        dict(result.fields), dict(result.confidence), dict(result.locations), dict(result.rereads)
     )
-    return improved, (replace(read, regions=regions) if read_now else read)
+    _reread_regions(work, doc_type, matches, out)
+    _reread_pages(work, doc_type, matches, out)
+    timings = dict(result.timings_ms)
+    timings["reread"] = round((time.perf_counter() - work.started) * 1000, 1)
+    improved = replace(
+        result,
+        fields=out.fields,
+        confidence=out.confidence,
+        locations=out.locations,
+        rereads=out.rereads,
+        timings_ms=timings,
+    )
+    return improved, work.document()

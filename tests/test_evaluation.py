@@ -26,6 +26,7 @@ COLUMNS = [
     "match",
     "field_cer",
     "confidence",
+    "reread_by",
 ]
 
 

@@ -12,6 +12,7 @@ from medxtract_lab.ocr import OcrResult
 from medxtract_lab.ocr.tesserocr_engine import TesserocrEngine
 from medxtract_lab.pipeline import extract, extract_from_read, read_pages
 from medxtract_lab.render import open_pdf
+from medxtract_lab.reread import _accepts
 
 
 class LosesRefillNumber(TesserocrEngine):
@@ -84,3 +85,68 @@ def test_the_runner_caches_the_regions_it_is_handed(docs, tmp_path, monkeypatch)
     assert second.fields.equals(first.fields)
     refills = second.fields.set_index("field").loc["refills"]
     assert refills["match"] and refills["got"] == doc.fields["refills"]
+
+
+class LosesRefillLineOnce(TesserocrEngine):
+    """Real Tesseract, except that the first whole-page read of each page loses the refill
+    line, label and all, as Tesseract's page layout does on camera photos; a second read of
+    the page (through the fallback chain) is left alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_reads = 0
+
+    def recognize(self, image, settings):
+        result = super().recognize(image, settings)
+        self.page_reads += 1
+        if self.page_reads > 1:
+            return result
+        text = re.sub(r"Refill[^\n]*", lambda m: " " * len(m.group()), result.text)
+        return OcrResult(text, tuple(w for w in result.words if text[w.start : w.end].strip()))
+
+
+def test_a_field_lost_with_its_label_is_found_on_the_page_read_again(docs) -> None:
+    doc = docs["prescription-image"]
+    config = get_preset("default")
+    engine = LosesRefillLineOnce()
+    pdf = open_pdf(doc.path, config.render)
+    read = read_pages(pdf, config, engine)
+    assert "Refill" not in read.pages[0].text
+    result, after = extract_from_read(pdf, "prescription", config, engine, read)
+    assert result.fields["refills"] == doc.fields["refills"]
+    assert result.rereads == {"refills": "page:seed"}
+    assert 0 < result.confidence["refills"] < 1 and result.locations["refills"]
+    assert list(after.fallback_pages) == ["seed:1"]
+    # Every other field was found by the first read: no fallback touched it.
+    assert {k: v for k, v in result.fields.items() if k != "refills"} == {
+        k: v for k, v in doc.fields.items() if k != "refills"
+    }
+
+
+class MisreadsAddressDoubtfully(TesserocrEngine):
+    """The page read misreads the first letter of the patient's address with low confidence;
+    a single-line read of its region is left alone."""
+
+    def recognize(self, image, settings):
+        result = super().recognize(image, settings)
+        start = result.text.index("Address:") + len("Address:")
+        while result.text[start] == " ":
+            start += 1
+        text = result.text[:start] + "#" + result.text[start + 1 :]
+        words = tuple(
+            replace(w, text=text[w.start : w.end], confidence=0.2)
+            if start <= w.start < start + 40
+            else w
+            for w in result.words
+        )
+        return OcrResult(text, words)
+
+
+def test_a_doubtful_free_text_value_is_corrected_but_never_replaced_by_other_text(docs) -> None:
+    doc = docs["prescription-image"]
+    result = extract(doc.path, "prescription", get_preset("default"), MisreadsAddressDoubtfully())
+    assert result.fields["patient_address"] == doc.fields["patient_address"]
+    assert result.rereads["patient_address"].startswith("region:")
+    # Without a validator, a region's text never stands in for a missing or different value.
+    assert not _accepts(None, None, "Kirkhaven, OK 86991")
+    assert not _accepts(None, "87405 Roberts Avenue", "Date: 2/20/2024")

@@ -50,36 +50,20 @@ class OcrCache:
             return None
         if any("size" not in p for p in data["pages"]):
             return None  # written before pages knew their size: read again
-        pages = [
-            Page(
-                number=p["number"],
-                source=p["source"],
-                text=p["text"],
-                words=tuple(Word(**{**w, "box": tuple(w["box"])}) for w in p["words"]),
-                size=tuple(p["size"]),
-            )
-            for p in data["pages"]
-        ]
+        pages = [_page(p) for p in data["pages"]]
         regions = {key: tuple(reading) for key, reading in data.get("regions", {}).items()}
-        return ReadDocument(pages, data["warnings"], {}, regions)
+        fallbacks = {key: _page(p) for key, p in data.get("fallback_pages", {}).items()}
+        return ReadDocument(pages, data["warnings"], {}, regions, fallbacks)
 
     def put(self, key: str, read: ReadDocument) -> None:
         """Atomic write, so a crash or a parallel writer never leaves a broken entry."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {
-            "pages": [
-                {
-                    "number": p.number,
-                    "source": p.source,
-                    "text": p.text,
-                    "words": [asdict(w) for w in p.words],
-                    "size": list(p.size),
-                }
-                for p in read.pages
-            ],
+            "pages": [_page_data(p) for p in read.pages],
             "warnings": read.warnings,
             "regions": read.regions,
+            "fallback_pages": {key: _page_data(p) for key, p in read.fallback_pages.items()},
         }
         handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
@@ -89,3 +73,18 @@ class OcrCache:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+
+def _page_data(page: Page) -> dict:
+    return {
+        "number": page.number,
+        "source": page.source,
+        "text": page.text,
+        "words": [asdict(w) for w in page.words],
+        "size": list(page.size),
+    }
+
+
+def _page(data: dict) -> Page:
+    words = tuple(Word(**{**w, "box": tuple(w["box"])}) for w in data["words"])
+    return Page(data["number"], data["source"], data["text"], words, tuple(data["size"]))

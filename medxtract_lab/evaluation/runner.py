@@ -103,6 +103,8 @@ def evaluate_document(
                 "match": field_match(expected, got),
                 "field_cer": score.rate,
                 "confidence": result.confidence.get(name, 0.0),
+                # The fallback candidate that supplied the value, "" for the first read.
+                "reread_by": result.rereads.get(name, ""),
             }
         )
         found += confusions(expected, got)

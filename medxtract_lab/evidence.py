@@ -1,7 +1,8 @@
-"""Where each field was read: one box per line of its value, as fractions of the page.
+"""What backs each field: how sure its read is, and where it was read.
 
-Fractions (origin top-left) rather than pixels, so a box drawn by the Streamlit page, the
-labeler or the report lands on the right words whatever resolution it draws the page at.
+Locations are one box per line of the value, as fractions of the page (origin top-left) rather
+than pixels, so a box drawn by the Streamlit page, the labeler or the report lands on the right
+words whatever resolution it draws the page at.
 """
 
 from __future__ import annotations
@@ -13,6 +14,21 @@ from medxtract_lab.ocr import Word, words_in
 from medxtract_lab.records import Location, Page
 
 _DIGITS = 4
+
+
+def field_confidence(found: FieldMatch, pages: Sequence[Page]) -> float:
+    """Mean OCR confidence of the words under the value, times the label match quality."""
+    if found.value is None:
+        return 0.0
+    scores = []
+    for page_index, start, end in found.spans:
+        page = pages[page_index]
+        if page.source == "text_layer":
+            scores.append(1.0)
+            continue
+        scores.extend(w.confidence for w in words_in(page.words, start, end))
+    ocr = sum(scores) / len(scores) if scores else 0.5
+    return round(max(0.0, min(1.0, ocr * found.quality)), 3)
 
 
 def box_location(page: Page, left: float, top: float, right: float, bottom: float) -> Location:
