@@ -10,9 +10,10 @@ first:
 2. a page: when a field is still missing on a page read by OCR (its label lost with it), the
    whole page through the ``seed`` chain, matched again.
 
-A candidate wins when the field's validator accepts it with a higher confidence than the value
-it replaces. A free-text field has no validator, so a candidate may only correct the value
-already read (similar text), never invent one. All of it is bounded by the time budget.
+A candidate wins when the field's validator recognises it (not merely keeps it as read) with a
+higher confidence than the value it replaces. A free-text field has no validator, so a
+candidate may only correct the value already read (similar text), never invent one. All of it
+is bounded by the time budget.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rapidfuzz import fuzz
 from medxtract_lab.config import OcrSettings, PipelineConfig, get_preset
 from medxtract_lab.evidence import box_location, field_confidence, field_locations
 from medxtract_lab.extraction import DocType, FieldMatch, Label, match_fields, resolve_value
+from medxtract_lab.extraction.validators import KEPT_AS_READ
 from medxtract_lab.ocr import OcrEngine, reads_lines, words_in
 from medxtract_lab.pages import ocr_input, page_image
 from medxtract_lab.preprocess import apply_steps
@@ -208,8 +210,8 @@ def _reread_regions(
                 if candidate is None:
                     continue
                 value, factor = candidate
-                if not _accepts(spec.value, out.fields[spec.name], value):
-                    continue
+                if factor <= KEPT_AS_READ or not _accepts(spec.value, out.fields[spec.name], value):
+                    continue  # the validator did not recognise it ('i' for a count)
                 score = round(factor * mean * REGION_DISCOUNT, 3)
                 if out.fields[spec.name] is None or score > out.confidence[spec.name]:
                     # The value's own words are not placed: the region read stands for it.

@@ -78,9 +78,9 @@ _DIGIT_LOOKALIKES = str.maketrans(
 
 def count(value: str) -> tuple[str, float]:
     """A number of refills or doses: letters read for digits ('| times') are mapped back."""
-    mapped = value.translate(_DIGIT_LOOKALIKES)
-    if mapped == value:
+    if value.isdigit():
         return value, 1.0
+    mapped = value.translate(_DIGIT_LOOKALIKES)
     return (mapped, 0.85) if mapped.isdigit() else (value, KEPT_AS_READ)
 
 
