@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Install poppler and Tesseract (with English data) when they are missing. Idempotent.
+# Install poppler and Tesseract (English and Latin-script data) when missing. Idempotent.
 set -euo pipefail
 
 have_all() {
     command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null &&
         command -v pdftotext >/dev/null && command -v tesseract >/dev/null &&
-        tesseract --list-langs 2>/dev/null | grep -qx eng
+        tesseract --list-langs 2>/dev/null | grep -qx eng &&
+        tesseract --list-langs 2>/dev/null | grep -qx Latin
 }
 
 if have_all; then
@@ -26,8 +27,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
     SUDO="sudo"
 fi
-echo "medxtract setup: installing poppler-utils, tesseract-ocr and tesseract-ocr-eng with apt-get"
+echo "medxtract setup: installing poppler-utils, tesseract-ocr, tesseract-ocr-eng and tesseract-ocr-script-latn with apt-get"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    poppler-utils tesseract-ocr tesseract-ocr-eng
+    poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-script-latn
 have_all

@@ -39,6 +39,8 @@ from medxtract_lab.extraction.validators import (
         (medication_or_na, "Liothyronine 5 meg", "Liothyronine 5 mcg"),
         (medication_or_na, "Metformin 500 me", "Metformin 500 mg"),
         (text_or_na, "Migraine CO", "Migraine"),
+        (prose, "Take 2 pill every moming", "Take 2 pill every morning"),  # 'rn' read as 'm'
+        (prose, "Take ì pill twice a day", "Take 1 pill twice a day"),  # Latin model's '1'
         (medicines, "Predisone 20 mg\nWarfarin | mg", "Prednisone 20 mg\nWarfarin 1 mg"),
         (us_address, "9 Oak St, Lake Susanport, MN. 16663", "9 Oak St, Lake Susanport, MN 16663"),
         (us_address, "8 Traci Rd, Lakeport; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
@@ -186,3 +188,11 @@ def test_more_printed_date_forms(printed) -> None:
 def test_a_misread_unit_is_mapped_only_when_unambiguous() -> None:
     assert medicine_line("Prednisone 20 me")[0] == "Prednisone 20 mg"
     assert medicine_line("Potassium Chloride 20 mE")[0].endswith(" 20 mE")  # left of mEq
+
+
+def test_labels_match_through_the_letters_a_latin_script_model_invents() -> None:
+    from medxtract_lab.extraction.labels import find_labels
+
+    for read in ("Diræztions:", "Dírections:", "DIRECTIONS:"):
+        assert [h.label for h in find_labels(read, ["Directions:"])] == ["Directions:"], read
+    assert find_labels("Drawings:", ["Directions:"]) == []

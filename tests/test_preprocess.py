@@ -101,3 +101,35 @@ def test_denoise_reduces_noise_and_keeps_text(page) -> None:
     paper, ink = page > 200, page < 80
     assert clean[paper].std() < noisy[paper].std() / 2
     assert clean[ink].mean() < clean[paper].mean() - 100
+
+
+def test_text_height_follows_resolution_and_ignores_speckle(page) -> None:
+    from medxtract_lab.preprocess import text_height
+
+    at_150 = text_height(page)
+    doubled = np.repeat(np.repeat(page, 2, axis=0), 2, axis=1)
+    assert 1.7 < text_height(doubled) / at_150 < 2.3
+    # A noisy scan: more specks than letters, as on the corpus's 200-dpi scans.
+    specks = doubled.copy()
+    rng = np.random.default_rng(3)
+    ys = rng.integers(0, specks.shape[0] - 2, 3000)
+    xs = rng.integers(0, specks.shape[1] - 2, 3000)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            specks[ys + dy, xs + dx] = 0
+    assert abs(text_height(specks) - text_height(doubled)) <= 0.2 * text_height(doubled)
+
+
+@pytest.mark.parametrize("factor", [0.5, 1.0, 2.0, 3.0])
+def test_resample_brings_text_to_the_working_size(page, factor) -> None:
+    import cv2
+
+    from medxtract_lab.preprocess import resample_text, text_height
+
+    scaled = cv2.resize(page, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    out = resample_text(scaled, 20)
+    assert abs(text_height(out) - 20) <= 4
+    if abs(text_height(scaled) - 20) <= 2:
+        assert out is scaled  # already at the working size: untouched
+    blank = np.full((200, 300), 255, np.uint8)
+    assert resample_text(blank, 20) is blank

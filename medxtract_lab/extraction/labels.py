@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,14 +24,19 @@ class Hit:
     score: float
 
 
+# Letters a Latin-script model invents for plain ones in English labels ('Diræztions:').
+_LIGATURES = {"æ": "e", "œ": "o", "ø": "o"}
+
+
 def _fold(char: str) -> str:
-    """One character case-folded, unless folding would change its length ('ß' -> 'ss'): label
-    offsets found in the folded line must index the line itself."""
+    """One character case-folded and without its accent, unless folding would change its
+    length ('ß' -> 'ss'): label offsets found in the folded line must index the line itself."""
     folded = char.casefold()
-    if len(folded) == 1:
-        return folded
-    lowered = char.lower()
-    return lowered if len(lowered) == 1 else char
+    if len(folded) != 1:
+        lowered = char.lower()
+        return lowered if len(lowered) == 1 else char
+    base = unicodedata.normalize("NFKD", folded)[:1]
+    return _LIGATURES.get(folded, base if base.isascii() and base.isalpha() else folded)
 
 
 def _norm(text: str) -> str:

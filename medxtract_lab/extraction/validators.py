@@ -183,15 +183,39 @@ def us_address(value: str) -> tuple[str, float]:
 
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=\d)\.(?=[a-z])")
 _DOSE_FORMS = r"(?i:tablet|pill|capsule|drop|puff|spray|patch|dose|unit|teaspoon|tablespoon)"
-_BAR_FOR_ONE = re.compile(rf"(?<!\S)[|lI](?=\s+{_DOSE_FORMS})")
+# A '1' the English model reads as a bar or 'l', the Latin-script model as an accented 'i'.
+_BAR_FOR_ONE = re.compile(rf"(?<!\S)[|lIìíîïĩ](?=\s+{_DOSE_FORMS})")
+
+
+# Words of a prescription's directions, and what OCR makes of them by reading 'rn' as 'm' or
+# 'm' as 'rn' ('moming'): only such exact look-alikes are mapped back, never near words.
+_SIG_WORDS = (
+    "morning", "evening", "bedtime", "night", "daily", "everyday", "twice", "once", "every",
+    "tablet", "tablets", "capsule", "capsules", "pill", "pills", "months", "month", "meals",
+    "dinner", "breakfast", "symptoms", "needed", "minutes", "hours", "water", "food",
+)  # fmt: skip
+
+
+@functools.cache
+def _sig_lookalikes() -> dict[str, str]:
+    found = {}
+    for word in _SIG_WORDS:
+        for read, printed in (("m", "rn"), ("rn", "m")):
+            at = word.find(printed)
+            while at >= 0:
+                found[word[:at] + read + word[at + len(printed) :]] = word
+                at = word.find(printed, at + 1)
+    return {read: word for read, word in found.items() if read not in _SIG_WORDS}
 
 
 def prose(value: str) -> tuple[str, float]:
-    """Directions as printed, less two misreadings: a speck read as a full stop between a
-    number and a word ('every 8.hours'; a decimal has a digit after the stop), and a '1' read
-    as '|', 'l' or 'I' before a dose form ('take | tablet')."""
+    """Directions as printed, less three misreadings: a speck read as a full stop between a
+    number and a word ('every 8.hours'; a decimal has a digit after the stop), a '1' read as
+    '|', 'l', 'I' or 'ì' before a dose form ('take | tablet'), and a directions word with 'rn'
+    read as 'm' ('every moming')."""
     fixed = _SPECK_AFTER_NUMBER.sub(" ", value)
     fixed = _BAR_FOR_ONE.sub("1", fixed)
+    fixed = re.sub(r"[a-z]+", lambda m: _sig_lookalikes().get(m.group(), m.group()), fixed)
     return _speck_rule(value, fixed)
 
 

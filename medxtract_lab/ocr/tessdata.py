@@ -42,13 +42,23 @@ def tessdata_dir() -> str:
     raise DependencyMissing(f"Tesseract language data was not found. {TESSERACT_INSTALL}")
 
 
+def _package(code: str) -> str:
+    """The Debian/Ubuntu package of a language ('spa') or script ('Latin') model."""
+    return (
+        f"tesseract-ocr-script-{code[:4].lower()}"
+        if code[:1].isupper()
+        else f"tesseract-ocr-{code}"
+    )
+
+
 def check_languages(lang: str) -> str:
     """The tessdata folder, once every language of ``lang`` ('eng+spa') is known to be there."""
     path = tessdata_dir()
     for code in lang.split("+"):
         if not os.path.exists(os.path.join(path, f"{code}.traineddata")):
             raise DependencyMissing(
-                f"Tesseract has no '{code}' language data in {path}. "
-                f"Install it, e.g. 'apt-get install tesseract-ocr-{code}'."
+                f"Tesseract has no '{code}' language data in {path}. Install it: "
+                f"'apt-get install {_package(code)}' (Debian/Ubuntu), 'brew install "
+                f"tesseract-lang', or copy {code}.traineddata from tessdata_fast into {path}."
             )
     return path
