@@ -160,21 +160,25 @@ PRESETS: dict[str, PipelineConfig] = {
         workers=1,
     ),
     # Text layer when present; a full-page JPEG decoded at its own resolution (at most 300
-    # dpi), any other page rendered in grayscale at 300 dpi; deskew, divide out shadows and
-    # uneven light, erase form underlines, then Tesseract's own binarisation. Page segmentation
-    # mode 4 reads a form row by row, in the order a person reads it (measured in the README).
+    # dpi), any other page rendered in grayscale at 300 dpi; resampled so its characters are
+    # about 20 px high (the working resolution comes from the page: see the README's curve);
+    # deskew, divide out shadows and uneven light, erase form underlines, then Tesseract's own
+    # binarisation. Page segmentation mode 4 reads a form row by row, in the order a person
+    # reads it (measured in the README).
     "default": PipelineConfig(
         name="default",
         render=RenderSettings(dpi=300, grayscale=True, use_text_layer=True),
         steps=(
             Step("grayscale"),
+            Step("resample_text", {"target": 20}),
             Step("deskew", {"max_degrees": 5.0}),
             Step("normalize_illumination", {"kernel": 41}),
             Step("remove_lines", {"min_length": 80}),
         ),
         # Tesseract's Latin-script model: it keeps the accents of names (María, Françoise) that
         # the English model drops, and reads serif capitals before digits (T79199802) that the
-        # English model takes for a 1; about 40% more OCR time per page (see the README).
+        # English model takes for a 1; about 40% more OCR time per page, most of it won back
+        # by reading at the working resolution (see the README).
         ocr=OcrSettings(engine="tesserocr", lang="Latin", psm=4, reread_budget_s=10.0),
     ),
 }

@@ -2,6 +2,7 @@
 
 import concurrent.futures as cf
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -146,6 +147,7 @@ def test_report_command_writes_html_notebook_and_metrics(tmp_path, capsys) -> No
     assert metrics["documents"] == 4 and metrics["compare"]["documents"] == 4
     assert "hepatitis_b_vaccination" in metrics["by_field"]["patient_details"]
     assert "hepatitis_b_vaccination" in html and "Accuracy per field" in html
+    assert "Fallback candidates" in html and "documents re-read" in html
     assert "data:image/png;base64" in html  # charts embedded: the file opens offline
     assert 'src="http' not in html  # and loads nothing from the network
     assert "read back from the papermill metadata" in html
@@ -244,3 +246,33 @@ def test_a_parameter_the_notebook_lacks_is_refused_before_running(tmp_path) -> N
     with pytest.raises(ReportError, match=r"no parameter\(s\) \['preset'\]"):
         run_report(tmp_path, {"corpus_dir": str(GROUND_TRUTH), "preset": "default"})
     assert not (tmp_path / "evaluation.ipynb").exists()
+
+
+def test_the_fallback_table_counts_candidates_their_hits_and_their_cost() -> None:
+    import pandas as pd
+
+    from medxtract_lab.evaluation import report
+    from medxtract_lab.evaluation.runner import EvaluationResult
+
+    fields = pd.DataFrame(
+        {
+            "id": ["a", "a", "b", "c"],
+            "match": [True, False, True, True],
+            "reread_by": ["region:page", "page:seed", "region:page", ""],
+        }
+    )
+    timings = pd.DataFrame(
+        {
+            "id": ["a", "a", "b", "b", "c", "c"],
+            "stage": ["reread", "document", "reread", "document", "reread", "document"],
+            "ms": [300.0, 1000.0, 100.0, 1000.0, 0.0, 2000.0],
+        }
+    )
+    result = EvaluationResult(
+        fields, pd.DataFrame(), timings, Counter(), get_preset("default"), 1.0
+    )
+    table = report.fallbacks(result)
+    assert table.loc["region:page", "fields"] == 2 and table.loc["region:page", "correct"] == 2
+    assert table.loc["page:seed", "correct"] == 0
+    assert table.loc["all candidates", "fields"] == 3
+    assert table.loc["all candidates", "documents re-read"].startswith("2 of 3, 0.4 s (10.0%")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pdf2image
-import pytest
 import pytesseract
+import pytest
 from rapidfuzz import fuzz
 
 from medxtract_lab.pipeline import extract

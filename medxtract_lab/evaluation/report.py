@@ -60,6 +60,25 @@ def by_source(result: EvaluationResult) -> pd.DataFrame:
     ]
 
 
+def fallbacks(result: EvaluationResult) -> pd.DataFrame:
+    """How often each fallback candidate supplied a value, how often it was right, and what
+    the re-reads cost (every document's re-read time, whether or not a candidate won)."""
+    rows = result.fields
+    won = rows[rows["reread_by"] != ""]
+    table = won.groupby("reread_by").agg(fields=("match", "size"), correct=("match", "sum"))
+    timings = result.timings
+    spent = timings[timings["stage"] == "reread"].groupby("id")["ms"].sum()
+    total = timings[timings["stage"] == "document"]["ms"].sum()
+    table.loc["all candidates"] = [len(won), int(won["match"].sum())]
+    table["documents re-read"] = ""
+    table.loc["all candidates", "documents re-read"] = (
+        f"{int((spent > 0).sum())} of {rows['id'].nunique()}, "
+        f"{spent.sum() / 1000:.1f} s ({spent.sum() / max(total, 1):.1%} of document time), "
+        f"at most {spent.max() / 1000 if len(spent) else 0:.2f} s"
+    )
+    return table
+
+
 def page_cer_chart(result: EvaluationResult) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for source, group in result.pages.groupby("source"):
