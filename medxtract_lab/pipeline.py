@@ -90,11 +90,18 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     info = pdf.info
     timings: dict[str, float] = {}
     layers: list[TextLayer | None] = []
+    warnings: list[str] = []
     # A document made only of full-page JPEGs shows no text: no text layer to look for.
     if config.render.use_text_layer and not all(info.scans):
         clock = time.perf_counter()
-        layers = text_layers(pdf.path, config.render) or []
+        found = text_layers(pdf.path, config.render)
         timings["text_layer"] = (time.perf_counter() - clock) * 1000
+        if found is None:
+            warnings.append(
+                "poppler could not read the text layer, so every page was read by OCR; "
+                "re-export the PDF if it is born-digital."
+            )
+        layers = found or []
     kept = [
         layers[n - 1]
         if n <= len(layers) and not _typed_on_picture(layers[n - 1], info, n)
@@ -104,7 +111,7 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     if all(kept):
         # Born-digital: nothing is rasterised, so the page-size guard has nothing to guard.
         pages = [_text_page(n, layer) for n, layer in enumerate(kept, start=1) if layer]
-        return ReadDocument(pages, [], timings)
+        return ReadDocument(pages, warnings, timings)
     needs_ocr = [layer is None for layer in kept]
     # Scan pages too: a JPEG that fails to decode falls back to rendering the page.
     render.check_page_sizes(pdf, config.render, [n for n, o in enumerate(needs_ocr, 1) if o])
@@ -123,7 +130,6 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
         for n in range(1, info.pages + 1)
     ]
     pages: list[Page] = []
-    warnings: list[str] = []
     rounds = math.ceil(info.pages / workers)
     give_up_at = time.monotonic() + rounds * (config.ocr.page_timeout_s + _TIMEOUT_GRACE_S)
     try:

@@ -193,6 +193,9 @@ def identity(image: np.ndarray) -> np.ndarray:
     return image
 
 
+# Steps that move or resize the page: a fallback chain replays them to read the same frame.
+GEOMETRIC_STEPS = frozenset({"crop_page", "resample_text", "upscale_small_text", "scale", "deskew"})
+
 # Steps that a configuration switches on or off, in the order a pipeline runs them; the
 # remaining registered steps are binarisation methods (at most one per pipeline), grayscale
 # and scale. The tuner widget and the auto-tuner both read this.
@@ -306,6 +309,8 @@ def text_height(image: np.ndarray) -> float:
     noisy scan (1,400 specks against 400 letters) and would otherwise read as 4-px text. At
     half size the measure costs a third of the time and reads within about 2 px of full size.
     """
+    if min(image.shape[:2]) < 8:
+        return 0.0  # too small to hold a letter
     half = cv2.resize(to_gray(image), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     ink = cv2.adaptiveThreshold(
         cv2.medianBlur(half, 3), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
@@ -320,7 +325,8 @@ def text_height(image: np.ndarray) -> float:
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:
     """Area averaging when shrinking (no aliasing of strokes), bicubic when enlarging."""
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=interpolation)
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(image, size, interpolation=interpolation)
 
 
 def upscale_small_text(image: np.ndarray, min_height: int) -> np.ndarray:
@@ -335,6 +341,10 @@ def upscale_small_text(image: np.ndarray, min_height: int) -> np.ndarray:
     return _resize(image, min(2.0, min_height / height))
 
 
+# A resampled page never grows past this many pixels (a letter page at 600 dpi is 33.7 M).
+MAX_RESAMPLED_PIXELS = 40_000_000
+
+
 def resample_text(image: np.ndarray, target: float) -> np.ndarray:
     """Resize the page so that its characters are about ``target`` pixels high.
 
@@ -342,12 +352,16 @@ def resample_text(image: np.ndarray, target: float) -> np.ndarray:
     200-dpi scan of the same form reach Tesseract with the same text size. Measured on the
     corpus (see the README), characters of about 20 px read best: larger ones make grain and
     speckle into strokes, and cost OCR time. Within 10% of the target the page is left as it
-    is; the factor is kept within 0.25 to 3 so a misjudged height cannot ruin the page.
+    is; the factor is kept within 0.25 to 2, and a page is never enlarged past
+    ``MAX_RESAMPLED_PIXELS``, so a misjudged height cannot ruin the page or exhaust memory.
     """
     height = text_height(image)
     if height == 0:
         return image
-    factor = min(3.0, max(0.25, target / height))
+    factor = max(0.25, target / height)
+    if factor > 1:
+        room = (MAX_RESAMPLED_PIXELS / (image.shape[0] * image.shape[1])) ** 0.5
+        factor = min(factor, 2.0, max(1.0, room))
     return image if 0.9 <= factor <= 1.1 else _resize(image, factor)
 
 

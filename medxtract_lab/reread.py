@@ -10,28 +10,33 @@ first:
 2. a page: when a field is still missing on a page read by OCR (its label lost with it), the
    whole page through the ``seed`` chain, matched again.
 
+The ``seed`` chain (scale 1.5, adaptive Gaussian threshold) runs on the page in the config's
+own geometry (resampled, deskewed), so its regions are the same parts of the page.
+
 A candidate wins when the field's validator recognises it (not merely keeps it as read) with a
-higher confidence than the value it replaces. A free-text field has no validator, so a
-candidate may only correct the value already read (similar text), never invent one. All of it
-is bounded by the time budget.
+higher confidence than the value it replaces. A free-text field has no validator, so a region
+may only correct the value already read (similar text), never invent one. All of it is
+bounded by the time budget; a read that fails or times out gives no candidate.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from medxtract_lab.config import OcrSettings, PipelineConfig, get_preset
+from medxtract_lab.config import PipelineConfig, get_preset
+from medxtract_lab.errors import MedXtractError
 from medxtract_lab.evidence import box_location, field_confidence, field_locations
 from medxtract_lab.extraction import DocType, FieldMatch, Label, match_fields, resolve_value
 from medxtract_lab.extraction.validators import KEPT_AS_READ
-from medxtract_lab.ocr import OcrEngine, reads_lines, words_in
+from medxtract_lab.ocr import OcrEngine, OcrResult, reads_lines, words_in
 from medxtract_lab.pages import ocr_input, page_image
-from medxtract_lab.preprocess import apply_steps
+from medxtract_lab.preprocess import GEOMETRIC_STEPS, apply_steps
 from medxtract_lab.records import Extraction, Location, Page, ReadDocument, RegionReading
 from medxtract_lab.render import PdfDocument
 
@@ -64,13 +69,15 @@ def _regions(
     return [right_of, below]
 
 
-def _read_crop(crop: np.ndarray, engine: OcrEngine, settings: OcrSettings) -> RegionReading:
+def _read_crop(crop: np.ndarray, ocr_line: Callable[..., OcrResult | None]) -> RegionReading:
     """OCR one cropped region, enlarged, as a single line."""
     if crop.size == 0:
         return ("", 0.0)
     crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     crop = cv2.copyMakeBorder(crop, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
-    ocr = engine.recognize_line(crop, settings)
+    ocr = ocr_line(crop, line=True)
+    if ocr is None:
+        return ("", 0.0)
     confidences = [w.confidence for w in ocr.words] or [0.5]
     return (ocr.text, sum(confidences) / len(confidences))
 
@@ -101,12 +108,28 @@ class _Rereader:
         self.pages = dict(read.fallback_pages)
         self.read_now = False
         self.images: dict[tuple[int, str], np.ndarray] = {}
-        budget = config.ocr.reread_budget_s
-        self.settings = replace(config.ocr, page_timeout_s=min(budget, 10.0))
-        self.fallback = get_preset(FALLBACK)
+        # The fallback chain starts from the page in the config's own geometry (its resampling,
+        # deskew or crop), so a region of the page frame is the same region in its image.
+        geometry = [s for s in config.steps if s.name in GEOMETRIC_STEPS or s.name == "grayscale"]
+        self.fallback_steps = (*geometry, *get_preset(FALLBACK).steps)
+
+    def left(self) -> float:
+        """Seconds of the budget left."""
+        return self.config.ocr.reread_budget_s - (time.perf_counter() - self.started)
 
     def in_budget(self) -> bool:
-        return time.perf_counter() - self.started <= self.config.ocr.reread_budget_s
+        return self.left() > 0
+
+    def _ocr(self, image: np.ndarray, line: bool) -> OcrResult | None:
+        """One read within what is left of the budget; a timeout or an engine failure here
+        only means no candidate: the document was already read."""
+        settings = replace(self.config.ocr, page_timeout_s=max(0.1, min(self.left(), 10.0)))
+        try:
+            if line:
+                return self.engine.recognize_line(image, settings)
+            return self.engine.recognize(image, settings)
+        except MedXtractError:
+            return None
 
     def image(self, page: Page, chain: str) -> np.ndarray:
         """The page as the region reads see it: its own OCR input, or the fallback chain
@@ -120,7 +143,7 @@ class _Rereader:
                 )
             else:
                 raw = page_image(self.pdf, page.number, self.config.render)
-                self.images[key] = apply_steps(raw, self.fallback.steps)
+                self.images[key] = apply_steps(raw, self.fallback_steps)
         return self.images[key]
 
     def region(
@@ -138,17 +161,20 @@ class _Rereader:
                 int(rows.start * fy) : int(rows.stop * fy),
                 int(cols.start * fx) : int(cols.stop * fx),
             ]
-            self.regions[key] = _read_crop(crop, self.engine, self.settings)
+            self.regions[key] = _read_crop(crop, self._ocr)
             self.read_now = True
         text, confidence = self.regions[key]
         return text, confidence, rows, cols
 
-    def page(self, page: Page) -> Page:
-        """The whole page read again through the fallback chain (its words in that image)."""
+    def page(self, page: Page) -> Page | None:
+        """The whole page read again through the fallback chain (its words in that image);
+        None when that read failed or ran out of time."""
         key = f"{FALLBACK}:{page.number}"
         if key not in self.pages:
             image = self.image(page, FALLBACK)
-            result = self.engine.recognize(image, self.settings)
+            result = self._ocr(image, line=False)
+            if result is None:
+                return None
             size = (image.shape[1], image.shape[0])
             self.pages[key] = Page(page.number, "ocr", result.text, result.words, size)
             self.read_now = True
@@ -192,8 +218,12 @@ def _reread_regions(
     for spec in doc_type.fields:
         if not isinstance(spec.find, Label) or not out.doubtful(spec.name):
             continue
+        if spec.value is None and out.fields[spec.name] is None:
+            continue  # free text with nothing read: no candidate could be accepted
         for page_index, start, end in matches[spec.name].anchors:
             page = work.read.pages[page_index]
+            if not page.size[0] or not page.size[1]:
+                continue
             box = _label_box(page, start, end)
             value_words = [
                 w
@@ -223,8 +253,10 @@ def _reread_pages(
     work: _Rereader, doc_type: DocType, matches: dict[str, FieldMatch], out: _Outcome
 ) -> None:
     """Candidate 2: whole OCR pages through the fallback chain, for fields whose label was lost
-    with their value. A field whose label was read is taken to be empty on the form: the
-    region reads already looked beside it."""
+    with their value. The page is matched like the first read (labels and all), so a value
+    found there stands beside its own label; it must still be recognised by its validator.
+    A field whose label was read is taken to be empty on the form: the region reads already
+    looked beside it."""
     lost = [
         s
         for s in doc_type.fields
@@ -235,11 +267,15 @@ def _reread_pages(
         if page.source != "ocr" or not page.size[0] or not wanted or not work.in_budget():
             continue
         again = work.page(page)
+        if again is None:
+            continue
         pages = [again if p.number == page.number else p for p in work.read.pages]
         found = match_fields(doc_type, [p.text for p in pages], [p.words for p in pages])
         for spec in wanted:
             match = found[spec.name]
-            if match.value is None or any(i != page.number - 1 for i, _, _ in match.spans):
+            if match.value is None or match.quality <= KEPT_AS_READ:
+                continue  # absent, or not recognised by its validator
+            if any(pages[i].number != page.number for i, _, _ in match.spans):
                 continue
             score = round(field_confidence(match, pages) * REGION_DISCOUNT, 3)
             places = field_locations(match, pages)

@@ -196,3 +196,17 @@ def test_labels_match_through_the_letters_a_latin_script_model_invents() -> None
     for read in ("Diræztions:", "Dírections:", "DIRECTIONS:"):
         assert [h.label for h in find_labels(read, ["Directions:"])] == ["Directions:"], read
     assert find_labels("Drawings:", ["Directions:"]) == []
+
+
+def test_the_lexicon_decides_only_between_mg_and_mcg() -> None:
+    """'meg' is one letter from 'mg' and from 'mcg': a drug listed in mcg decides. Any other
+    misread unit is what it looks like, whatever the lexicon lists (a wrong unit there would
+    be a thousandfold dose error)."""
+    assert medicine_line("Levothyroxine 100 meg")[0] == "Levothyroxine 100 mcg"
+    assert medicine_line("Levothyroxine 0.1 rng")[0] == "Levothyroxine 0.1 mg"
+    assert medication_or_na("Metformin XR 500mg twice daily") == (
+        "Metformin XR 500mg twice daily",
+        1.0,
+    )  # printed formulation and spacing kept
+    assert text_or_na("Relapsing-remitting MS") == ("Relapsing-remitting MS", 1.0)
+    assert count("²") == ("²", KEPT_AS_READ)

@@ -58,8 +58,8 @@ def test_each_value_is_where_its_location_says(docs, doc_type: str, kind: str) -
 
 
 def test_text_layer_and_ocr_place_a_field_alike(docs) -> None:
-    """The same document, born-digital or scanned, gives the same boxes (within a few
-    thousandths of the page): both paths measure in the page's own frame."""
+    """The same document, born-digital or scanned, gives the same boxes (within 2% of the
+    page): both paths measure in the page's own frame."""
     digital = extract(docs["prescription-digital"].path, "prescription")
     scanned = extract(docs["prescription-image"].path, "prescription")
     for name, places in digital.locations.items():

@@ -133,3 +133,12 @@ def test_resample_brings_text_to_the_working_size(page, factor) -> None:
         assert out is scaled  # already at the working size: untouched
     blank = np.full((200, 300), 255, np.uint8)
     assert resample_text(blank, 20) is blank
+
+
+@pytest.mark.parametrize("shape", [(1, 500), (500, 1), (3, 3), (7, 40)])
+def test_a_page_too_small_to_hold_a_letter_is_left_alone(shape) -> None:
+    from medxtract_lab.preprocess import resample_text, text_height
+
+    sliver = np.zeros(shape, np.uint8)
+    assert text_height(sliver) == 0.0
+    assert resample_text(sliver, 20) is sliver

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import LabeledDocument
+from medxtract_lab.errors import OcrTimeout
 from medxtract_lab.evaluation import runner
 from medxtract_lab.evaluation.runner import evaluate
 from medxtract_lab.ocr import OcrResult
@@ -150,3 +151,23 @@ def test_a_doubtful_free_text_value_is_corrected_but_never_replaced_by_other_tex
     # Without a validator, a region's text never stands in for a missing or different value.
     assert not _accepts(None, None, "Kirkhaven, OK 86991")
     assert not _accepts(None, "87405 Roberts Avenue", "Date: 2/20/2024")
+
+
+class TimesOutOnFallbacks(LosesRefillLineOnce):
+    """The first page read loses the refill line; every later read (a region or the page
+    again) times out."""
+
+    def recognize(self, image, settings):
+        if self.page_reads >= 1:
+            raise OcrTimeout("page timed out")
+        return super().recognize(image, settings)
+
+    def recognize_line(self, image, settings):
+        raise OcrTimeout("line timed out")
+
+
+def test_a_fallback_that_times_out_gives_no_candidate_and_no_error(docs) -> None:
+    doc = docs["prescription-image"]
+    result = extract(doc.path, "prescription", get_preset("default"), TimesOutOnFallbacks())
+    assert result.fields["refills"] is None and result.rereads == {}
+    assert result.fields["patient_name"] == doc.fields["patient_name"]

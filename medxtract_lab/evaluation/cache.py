@@ -15,9 +15,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from medxtract_lab import __version__
-from medxtract_lab.config import PipelineConfig
+from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.ocr import Word
 from medxtract_lab.records import Page, ReadDocument
+from medxtract_lab.reread import FALLBACK
 
 
 def default_cache_dir() -> Path:
@@ -29,6 +30,8 @@ def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> 
     digest = hashlib.sha256(pdf_bytes)
     digest.update(__version__.encode())  # a new release may read pages differently
     digest.update(json.dumps(config.ocr_relevant(), sort_keys=True).encode())
+    # Cached re-reads went through the fallback chain too.
+    digest.update(json.dumps(get_preset(FALLBACK).ocr_relevant(), sort_keys=True).encode())
     digest.update(engine_version.encode())
     return digest.hexdigest()
 

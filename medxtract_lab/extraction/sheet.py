@@ -11,7 +11,6 @@ kept within its label's column, never read across a gutter into the neighbouring
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -246,18 +245,14 @@ def _label_across(upper: str, lower: str, labels: Sequence[str]) -> bool:
     long_labels = [label for label in labels if len(label) > SPLIT_LABEL]
     if not long_labels:
         return False
-    whole = {h.label for h in _hits(upper, tuple(long_labels)) + _hits(lower, tuple(long_labels))}
+    whole = {h.label for h in find_labels(upper, long_labels) + find_labels(lower, long_labels)}
     wanted = [label for label in long_labels if label not in whole]
+    if not wanted:
+        return False
     # A label split at the line break lies within its own length of it on either side.
     reach = max(map(len, wanted), default=0)
     tail, head = upper[-reach:], lower[:reach]
     return any(h.start < len(tail) < h.end for h in find_labels(tail + "\n" + head, wanted))
-
-
-@functools.lru_cache(maxsize=4096)
-def _hits(text: str, labels: tuple[str, ...]) -> tuple[Hit, ...]:
-    """Labels in one line, remembered: each line is looked at again as half of a pair."""
-    return tuple(find_labels(text, labels))
 
 
 def _cut_at_labels(offset: int, text: str, labels: Sequence[str]) -> list[tuple[int, str]]:

@@ -47,26 +47,64 @@ _NOT_APPLICABLE = re.compile(r"^N\s*[/|1lI\\]?\s*A\.?$", re.IGNORECASE)
 
 # A short all-capitals token after a lower-case word ends a line as OCR debris ('Migraine CO'
 # from a box edge or a speck); one capital letter is kept ('Vitamin D', 'Hepatitis B').
-_TRAILING_DEBRIS = re.compile(r"(?<=[a-z]{3})\s+[A-Z]{2}$")
+_TRAILING_DEBRIS = re.compile(r"(?<=[a-z]{3})\s+([A-Z]{2})$")
+# Two-capital abbreviations a history or medication line really ends with, kept.
+_ABBREVIATIONS = frozenset(
+    [
+        "MS",
+        "PO",
+        "IV",
+        "IM",
+        "SC",
+        "SQ",
+        "OD",
+        "OS",
+        "OU",
+        "BD",
+        "QD",
+        "HS",
+        "PR",
+        "PV",
+        "GI",
+        "RA",
+        "OA",
+        "CF",
+        "TB",
+        "MI",
+        "AF",
+        "HF",
+        "CP",
+        "ED",
+        "UC",
+        "CD",
+        "ID",
+    ]
+)
 
 
 def text_or_na(value: str) -> tuple[str, float]:
     """Free text where the form allows 'N/A'; OCR's 'NA', 'NIA', 'N|A' become 'N/A'."""
     if value != "N/A" and _NOT_APPLICABLE.match(value):
         return "N/A", 0.9
-    lines = [_TRAILING_DEBRIS.sub("", line) for line in value.split("\n")]
+    lines = [
+        _TRAILING_DEBRIS.sub(lambda m: m.group() if m.group(1) in _ABBREVIATIONS else "", line)
+        for line in value.split("\n")
+    ]
     fixed = "\n".join(lines)
     return (fixed, 0.9) if fixed != value else (value, 1.0)
 
 
 def medication_or_na(value: str) -> tuple[str, float]:
-    """Medicines a patient takes, or 'N/A': free text whose '<drug> <strength> <unit>' lines
-    get the medicine checks (a drug name or unit OCR misread), other lines kept as read."""
+    """Medicines a patient takes, or 'N/A': a unit OCR misread after a strength is put right
+    in place; every other character stays as printed ('Metformin XR 500mg')."""
     value, factor = text_or_na(value)
-    lines = [
-        medicine_line(line)[0] if _MEDICINE.match(line) else line for line in value.split("\n")
-    ]
-    fixed = "\n".join(lines)
+
+    def unit(match: re.Match) -> str:
+        drug = (match.group("name") or "").capitalize()
+        printed = match.group()[: match.start("unit") - match.start()]
+        return printed + _unit(match.group("unit"), drug)
+
+    fixed = _STRENGTH_UNIT.sub(unit, value)
     return (fixed, min(factor, 0.9)) if fixed != value else (value, factor)
 
 
@@ -78,10 +116,10 @@ _DIGIT_LOOKALIKES = str.maketrans(
 
 def count(value: str) -> tuple[str, float]:
     """A number of refills or doses: letters read for digits ('| times') are mapped back."""
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]+", value):
         return value, 1.0
     mapped = value.translate(_DIGIT_LOOKALIKES)
-    return (mapped, 0.85) if mapped.isdigit() else (value, KEPT_AS_READ)
+    return (mapped, 0.85) if re.fullmatch(r"[0-9]+", mapped) else (value, KEPT_AS_READ)
 
 
 def phone(value: str) -> tuple[str, float]:
@@ -114,12 +152,16 @@ _UNIT_MISREADS = {
 
 
 def _unit(unit: str, drug: str | None = None) -> str:
-    """A unit as printed, or the unit OCR misread: the known drug's own unit, else the usual
-    reading. Two-letter misreads only in lower case, since 'mE' is what is left of 'mEq'."""
+    """A unit as printed, or the unit OCR misread. 'meg' is 'mg' or 'mcg' with one letter
+    misread: a drug the lexicon lists in mcg decides; nothing else is taken from the lexicon,
+    whose unit may not be the one printed. Two-letter misreads only in lower case, since 'mE'
+    is what is left of 'mEq'."""
     misread = _UNIT_MISREADS.get(unit if len(unit) <= 2 else unit.casefold())
     if misread is None:
         return unit
-    return _drug_units().get(drug or "", misread)
+    if unit.casefold() == "meg" and _drug_units().get(drug or "") == "mcg":
+        return "mcg"
+    return misread
 
 
 @functools.cache
@@ -127,6 +169,10 @@ def _drug_units() -> dict[str, str]:
     return {m.name: m.unit for m in medications()}
 
 
+# A strength and its unit inside free text, with the word before it (the drug, when known).
+_STRENGTH_UNIT = re.compile(
+    r"(?:(?P<name>[A-Za-z]+)\s+)?(?P<strength>\d[\d.,]*)(?P<gap>\s*)(?P<unit>[A-Za-z]+)\b"
+)
 _MEDICINE = re.compile(
     r"^(?P<name>.+?)\s+(?P<strength>[\d.,|lI]+)\s*(?P<unit>[A-Za-z]+)\b(?P<rest>.*)$"
 )
@@ -208,6 +254,15 @@ def _sig_lookalikes() -> dict[str, str]:
     return {read: word for read, word in found.items() if read not in _SIG_WORDS}
 
 
+def _sig_word(match: re.Match) -> str:
+    """A directions word read with 'rn' as 'm' (or back), in the case it was printed in."""
+    read = match.group()
+    word = _sig_lookalikes().get(read.lower())
+    if word is None:
+        return read
+    return word.upper() if read.isupper() else word.capitalize() if read[0].isupper() else word
+
+
 def prose(value: str) -> tuple[str, float]:
     """Directions as printed, less three misreadings: a speck read as a full stop between a
     number and a word ('every 8.hours'; a decimal has a digit after the stop), a '1' read as
@@ -215,7 +270,7 @@ def prose(value: str) -> tuple[str, float]:
     read as 'm' ('every moming')."""
     fixed = _SPECK_AFTER_NUMBER.sub(" ", value)
     fixed = _BAR_FOR_ONE.sub("1", fixed)
-    fixed = re.sub(r"[a-z]+", lambda m: _sig_lookalikes().get(m.group(), m.group()), fixed)
+    fixed = re.sub(r"\b[A-Za-z]+\b", _sig_word, fixed)
     return _speck_rule(value, fixed)
 
 

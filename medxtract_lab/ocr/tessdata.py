@@ -42,13 +42,15 @@ def tessdata_dir() -> str:
     raise DependencyMissing(f"Tesseract language data was not found. {TESSERACT_INSTALL}")
 
 
+# Script models are named for the script ('Latin') and packaged by its ISO 15924 code.
+_SCRIPT_CODES = {"Latin": "latn", "Cyrillic": "cyrl", "Greek": "grek", "Arabic": "arab"}
+
+
 def _package(code: str) -> str:
     """The Debian/Ubuntu package of a language ('spa') or script ('Latin') model."""
-    return (
-        f"tesseract-ocr-script-{code[:4].lower()}"
-        if code[:1].isupper()
-        else f"tesseract-ocr-{code}"
-    )
+    if code[:1].isupper():
+        return f"tesseract-ocr-script-{_SCRIPT_CODES.get(code, code.lower())}"
+    return f"tesseract-ocr-{code}"
 
 
 def check_languages(lang: str) -> str:
