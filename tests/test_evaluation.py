@@ -2,6 +2,7 @@
 
 import concurrent.futures as cf
 import json
+import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -149,7 +150,12 @@ def test_report_command_writes_html_notebook_and_metrics(tmp_path, capsys) -> No
     assert "hepatitis_b_vaccination" in html and "Accuracy per field" in html
     assert "Fallback candidates" in html and "documents re-read" in html
     assert "data:image/png;base64" in html  # charts embedded: the file opens offline
-    assert 'src="http' not in html  # and loads nothing from the network
+    assert 'src="http' not in html  # and loads nothing from the network:
+    for tag in re.findall(r"<(?:script|link|img)\b[^>]*>", html):
+        assert "http://" not in tag and "https://" not in tag, tag
+    for script in re.findall(r"<script\b.*?</script>", html, re.S):
+        assert not re.search(r"https?://\S+\.m?js", script), script[:200]
+    assert "html-manager" not in html  # no widget manager from a CDN for the progress bar
     assert "read back from the papermill metadata" in html
     assert "def " not in html and "import " not in html  # inputs are hidden
 

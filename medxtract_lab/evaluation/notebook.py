@@ -9,6 +9,7 @@ The notebook ships inside the package (``report.ipynb`` beside this module), so 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -55,10 +56,33 @@ def _provenance_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 _REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', re.I)
 
 
+# An inline script that would import code from the network (the template's mermaid loader).
+_REMOTE_IMPORT = re.compile(
+    r"<script[^>]*>(?:(?!</script>).)*?https?://[^\"'\s]+\.m?js(?:(?!</script>).)*?</script>",
+    re.I | re.S,
+)
+
+
 def offline(html: str) -> str:
-    """Drop the template's CDN scripts (require.js, MathJax): the report uses neither, and a
-    report about medical documents should open without contacting anyone."""
-    return _REMOTE_SCRIPT.sub("", html)
+    """Drop the template's CDN scripts (require.js, MathJax, the mermaid loader): the report
+    uses none of them, and a report about medical documents should open without contacting
+    anyone."""
+    return _REMOTE_IMPORT.sub("", _REMOTE_SCRIPT.sub("", html))
+
+
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def without_widgets(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy without widget state or views (the progress bar of the run): with them, the
+    HTML template loads the widget manager from a CDN, and a bar tells a reader of the
+    finished report nothing (its plain-text form still says 0%)."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if _WIDGET_VIEW not in o.get("data", {})]
+    return nb
 
 
 def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
@@ -97,7 +121,9 @@ def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
     nb = nbformat.read(executed, as_version=4)
     nb.cells.append(_provenance_cell(nb))
     nbformat.write(nb, executed)
-    body, _ = HTMLExporter(exclude_input=True, embed_images=True).from_notebook_node(nb)
+    body, _ = HTMLExporter(exclude_input=True, embed_images=True).from_notebook_node(
+        without_widgets(nb)
+    )
     html = out / "evaluation.html"
     html.write_text(offline(body), encoding="utf-8")
     return html
