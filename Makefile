@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system-deps test report bench serve ui lint clean
+.PHONY: setup system-deps test report gate baseline bench serve ui lint clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -30,6 +30,15 @@ test: setup
 # The main job: evaluate the bundled corpus with `default`, compared with the `seed` baseline.
 report: setup
 	$(BIN)/medxtract report --corpus ground_truth --preset default --compare seed --out reports/
+
+# The accuracy gate: `make report` again, failing when a source or field drops against the
+# committed reports/baseline.json (writes reports/summary.md and reports/junit.xml).
+gate: setup
+	$(BIN)/medxtract report --corpus ground_truth --preset default --baseline reports/baseline.json --out reports/
+
+# Accept the last `make report` as the new baseline (commit reports/baseline.json with it).
+baseline:
+	$(BIN)/python -c "import json, pathlib; from medxtract_lab.evaluation.gate import baseline_from_metrics as b; m = json.loads(pathlib.Path('reports/metrics.json').read_text()); pathlib.Path('reports/baseline.json').write_text(json.dumps(b(m), indent=2) + chr(10))"
 
 # Speed benchmark: seed against default, the Tesseract floor, born-digital, a 50-page PDF.
 bench: setup

@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from medxtract_lab import __version__
-from medxtract_lab.errors import EXIT_BAD_INPUT, EXIT_OK, MedXtractError
+from medxtract_lab.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, MedXtractError
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -81,11 +82,21 @@ def report_parameters(args: argparse.Namespace) -> dict:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from medxtract_lab.evaluation import gate
     from medxtract_lab.evaluation.notebook import run_report
 
+    # A baseline that cannot be read fails before minutes of evaluation, not after.
+    baseline = gate.load_baseline(args.baseline) if args.baseline else None
     html = run_report(args.out, report_parameters(args))
     print(f"report written to {html} (with evaluation.ipynb and metrics.json beside it)")
-    return EXIT_OK
+    if baseline is None:
+        return EXIT_OK
+    metrics = json.loads((Path(args.out) / "metrics.json").read_text(encoding="utf-8"))
+    verdict = gate.judge(metrics, baseline, args.max_drop)
+    summary, junit = gate.write_verdict(args.out, verdict, args.max_drop)
+    print(gate.summary_markdown(verdict, args.max_drop), end="")
+    print(f"gate verdict written to {summary} and {junit}")
+    return EXIT_OK if verdict.passed else EXIT_FAILED
 
 
 def _tune(args: argparse.Namespace) -> int:
@@ -207,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
     report.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
     report.add_argument("--out", required=True, help="output folder")
+    report.add_argument(
+        "--baseline", help="a baseline metrics file (reports/baseline.json): exit 1 on a drop"
+    )
+    report.add_argument(
+        "--max-drop",
+        type=float,
+        default=0.5,
+        help="accuracy points a source or field may drop against the baseline (default 0.5)",
+    )
     report.set_defaults(run=_report)
 
     tune = commands.add_parser("tune", help="search preprocessing settings on a corpus")

@@ -60,6 +60,12 @@ class LabelError(InputError):
     code = "bad_label"
 
 
+class BaselineError(InputError):
+    """The accuracy gate's baseline cannot be read, or covers another corpus than the run."""
+
+    code = "bad_baseline"
+
+
 class UnknownDocType(MedXtractError):
     code = "unknown_doc_type"
     exit_code = EXIT_BAD_INPUT
