@@ -69,15 +69,15 @@ def _regions(
     return [right_of, below]
 
 
-def _read_crop(crop: np.ndarray, ocr_line: Callable[..., OcrResult | None]) -> RegionReading:
-    """OCR one cropped region, enlarged, as a single line."""
+def _read_crop(crop: np.ndarray, ocr_line: Callable[..., OcrResult | None]) -> RegionReading | None:
+    """OCR one cropped region, enlarged, as a single line; None when the read failed."""
     if crop.size == 0:
         return ("", 0.0)
     crop = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     crop = cv2.copyMakeBorder(crop, 20, 20, 20, 20, cv2.BORDER_REPLICATE)
     ocr = ocr_line(crop, line=True)
     if ocr is None:
-        return ("", 0.0)
+        return None
     confidences = [w.confidence for w in ocr.words] or [0.5]
     return (ocr.text, sum(confidences) / len(confidences))
 
@@ -161,7 +161,10 @@ class _Rereader:
                 int(rows.start * fy) : int(rows.stop * fy),
                 int(cols.start * fx) : int(cols.stop * fx),
             ]
-            self.regions[key] = _read_crop(crop, self._ocr)
+            reading = _read_crop(crop, self._ocr)
+            if reading is None:
+                return "", 0.0, rows, cols  # failed now: not cached, a later run tries again
+            self.regions[key] = reading
             self.read_now = True
         text, confidence = self.regions[key]
         return text, confidence, rows, cols
