@@ -156,6 +156,13 @@ def test_report_command_writes_html_notebook_and_metrics(tmp_path, capsys) -> No
     for script in re.findall(r"<script\b.*?</script>", html, re.S):
         assert not re.search(r"https?://\S+\.m?js", script), script[:200]
     assert "html-manager" not in html  # no widget manager from a CDN for the progress bar
+    import nbformat
+
+    executed = nbformat.read(out / "evaluation.ipynb", as_version=4)
+    charts = [
+        o for c in executed.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    ]
+    assert len(charts) == 2  # the per-field and page-CER charts, each drawn once
     assert "read back from the papermill metadata" in html
     assert "def " not in html and "import " not in html  # inputs are hidden
 

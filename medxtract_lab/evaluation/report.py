@@ -15,12 +15,18 @@ from medxtract_lab.evaluation.runner import EvaluationResult
 from medxtract_lab.versions import component_versions
 
 
-def summary_table(result: EvaluationResult) -> pd.DataFrame:
-    s = result.summary()
-    return pd.DataFrame(
-        [
+def summary_table(
+    result: EvaluationResult, other: EvaluationResult | None = None
+) -> pd.DataFrame:
+    """The headline figures of the configuration, and of the one compared with, side by side."""
+    rows = []
+    for run in (result, other):
+        if run is None:
+            continue
+        s = run.summary()
+        rows.append(
             {
-                "config": result.config.name,
+                "config": run.config.name,
                 "documents": s["documents"],
                 "pages": s["pages"],
                 "fields": s["fields"],
@@ -29,8 +35,15 @@ def summary_table(result: EvaluationResult) -> pd.DataFrame:
                 "pages/s": round(s["pages_per_second"], 2),
                 "cache hits": s["cache_hits"],
             }
-        ]
-    )
+        )
+    return pd.DataFrame(rows).set_index("config")
+
+
+def _shown_once(fig: plt.Figure) -> plt.Figure:
+    """Closed for pyplot, so the inline backend does not draw it a second time at the end of
+    the cell that displays it."""
+    plt.close(fig)
+    return fig
 
 
 def per_field(result: EvaluationResult) -> pd.DataFrame:
@@ -50,14 +63,17 @@ def per_field_chart(result: EvaluationResult) -> plt.Figure:
         ax.set_title(f"{doc_type}: accuracy per field")
         ax.invert_yaxis()
     fig.tight_layout()
-    return fig
+    return _shown_once(fig)
 
 
 def by_source(result: EvaluationResult) -> pd.DataFrame:
     s = result.summary()["by_source"]
-    return pd.DataFrame(s).T[
+    table = pd.DataFrame(s).T[
         ["documents", "fields", "field_accuracy", "micro_cer", "edits", "reference_chars"]
     ]
+    # Transposing mixed columns makes every count a float ('20.0'): counts are integers.
+    counts = ["documents", "fields", "edits", "reference_chars"]
+    return table.astype({c: int for c in counts} | {"field_accuracy": float, "micro_cer": float})
 
 
 READ_SOMETHING_MS = 10.0
@@ -94,7 +110,7 @@ def page_cer_chart(result: EvaluationResult) -> plt.Figure:
     ax.set_ylabel("pages")
     ax.legend()
     fig.tight_layout()
-    return fig
+    return _shown_once(fig)
 
 
 def highlight_diff(expected: str | None, got: str | None) -> str:
