@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -19,6 +20,7 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 
 from medxtract_lab.errors import LabelError, ReportError
@@ -70,6 +72,17 @@ def offline(html: str) -> str:
     return _REMOTE_IMPORT.sub("", _REMOTE_SCRIPT.sub("", html))
 
 
+class _IpcKernelManager(AsyncKernelManager):
+    """The report's kernel talks over local sockets, not TCP ports on localhost: no other
+    process on the machine can reach the kernel that holds the documents' text, and ipykernel
+    has no reason to warn that the connection is unencrypted."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if os.name == "posix":
+            self.transport = "ipc"
+
+
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -112,6 +125,7 @@ def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
                 kernel_name="python3",
                 progress_bar=False,
                 cwd=str(out),
+                kernel_manager_class=_IpcKernelManager,
             )
     except papermill.PapermillExecutionError as failure:
         raise ReportError(
