@@ -295,3 +295,35 @@ def test_the_fallback_table_counts_candidates_their_hits_and_their_cost() -> Non
     assert table.loc["all candidates", "re-read s"] == "0.4"
     assert table.loc["all candidates", "share of document time"] == "10.0%"
     assert table.loc["all candidates", "longest s"] == "0.30"
+
+
+def test_provenance_names_the_code_the_corpus_and_differing_engines(tmp_path) -> None:
+    import shutil
+
+    import pandas as pd
+
+    from medxtract_lab.evaluation import report
+    from medxtract_lab.evaluation.runner import EvaluationResult
+
+    docs = load_corpus(GROUND_TRUTH)[:2]
+    empty = pd.DataFrame()
+    default = EvaluationResult(empty, empty, empty, Counter(), get_preset("default"), 1.0)
+    seed = EvaluationResult(empty, empty, empty, Counter(), get_preset("seed"), 1.0)
+    table = report.provenance(docs, default, seed)["value"]
+    assert table["corpus"].startswith("2 documents, sha256 ")
+    assert table["code"].startswith("git ") or table["code"] == "not a git checkout"
+    assert "engine of default" in table and "engine of seed" in table
+    if table["engine of default"] != table["engine of seed"]:
+        assert "different OCR engine versions" in table["note"]
+    alone = report.provenance(docs, default)["value"]
+    assert "note" not in alone and "engine of seed" not in alone
+    # The hash follows the content: one changed label byte changes it.
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    changed = []
+    for doc in docs:
+        label = copy / doc.label_path.name
+        shutil.copy(doc.pdf_path, copy / doc.pdf_path.name)
+        label.write_bytes(doc.label_path.read_bytes() + b" ")
+        changed.append(replace(doc, label_path=label))
+    assert report.provenance(changed, default)["value"]["corpus"] != table["corpus"]

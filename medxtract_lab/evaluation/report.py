@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +14,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
+from medxtract_lab.corpus import LabeledDocument
 from medxtract_lab.evaluation.runner import EvaluationResult
 from medxtract_lab.versions import component_versions
 
 
-def summary_table(
-    result: EvaluationResult, other: EvaluationResult | None = None
-) -> pd.DataFrame:
+def summary_table(result: EvaluationResult, other: EvaluationResult | None = None) -> pd.DataFrame:
     """The headline figures of the configuration, and of the one compared with, side by side."""
     rows = []
     for run in (result, other):
@@ -192,6 +194,57 @@ def environment() -> dict[str, str]:
         **{k: str(v) for k, v in versions.items()},
         **{f"OCR engine {k}": v for k, v in engines.items()},
     }
+
+
+def provenance(
+    documents: list[LabeledDocument],
+    result: EvaluationResult,
+    other: EvaluationResult | None = None,
+) -> pd.DataFrame:
+    """What the run was: when, from which code, on which corpus, with which engines; a row is
+    flagged when the two configurations ran on different engine versions."""
+    digest = hashlib.sha256()
+    for doc in sorted(documents, key=lambda d: d.id):
+        digest.update(doc.label_path.read_bytes())
+        digest.update(doc.pdf_path.read_bytes())
+    versions = component_versions()["engines"]
+    rows = {
+        "run (UTC)": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "code": _git_state(),
+        "corpus": f"{len(documents)} documents, sha256 {digest.hexdigest()[:16]}",
+    }
+    engines = {}
+    for run in (result, other):
+        if run is not None:
+            engine = run.config.ocr.engine
+            engines[run.config.name] = versions.get(engine, f"{engine} (version unknown)")
+            rows[f"engine of {run.config.name}"] = engines[run.config.name]
+    if len(set(engines.values())) > 1:
+        rows["note"] = "different OCR engine versions (rows above)"
+    return pd.DataFrame({"value": rows})
+
+
+def _git_state() -> str:
+    """The commit the package was run from, and whether its files had local changes."""
+    here = str(Path(__file__).resolve().parent)
+    try:
+        commit = subprocess.run(
+            ["git", "-C", here, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return f"git {commit}" + (" with local changes" if changed else "")
 
 
 def write_metrics(
