@@ -226,25 +226,21 @@ def provenance(
 
 def _git_state() -> str:
     """The commit the package was run from, and whether its files had local changes."""
-    here = str(Path(__file__).resolve().parent)
     try:
-        commit = subprocess.run(
-            ["git", "-C", here, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short", "HEAD")
+        changed = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
     return f"git {commit}" + (" with local changes" if changed else "")
+
+
+def _git(*args: str) -> str:
+    """One git command's output, run in the package's own folder."""
+    here = str(Path(__file__).resolve().parent)
+    probe = subprocess.run(
+        ["git", "-C", here, *args], capture_output=True, text=True, check=True, timeout=10
+    )
+    return probe.stdout.strip()
 
 
 def write_metrics(
