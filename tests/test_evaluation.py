@@ -43,7 +43,7 @@ def subset():
 
 
 def test_tables_are_tidy(subset, tmp_path) -> None:
-    result = evaluate(subset, get_preset("default"), cache_dir=tmp_path, progress=False)
+    result = evaluate(subset, get_preset("default"), cache_dir=tmp_path, progress="off")
     assert list(result.fields.columns) == COLUMNS
     assert len(result.fields) == sum(len(d.fields) for d in subset)
     assert set(result.pages.columns) >= {"id", "page", "page_source", "cer", "edits", "reference"}
@@ -57,13 +57,13 @@ def test_tables_are_tidy(subset, tmp_path) -> None:
 
 def test_cache_makes_the_second_run_fast_and_identical(subset, tmp_path) -> None:
     config = get_preset("default")
-    first = evaluate(subset, config, cache_dir=tmp_path, progress=False)
-    second = evaluate(subset, config, cache_dir=tmp_path, progress=False)
+    first = evaluate(subset, config, cache_dir=tmp_path, progress="off")
+    second = evaluate(subset, config, cache_dir=tmp_path, progress="off")
     assert first.cache_hits == 0 and second.cache_hits == len(subset)
     assert second.fields.equals(first.fields)
     assert second.wall_seconds < first.wall_seconds
     uncached = evaluate(
-        subset, config, use_cache=False, cache_dir=tmp_path / "unused", progress=False
+        subset, config, use_cache=False, cache_dir=tmp_path / "unused", progress="off"
     )
     assert uncached.cache_hits == 0 and not (tmp_path / "unused").exists()
 
@@ -71,7 +71,7 @@ def test_cache_makes_the_second_run_fast_and_identical(subset, tmp_path) -> None
 def test_changing_a_field_spec_reruns_only_extraction(subset, tmp_path, monkeypatch) -> None:
     config = get_preset("default")
     with cf.ThreadPoolExecutor(2) as pool:
-        evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress=False)
+        evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress="off")
 
         def no_ocr(*args, **kwargs):
             raise AssertionError("pages were read again although only extraction changed")
@@ -81,7 +81,7 @@ def test_changing_a_field_spec_reruns_only_extraction(subset, tmp_path, monkeypa
         changed = replace(spec.fields[1], normalise=lambda v: v.upper())
         fields = (spec.fields[0], changed, *spec.fields[2:])
         monkeypatch.setitem(DOC_TYPES, "prescription", replace(spec, fields=fields))
-        result = evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress=False)
+        result = evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress="off")
     names = result.fields[result.fields.field == "patient_name"]
     names = names[names.doc_type == "prescription"]["got"].dropna()
     assert len(names) and all(n == n.upper() for n in names)
@@ -89,24 +89,24 @@ def test_changing_a_field_spec_reruns_only_extraction(subset, tmp_path, monkeypa
 
 def test_ocr_relevant_config_changes_the_cache_key(subset, tmp_path) -> None:
     config = get_preset("default")
-    evaluate(subset[:1], config, cache_dir=tmp_path, progress=False)
+    evaluate(subset[:1], config, cache_dir=tmp_path, progress="off")
     other = replace(config, render=replace(config.render, dpi=200))
-    assert evaluate(subset[:1], other, cache_dir=tmp_path, progress=False).cache_hits == 0
+    assert evaluate(subset[:1], other, cache_dir=tmp_path, progress="off").cache_hits == 0
     renamed = config.with_name("renamed")  # the name does not change OCR output
-    assert evaluate(subset[:1], renamed, cache_dir=tmp_path, progress=False).cache_hits == 1
+    assert evaluate(subset[:1], renamed, cache_dir=tmp_path, progress="off").cache_hits == 1
 
 
 def test_dask_cluster_gives_the_same_results_as_the_local_pool(subset, tmp_path) -> None:
     from distributed import Client, LocalCluster
 
     config = get_preset("default")
-    local = evaluate(subset, config, use_cache=False, progress=False)
+    local = evaluate(subset, config, use_cache=False, progress="off")
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
         remote = evaluate(
-            subset, config, executor=client.get_executor(), use_cache=False, progress=False
+            subset, config, executor=client.get_executor(), use_cache=False, progress="off"
         )
     assert remote.fields.equals(local.fields)
     assert remote.pages.equals(local.pages)

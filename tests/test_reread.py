@@ -79,9 +79,9 @@ def test_the_runner_caches_the_regions_it_is_handed(docs, tmp_path, monkeypatch)
     monkeypatch.setattr(runner, "get_engine", lambda name: engine)
     config = get_preset("default")
     with cf.ThreadPoolExecutor(1) as pool:  # in this process, where the engine is patched
-        first = evaluate([doc], config, executor=pool, cache_dir=tmp_path, progress=False)
+        first = evaluate([doc], config, executor=pool, cache_dir=tmp_path, progress="off")
     engine = NeverReadsLines()
-    second = evaluate([doc], config, cache_dir=tmp_path, progress=False)  # cached: runs here
+    second = evaluate([doc], config, cache_dir=tmp_path, progress="off")  # cached: runs here
     assert second.cache_hits == 1
     assert second.fields.equals(first.fields)
     refills = second.fields.set_index("field").loc["refills"]

@@ -93,7 +93,7 @@ def test_labeler_round_trip_is_read_by_the_store_and_the_evaluation(small_corpus
     [doc] = [d for d in load_corpus(small_corpus) if d.id == "rx-scan-000"]
     assert doc.fields["patient_name"] == "Corrected Name" and doc.fields["refills"] == "4"
     assert doc.pages == ["Corrected page text"] and doc.labeled_by == "tester" and doc.updated
-    rows = evaluate([doc], get_preset("default"), progress=False).fields
+    rows = evaluate([doc], get_preset("default"), progress="off").fields
     assert rows[rows.field == "patient_name"]["expected"].item() == "Corrected Name"
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.corpus.store import LabeledDocument
@@ -25,6 +24,7 @@ from medxtract_lab.evaluation.cache import OcrCache, cache_key
 from medxtract_lab.evaluation.metrics import Cer, cer, confusions, field_cer, field_match, micro_cer
 from medxtract_lab.ocr import get_engine
 from medxtract_lab.pipeline import extract_from_read, read_pages
+from medxtract_lab.progress import progress as progress_bar
 from medxtract_lab.render import open_pdf
 
 
@@ -146,13 +146,14 @@ def evaluate(
     executor: cf.Executor | None = None,
     use_cache: bool = True,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: str = "auto",
 ) -> EvaluationResult:
-    """Score ``config`` over ``corpus``. Without an executor, a process pool, one per core."""
+    """Score ``config`` over ``corpus``. Without an executor, a process pool, one per core;
+    ``progress`` is a mode of ``medxtract_lab.progress``."""
     started = time.perf_counter()
     task_config = replace(config, workers=1)
     directory = str(cache_dir) if cache_dir is not None else None
-    bar = tqdm(total=len(corpus), disable=not progress, desc=f"evaluating {config.name}")
+    bar = progress_bar(total=len(corpus), desc=f"evaluating {config.name}", mode=progress)
     # Cached documents need extraction only: run them here rather than start workers for them.
     cached = _cached(corpus, task_config, directory) if use_cache else set()
     outputs = []

@@ -58,7 +58,7 @@ def sample_config(rng: random.Random, index: int, base: PipelineConfig) -> Pipel
 
 
 def _score(docs: list[LabeledDocument], config: PipelineConfig, use_cache: bool) -> dict:
-    summary = evaluate(docs, config, use_cache=use_cache, progress=False).summary()
+    summary = evaluate(docs, config, use_cache=use_cache, progress="off").summary()
     return {"field_accuracy": summary["field_accuracy"], "micro_cer": summary["micro_cer"]}
 
 
