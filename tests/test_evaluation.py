@@ -29,6 +29,7 @@ COLUMNS = [
     "field_cer",
     "confidence",
     "reread_by",
+    "locations",
 ]
 
 
@@ -47,6 +48,12 @@ def test_tables_are_tidy(subset, tmp_path) -> None:
     assert list(result.fields.columns) == COLUMNS
     assert len(result.fields) == sum(len(d.fields) for d in subset)
     assert set(result.pages.columns) >= {"id", "page", "page_source", "cer", "edits", "reference"}
+    # The texts behind each page's CER, for the report's aligned diffs.
+    first = result.pages.iloc[0]
+    assert first["reference_text"] == subset[0].pages[0] and isinstance(first["text"], str)
+    # Each read value says where on its page it was read (page, box as page fractions).
+    located = result.fields[result.fields["got"].notna()]["locations"]
+    assert all(places and all(0 <= x <= 1 for _, box in places for x in box) for places in located)
     assert len(result.pages) == sum(len(d.pages) for d in subset)
     assert {"document", "extract"} <= set(result.timings["stage"])
     summary = result.summary()
@@ -165,7 +172,18 @@ def test_report_command_writes_html_notebook_and_metrics(tmp_path, capfd) -> Non
     charts = [
         o for c in executed.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
     ]
-    assert len(charts) == 2  # the per-field and page-CER charts, each drawn once
+    # The per-field, confidence and page-CER charts, each drawn once.
+    assert len(charts) == 3
+    # The decision comes first, with a verdict, counts and intervals.
+    assert html.index('id="Decision"') < html.index('id="Summary"')
+    assert re.search(r"default against seed: clearly better on \d+ of \d+ fields", html)
+    assert re.search(r"\d+ of \d+ fields\)", html) and "95% bootstrap intervals" in html
+    for section in ("Confidence you can act on", "accept at or above", "ECE as read"):
+        assert section in html
+    assert "Every wrong field" in html and "Worst pages by CER" in html
+    assert "seed: OCR engine" in html and "seed: poppler" in html  # provenance per config
+    # Progress reached the terminal of `medxtract report`: the kernel's bar, with a rate.
+    assert re.search(r"evaluating default: 100%.*4/4.*(doc/s|s/doc)", printed.err)
     assert "read back from the papermill metadata" in html
     assert "def " not in html and "import " not in html  # inputs are hidden
 
@@ -311,12 +329,13 @@ def test_provenance_names_the_code_the_corpus_and_differing_engines(tmp_path) ->
     seed = EvaluationResult(empty, empty, empty, Counter(), get_preset("seed"), 1.0)
     table = report.provenance(docs, default, seed)["value"]
     assert table["corpus"].startswith("2 documents, sha256 ")
-    assert table["code"].startswith("git ") or table["code"] == "not a git checkout"
-    assert "engine of default" in table and "engine of seed" in table
-    if table["engine of default"] != table["engine of seed"]:
+    assert re.match(r"medxtract_lab \S+, (git \w+|not a git checkout)", table["code"])
+    assert "default: OCR engine" in table and "seed: OCR engine" in table
+    assert table["seed: poppler"] == table["default: poppler"] != ""
+    if table["default: OCR engine"] != table["seed: OCR engine"]:
         assert "different OCR engine versions" in table["note"]
     alone = report.provenance(docs, default)["value"]
-    assert "note" not in alone and "engine of seed" not in alone
+    assert "note" not in alone and "seed: OCR engine" not in alone
     # The hash follows the content: one changed label byte changes it.
     copy = tmp_path / "copy"
     copy.mkdir()

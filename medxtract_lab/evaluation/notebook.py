@@ -24,7 +24,6 @@ from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 
 from medxtract_lab.errors import LabelError, ReportError
-from medxtract_lab.evaluation.report import environment
 
 
 @contextlib.contextmanager
@@ -41,7 +40,7 @@ def notebook_parameters() -> dict[str, dict[str, Any]]:
 
 
 def _provenance_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The parameters papermill recorded in the executed notebook, with the environment."""
+    """The parameters papermill recorded in the executed notebook, read back from it."""
     used = nb.metadata.get("papermill", {}).get("parameters", {})
     lines = [
         "## Run parameters (read back from the papermill metadata)",
@@ -50,8 +49,6 @@ def _provenance_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         "| --- | --- |",
     ]
     lines += [f"| {k} | `{json.dumps(v)}` |" for k, v in used.items()]
-    lines += ["", "| component | version |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in environment().items()]
     return nbformat.v4.new_markdown_cell("\n".join(lines))
 
 
@@ -75,12 +72,19 @@ def offline(html: str) -> str:
 class _IpcKernelManager(AsyncKernelManager):
     """The report's kernel talks over local sockets, not TCP ports on localhost: no other
     process on the machine can reach the kernel that holds the documents' text, and ipykernel
-    has no reason to warn that the connection is unencrypted."""
+    has no reason to warn that the connection is unencrypted.
+
+    The kernel also leaves its file descriptors alone, so what it writes to its own stderr
+    (the progress bars) reaches the terminal of ``medxtract report`` and not the report."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if os.name == "posix":
             self.transport = "ipc"
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        return [*command, "--IPKernelApp.capture_fd_output=False"]
 
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -121,7 +125,8 @@ def run_report(out: str | Path, parameters: dict[str, Any]) -> Path:
             papermill.execute_notebook(
                 str(template),
                 str(executed),
-                parameters={**parameters, "out_dir": str(out)},
+                # The kernel inherits this process's stderr: its progress bars show here.
+                parameters={"progress": "terminal", **parameters, "out_dir": str(out)},
                 kernel_name="python3",
                 progress_bar=False,
                 cwd=str(out),

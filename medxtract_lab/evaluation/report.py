@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import subprocess
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from rapidfuzz.distance import Levenshtein
+import yaml
 
 from medxtract_lab.corpus import LabeledDocument
 from medxtract_lab.evaluation.runner import EvaluationResult
@@ -78,6 +77,14 @@ def by_source(result: EvaluationResult) -> pd.DataFrame:
     return table.astype({c: int for c in counts} | {"field_accuracy": float, "micro_cer": float})
 
 
+def by_type_and_source(result: EvaluationResult) -> pd.DataFrame:
+    """Field accuracy for each document type under each source, with its counts."""
+    rows = result.fields.assign(source=result.fields["source"].str.split(":").str[-1])
+    cells = rows.groupby(["doc_type", "source"])["match"].agg(["sum", "size"])
+    text = cells.apply(lambda c: f"{c['sum'] / c['size']:.1%} ({c['sum']} of {c['size']})", axis=1)
+    return text.unstack("source").fillna("")
+
+
 READ_SOMETHING_MS = 10.0
 
 
@@ -115,85 +122,9 @@ def page_cer_chart(result: EvaluationResult) -> plt.Figure:
     return _shown_once(fig)
 
 
-def highlight_diff(expected: str | None, got: str | None) -> str:
-    """HTML with deletions struck in red and insertions in green."""
-    a = expected if isinstance(expected, str) else ""  # pandas turns null into NaN
-    b = got if isinstance(got, str) else ""
-    parts = []
-    for op in Levenshtein.opcodes(a, b):
-        old, new = (
-            html.escape(a[op.src_start : op.src_end]),
-            html.escape(b[op.dest_start : op.dest_end]),
-        )
-        if op.tag == "equal":
-            parts.append(old)
-        else:
-            if old:
-                parts.append(f'<del style="background:#fdd">{old}</del>')
-            if new:
-                parts.append(f'<ins style="background:#dfd">{new}</ins>')
-    return "".join(parts).replace("\n", "<br>") or "<i>null</i>"
-
-
-def _shown(value: object) -> str:
-    return html.escape(value).replace("\n", "<br>") if isinstance(value, str) else "<i>null</i>"
-
-
-def worst_documents(result: EvaluationResult, n: int = 10) -> str:
-    rows = result.fields
-    errors = rows.groupby("id")["match"].apply(lambda m: int((~m).sum()))
-    worst = errors[errors > 0].sort_values(ascending=False).head(n)
-    if worst.empty:
-        return "<p>Every field of every document matched.</p>"
-    out = []
-    for doc_id, misses in worst.items():
-        bad = rows[(rows.id == doc_id) & ~rows.match]
-        source = bad["source"].iloc[0]
-        out.append(f"<h4>{html.escape(doc_id)} ({source}): {misses} field(s) wrong</h4>")
-        out.append("<table><tr><th>field</th><th>expected</th><th>extracted</th><th>diff</th></tr>")
-        for _, r in bad.iterrows():
-            out.append(
-                f"<tr><td>{r.field}</td><td>{_shown(r.expected)}</td><td>{_shown(r.got)}</td>"
-                f"<td>{highlight_diff(r.expected, r.got)}</td></tr>"
-            )
-        out.append("</table>")
-    return "\n".join(out)
-
-
 def top_confusions(result: EvaluationResult, n: int = 20) -> pd.DataFrame:
     common = result.confusions.most_common(n)
     return pd.DataFrame(common, columns=["expected :: got", "count"])
-
-
-def comparison(base: EvaluationResult, other: EvaluationResult) -> dict[str, pd.DataFrame]:
-    """Deltas (base minus other) per field and per source."""
-    fields = per_field(base)[["accuracy"]].join(
-        per_field(other)[["accuracy"]], rsuffix=f" ({other.config.name})"
-    )
-    fields.columns = [f"accuracy ({base.config.name})", f"accuracy ({other.config.name})"]
-    fields["delta"] = fields.iloc[:, 0] - fields.iloc[:, 1]
-    a, b = by_source(base), by_source(other)
-    sources = pd.DataFrame(
-        {
-            f"accuracy ({base.config.name})": a["field_accuracy"],
-            f"accuracy ({other.config.name})": b["field_accuracy"],
-            "accuracy delta": a["field_accuracy"] - b["field_accuracy"],
-            f"micro CER ({base.config.name})": a["micro_cer"],
-            f"micro CER ({other.config.name})": b["micro_cer"],
-            "CER delta": a["micro_cer"] - b["micro_cer"],
-        }
-    )
-    return {"fields": fields.round(4), "sources": sources.astype(float).round(4)}
-
-
-def environment() -> dict[str, str]:
-    """Versions that explain a result, one row per component (each OCR engine its own row)."""
-    versions = component_versions()
-    engines = versions.pop("engines")
-    return {
-        **{k: str(v) for k, v in versions.items()},
-        **{f"OCR engine {k}": v for k, v in engines.items()},
-    }
 
 
 def provenance(
@@ -201,27 +132,39 @@ def provenance(
     result: EvaluationResult,
     other: EvaluationResult | None = None,
 ) -> pd.DataFrame:
-    """What the run was: when, from which code, on which corpus, with which engines; a row is
-    flagged when the two configurations ran on different engine versions."""
+    """What the run was: when, from which code, on which corpus, with which engines and which
+    poppler; a row is flagged when the two configurations ran on different engine versions."""
     digest = hashlib.sha256()
     for doc in sorted(documents, key=lambda d: d.id):
         digest.update(doc.label_path.read_bytes())
         digest.update(doc.pdf_path.read_bytes())
-    versions = component_versions()["engines"]
+    versions = component_versions()
+    engines = versions.pop("engines")
     rows = {
         "run (UTC)": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
-        "code": _git_state(),
+        "code": f"medxtract_lab {versions.pop('medxtract_lab')}, {_git_state()}",
         "corpus": f"{len(documents)} documents, sha256 {digest.hexdigest()[:16]}",
+        "python": str(versions.pop("python")),
     }
-    engines = {}
+    used = {}
     for run in (result, other):
         if run is not None:
             engine = run.config.ocr.engine
-            engines[run.config.name] = versions.get(engine, f"{engine} (version unknown)")
-            rows[f"engine of {run.config.name}"] = engines[run.config.name]
-    if len(set(engines.values())) > 1:
-        rows["note"] = "different OCR engine versions (rows above)"
+            used[run.config.name] = engines.get(engine, f"{engine} (version unknown)")
+            rows[f"{run.config.name}: OCR engine"] = used[run.config.name]
+            rows[f"{run.config.name}: poppler"] = str(versions["poppler"])
+    if len(set(used.values())) > 1:
+        rows["note"] = "the configurations ran on different OCR engine versions (rows above)"
     return pd.DataFrame({"value": rows})
+
+
+def configs(result: EvaluationResult, other: EvaluationResult | None = None) -> str:
+    """Each configuration in full, as the YAML a ``--config`` file takes."""
+    runs = [run for run in (result, other) if run is not None]
+    return "\n".join(
+        f"# {run.config.name}\n" + yaml.safe_dump(run.config.to_dict(), sort_keys=False)
+        for run in runs
+    )
 
 
 def _git_state() -> str:

@@ -105,6 +105,8 @@ def evaluate_document(
                 "confidence": result.confidence.get(name, 0.0),
                 # The fallback candidate that supplied the value, "" for the first read.
                 "reread_by": result.rereads.get(name, ""),
+                # Where the value was read: [(page, (x0, y0, x1, y1) as page fractions)].
+                "locations": [(p.page, p.box) for p in result.locations.get(name, [])],
             }
         )
         found += confusions(expected, got)
@@ -119,6 +121,8 @@ def evaluate_document(
                 "cer": score.rate,
                 "edits": score.edits,
                 "reference": score.reference,
+                "reference_text": reference,
+                "text": page.text,
             }
         )
     timing_rows = [{**base, "stage": stage, "ms": ms} for stage, ms in result.timings_ms.items()]
