@@ -264,7 +264,8 @@ def test_report_passes_only_the_notebooks_own_parameters_with_their_types(
     assert passed["corpus_dir"] == str(GROUND_TRUTH)
     assert {key: passed[key] for key in expected} == expected
     declared = notebook_parameters()
-    assert set(declared) - set(passed) == {"out_dir"}  # run_report adds the output folder
+    # run_report adds the output folder, and sends progress to the terminal.
+    assert set(declared) - set(passed) == {"out_dir", "progress"}
     python_types = {"str": str, "int": int, "bool": bool}
     for name, value in passed.items():
         type_name = declared[name]["inferred_type_name"]
