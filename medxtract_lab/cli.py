@@ -45,7 +45,12 @@ def _synth(args: argparse.Namespace) -> int:
     from medxtract_lab.corpus.synth import synthesize
 
     written = synthesize(
-        args.out, args.per_condition, args.seed, args.doc_type or None, args.conditions or None
+        args.out,
+        args.per_condition,
+        args.seed,
+        args.doc_type or None,
+        args.conditions or None,
+        progress_mode="terminal",
     )
     print(f"wrote {len(written)} labelled documents to {args.out}")
     return EXIT_OK

@@ -225,3 +225,14 @@ def test_date_documents_print_dates_day_first_or_with_a_comma(corpus) -> None:
             value = doc.fields.get(name)
             if value:
                 assert day_first.search(value), (doc.id, name, value)
+
+
+def test_synth_command_shows_progress_on_stderr(tmp_path, capfd) -> None:
+    from medxtract_lab.cli import main
+
+    argv = ["synth", "--out", str(tmp_path), "--per-condition", "1", "--conditions", "digital"]
+    code = main(argv)
+    printed = capfd.readouterr()
+    assert code == 0 and "wrote 2 labelled documents" in printed.out
+    # Not a terminal under pytest: whole lines, the last one complete with its rate.
+    assert re.search(r"synthesizing: 100%.*2/2.*(doc/s|s/doc)", printed.err.splitlines()[-1])

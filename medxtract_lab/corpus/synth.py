@@ -19,6 +19,7 @@ from medxtract_lab.corpus import capture, layout, values
 from medxtract_lab.corpus.store import LabeledDocument, save_label
 from medxtract_lab.doctypes import doc_type_names
 from medxtract_lab.errors import ConfigError
+from medxtract_lab.progress import progress
 
 
 @dataclass(frozen=True)
@@ -111,41 +112,44 @@ def synthesize(
     seed: int,
     doc_types: list[str] | None = None,
     conditions: list[str] | None = None,
+    progress_mode: str = "off",
 ) -> list[LabeledDocument]:
     """Write ``per_condition`` documents per document type and condition into ``out``: the
     named types (or every registered type that has a generator) under the named conditions (or
-    all); a variant a type's generator does not draw is skipped for that type."""
+    all); a variant a type's generator does not draw is skipped for that type. A camera page
+    takes seconds, so ``progress_mode`` (see ``medxtract_lab.progress``) can show a bar."""
     out = Path(out)
-    written = []
     for name in conditions or []:
         if name not in CONDITIONS:
             raise ConfigError(f"Unknown condition {name!r}; choose from {list(CONDITIONS)}.")
+    jobs = []
     for doc_type in doc_types or [t for t in doc_type_names() if t in GENERATORS]:
         make = generator(doc_type)
+        for condition in [CONDITIONS[n] for n in conditions or CONDITIONS]:
+            if condition.variant is None or condition.variant in make.variants:
+                jobs += [(doc_type, make, condition, i) for i in range(per_condition)]
+    written = []
+    for doc_type, make, condition, index in progress(jobs, desc="synthesizing", mode=progress_mode):
         folder = out / doc_type
         folder.mkdir(parents=True, exist_ok=True)
-        for condition in [CONDITIONS[n] for n in conditions or CONDITIONS]:
-            if condition.variant is not None and condition.variant not in make.variants:
-                continue
-            for index in range(per_condition):
-                rng = random.Random(f"{seed}:{doc_type}:{condition.name}:{index}")
-                pdf, fields, page_texts = make.document(rng, condition.variant)
-                pdf, page_texts = condition.capture(
-                    pdf, page_texts, np.random.default_rng(rng.getrandbits(64))
-                )
-                doc_id = f"{make.prefix}-{condition.name}-{index:03d}"
-                (folder / f"{doc_id}.pdf").write_bytes(pdf)
-                label = LabeledDocument(
-                    id=doc_id,
-                    document=f"{doc_id}.pdf",
-                    doc_type=doc_type,
-                    source=f"synthetic:{condition.name}",
-                    fields=fields,
-                    pages=page_texts,
-                    labeled_by=f"medxtract synth --seed {seed}",
-                    updated=GENERATED,
-                    label_path=folder / f"{doc_id}.json",
-                )
-                save_label(label, label.label_path)
-                written.append(label)
+        rng = random.Random(f"{seed}:{doc_type}:{condition.name}:{index}")
+        pdf, fields, page_texts = make.document(rng, condition.variant)
+        pdf, page_texts = condition.capture(
+            pdf, page_texts, np.random.default_rng(rng.getrandbits(64))
+        )
+        doc_id = f"{make.prefix}-{condition.name}-{index:03d}"
+        (folder / f"{doc_id}.pdf").write_bytes(pdf)
+        label = LabeledDocument(
+            id=doc_id,
+            document=f"{doc_id}.pdf",
+            doc_type=doc_type,
+            source=f"synthetic:{condition.name}",
+            fields=fields,
+            pages=page_texts,
+            labeled_by=f"medxtract synth --seed {seed}",
+            updated=GENERATED,
+            label_path=folder / f"{doc_id}.json",
+        )
+        save_label(label, label.label_path)
+        written.append(label)
     return written
