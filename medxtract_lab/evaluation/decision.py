@@ -176,22 +176,24 @@ def _delta_text(delta: Estimate, label: str) -> str:
 
 
 def _delta_rows(
-    groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], names: tuple[str, str]
+    groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    names: tuple[str, str],
+    kind: str,
 ) -> pd.DataFrame:
     rows = []
     for key, (a, b, n) in groups.items():
         delta = delta_estimate(a, b, n)
         rows.append(
             {
-                "": key,
-                f"accuracy ({names[0]})": round(float(a.sum() / n.sum()), 4),
-                f"accuracy ({names[1]})": round(float(b.sum() / n.sum()), 4),
+                kind: key,
+                f"accuracy ({names[0]})": f"{a.sum() / n.sum():.1%}",
+                f"accuracy ({names[1]})": f"{b.sum() / n.sum():.1%}",
                 "delta (points)": round(delta.value * 100, 2),
                 "95% interval": f"[{delta.low * 100:+.2f}, {delta.high * 100:+.2f}]",
                 "clear": "better" if delta.low > 0 else "worse" if delta.high < 0 else "",
             }
         )
-    return pd.DataFrame(rows).set_index("")
+    return pd.DataFrame(rows).set_index(kind)
 
 
 def field_deltas(candidate: EvaluationResult, baseline: EvaluationResult) -> pd.DataFrame:
@@ -206,7 +208,7 @@ def field_deltas(candidate: EvaluationResult, baseline: EvaluationResult) -> pd.
             rows["match_base"].to_numpy(float),
             ones,
         )
-    return _delta_rows(groups, (candidate.config.name, baseline.config.name))
+    return _delta_rows(groups, (candidate.config.name, baseline.config.name), "field")
 
 
 def source_deltas(candidate: EvaluationResult, baseline: EvaluationResult) -> pd.DataFrame:
@@ -220,7 +222,7 @@ def source_deltas(candidate: EvaluationResult, baseline: EvaluationResult) -> pd
         )
         for source, rows in docs.groupby("source", sort=True)
     }
-    return _delta_rows(groups, (candidate.config.name, baseline.config.name))
+    return _delta_rows(groups, (candidate.config.name, baseline.config.name), "source")
 
 
 def verdict(candidate: str, baseline: str, fields: pd.DataFrame, sources: pd.DataFrame) -> str:

@@ -124,7 +124,7 @@ def page_cer_chart(result: EvaluationResult) -> plt.Figure:
 
 def top_confusions(result: EvaluationResult, n: int = 20) -> pd.DataFrame:
     common = result.confusions.most_common(n)
-    return pd.DataFrame(common, columns=["expected :: got", "count"])
+    return pd.DataFrame(common, columns=["expected :: got", "count"]).set_index("expected :: got")
 
 
 def provenance(
