@@ -60,6 +60,14 @@ class LabelError(InputError):
     code = "bad_label"
 
 
+class LabelConflict(LabelError):
+    """A label changed since it was opened, or another writer holds it: saving would lose
+    someone's work."""
+
+    code = "label_conflict"
+    http_status = 409
+
+
 class BaselineError(InputError):
     """The accuracy gate's baseline cannot be read, or covers another corpus than the run."""
 

@@ -126,6 +126,22 @@ def test_saving_twice_keeps_both_versions_in_history(small_corpus) -> None:
     assert [p.read_text() for p in history] == [original, first]
 
 
+def test_two_labelers_on_one_document_cannot_overwrite_each_other(small_corpus) -> None:
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    mine = GroundTruthLabeler(small_corpus, labeled_by="me")
+    theirs = GroundTruthLabeler(small_corpus, labeled_by="colleague")
+    for labeler in (mine, theirs):
+        labeler.jump.value = "rx-digital-000"
+    theirs.field_widgets["refills"].value = "1"
+    assert theirs.save()
+    saved = theirs.doc.label_path.read_bytes()
+    mine.field_widgets["refills"].value = "2"
+    assert not mine.save()
+    assert "changed since it was opened" in mine.message.value
+    assert mine.doc.label_path.read_bytes() == saved
+
+
 def test_failure_during_save_leaves_the_previous_label(small_corpus, monkeypatch) -> None:
     import os
 

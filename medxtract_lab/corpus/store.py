@@ -2,20 +2,32 @@
 
 A label is ``<id>.json`` beside its PDF. Writes go to a temporary file in the same folder, are
 fsynced, then renamed over the old label, so a crash never leaves a half-written label.
+
+Several people (or notebook kernels) may label the same corpus. Each save holds an advisory
+lock on its label (``.<id>.json.lock``, via filelock) while it copies the current version into
+the history and writes the new one, so no version is lost between two writers; the history copy
+is written atomically too. A save may name the version it started from (``base``, see
+``label_version``): if the label changed since, the save is refused rather than overwriting
+someone else's work. Temporary files a killed writer left behind hold patient text: loading a
+corpus removes those no writer holds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from medxtract_lab.doctypes import DOC_TYPES
-from medxtract_lab.errors import InputError, LabelError
+from medxtract_lab.errors import InputError, LabelConflict, LabelError
 
 # "real", or "synthetic:<condition>" for a document made by ``medxtract synth``.
 SOURCE = re.compile(r"^(real|synthetic:(?P<condition>[a-z][a-z_]*))$")
@@ -157,6 +169,7 @@ def load_corpus(
     root = Path(root)
     if not root.is_dir():
         raise LabelError(f"Corpus folder {root} does not exist; pass the folder holding labels.")
+    remove_stale_temp_files(root)
     documents, errors = [], []
     for path in label_files(root):
         document, problems = _read(path)
@@ -177,28 +190,95 @@ def load_corpus(
     ]
 
 
-def save_label(document: LabeledDocument, label_path: str | Path) -> Path:
-    """Validate, then write atomically: temp file in the same folder, fsync, rename."""
+# How long a save waits for another writer of the same label before giving up.
+LOCK_TIMEOUT_S = 30.0
+
+
+def _lock(label_path: Path) -> FileLock:
+    return FileLock(label_path.parent / f".{label_path.name}.lock", timeout=LOCK_TIMEOUT_S)
+
+
+def label_version(label_path: str | Path) -> str | None:
+    """The version of a label on disk (a digest of its bytes), ``None`` when there is none:
+    pass it back as ``save_label(..., base=...)`` to refuse a save over someone else's."""
+    try:
+        return hashlib.sha256(Path(label_path).read_bytes()).hexdigest()[:16]
+    except FileNotFoundError:
+        return None
+
+
+def _write_atomically(path: Path, data: bytes, label_path: Path) -> None:
+    """Temp file, fsync, rename, fsync the folder. The temp file sits beside the label it
+    belongs to and is named after it (``.<label>.json.XXXX``), even for a history copy, so the
+    label's lock covers it and ``remove_stale_temp_files`` finds it."""
+    handle, temp = tempfile.mkstemp(prefix=f".{label_path.name}.", dir=label_path.parent)
+    try:
+        os.fchmod(handle, 0o644)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def save_label(
+    document: LabeledDocument,
+    label_path: str | Path,
+    history: str | Path | None = None,
+    base: str | None = None,
+) -> Path:
+    """Validate, then, holding the label's lock: refuse if the label is no longer at version
+    ``base`` (when given), keep the current version in the ``history`` folder (when given), and
+    write the new one atomically."""
     label_path = Path(label_path)
     data = document.to_json()
     problems = label_problems(data, label_path)
     if problems:
         raise LabelError(f"{label_path}: " + "; ".join(problems))
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    handle, temp = tempfile.mkstemp(prefix=f".{label_path.name}.", dir=label_path.parent)
+    text = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     try:
-        os.fchmod(handle, 0o644)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, label_path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    directory = os.open(label_path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        with _lock(label_path):
+            current = label_path.read_bytes() if label_path.exists() else None
+            if base is not None and label_version(label_path) != base:
+                raise LabelConflict(
+                    f"{label_path.name} changed since it was opened (someone else saved it); "
+                    "reload it, redo your edits on the new version, and save again."
+                )
+            if history is not None and current is not None:
+                folder = Path(history)
+                folder.mkdir(parents=True, exist_ok=True)
+                stamp = f"{time.time_ns()}-{os.getpid()}"
+                _write_atomically(folder / f"{label_path.stem}.{stamp}.json", current, label_path)
+            _write_atomically(label_path, text, label_path)
+    except Timeout:
+        raise LabelConflict(
+            f"{label_path.name} is being saved by another process for over "
+            f"{LOCK_TIMEOUT_S:.0f} s; try again, or remove {label_path.parent}/."
+            f"{label_path.name}.lock if no one is saving."
+        ) from None
     return label_path
+
+
+def remove_stale_temp_files(root: str | Path) -> list[Path]:
+    """Delete the temporary files killed writers left (``.<label>.json.XXXX`` beside their
+    label), skipping any label a writer holds right now."""
+    removed = []
+    for temp in Path(root).rglob(".*.json.*"):
+        if temp.suffix == ".lock" or not temp.is_file():
+            continue
+        label = temp.parent / temp.name[1:].rsplit(".", 1)[0]
+        try:
+            with FileLock(label.parent / f".{label.name}.lock", timeout=0):
+                temp.unlink(missing_ok=True)
+        except Timeout:
+            continue  # a save of that label is in progress: the file is its own
+        removed.append(temp)
+    return removed

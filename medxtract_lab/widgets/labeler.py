@@ -18,7 +18,13 @@ import cv2
 import ipywidgets as w
 
 from medxtract_lab.config import PipelineConfig, RenderSettings, get_preset
-from medxtract_lab.corpus.store import LabeledDocument, label_problems, load_corpus, save_label
+from medxtract_lab.corpus.store import (
+    LabeledDocument,
+    label_problems,
+    label_version,
+    load_corpus,
+    save_label,
+)
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError
 from medxtract_lab.extraction import Pattern
@@ -57,6 +63,7 @@ class GroundTruthLabeler:
         self.root = Path(corpus_dir)
         self.labeled_by = labeled_by or getpass.getuser()
         self.config = config or get_preset("default")
+        self.opened_version: str | None = None
         self.filter = w.ToggleButtons(
             options=["all", "unlabelled", "changed"], value="all", description="show"
         )
@@ -112,6 +119,8 @@ class GroundTruthLabeler:
     # -- one document ------------------------------------------------------------------------
     def open(self, doc_id: str) -> None:
         self.doc = next(d for d in self.documents() if d.id == doc_id)
+        # The version opened: a save over a label someone else changed since is refused.
+        self.opened_version = label_version(self.doc.label_path)
         pdf = open_pdf(self.doc.pdf_path, RenderSettings(max_pages=len(self.doc.pages)))
         self.pages_box.children = [
             w.Image(
@@ -181,7 +190,8 @@ class GroundTruthLabeler:
         )
 
     def save(self) -> bool:
-        """Validate, keep the previous version in .history/, then write atomically."""
+        """Validate, then save through the store: the previous version kept in .history/, the new
+        one written atomically, refused if someone else saved this label since it was opened."""
         label = self.current_label()
         path = self.doc.label_path
         problems = label_problems(label.to_json(), path) + value_problems(
@@ -193,12 +203,12 @@ class GroundTruthLabeler:
             )
             return False
         try:
-            if path.exists():
-                history = self.root / ".history"
-                history.mkdir(exist_ok=True)
-                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-                shutil.copy2(path, history / f"{self.doc.id}.{stamp}.json")
-            save_label(replace(label, label_path=None), path)
+            save_label(
+                replace(label, label_path=None),
+                path,
+                history=self.root / ".history",
+                base=self.opened_version,
+            )
         except (OSError, MedXtractError) as error:
             self.message.value = (
                 f"<b>Not saved</b> ({type(error).__name__}): {error}. "
@@ -206,6 +216,7 @@ class GroundTruthLabeler:
             )
             return False
         self.doc = replace(label, label_path=path)
+        self.opened_version = label_version(path)
         self.changed.discard(self.doc.id)
         self.accept_all()
         self.message.value = f"Saved {path.name} as {self.labeled_by}."
