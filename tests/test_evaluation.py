@@ -214,28 +214,6 @@ def test_failing_cell_is_named_and_the_partial_notebook_kept(tmp_path, capsys) -
     assert (tmp_path / "evaluation.ipynb").is_file()
 
 
-def test_tune_writes_a_loadable_config_and_a_trial_table(tmp_path, capsys) -> None:
-    from medxtract_lab.config import load_config
-    from medxtract_lab.corpus.store import label_files
-
-    subset_dir = tmp_path / "corpus"
-    subset_dir.mkdir()
-    for label in label_files(GROUND_TRUTH / "prescription"):
-        if "-scan-00" in label.name and label.stem[-1] in "0123":
-            for suffix in (".json", ".pdf"):
-                source = label.with_suffix(suffix)
-                (subset_dir / source.name).write_bytes(source.read_bytes())
-    out = tmp_path / "tuned.yaml"
-    code = main(["tune", "--corpus", str(subset_dir), "--budget", "2", "--out", str(out)])
-    assert code == 0, capsys.readouterr().err
-    printed = capsys.readouterr().out
-    assert "held-out half (2 documents)" in printed
-    tuned = load_config(out)
-    assert tuned.name == "tuned" and tuned.steps[0].name == "grayscale"
-    trials = (tmp_path / "tuned.trials.csv").read_text().splitlines()
-    assert trials[0].startswith("trial,field_accuracy,micro_cer") and len(trials) == 3
-
-
 CONFIG_FILE = GROUND_TRUTH.parent / "pyproject.toml"  # any existing file stands for one
 
 
