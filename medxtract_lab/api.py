@@ -2,10 +2,10 @@
 
 Uploads are medical documents: each request works in its own temporary directory, removed when
 the response is ready, and nothing from a document (text or field values) is ever logged, only
-sizes, timings and error codes. A typed error carries its own HTTP status (``errors.py``).
+sizes, timings and error codes. Errors and their documentation live in ``api_errors.py``, the
+response models in ``api_models.py``. /docs and /redoc are served from the Swagger UI and ReDoc
+files that fastapi-offline ships, so they work with no network.
 """
-
-from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
@@ -15,18 +15,34 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from fastapi import FastAPI, File, Form, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from medxtract_lab import __version__, errors
+from medxtract_lab.api_docs import offline_app
+from medxtract_lab.api_errors import (
+    Busy,
+    documented_errors,
+    error_response,
+    install_handlers,
+    too_large,
+)
+from medxtract_lab.api_models import (
+    SAMPLE_EXTRACTION,
+    SAMPLE_FIELDS,
+    ExtractionBody,
+    FlatFields,
+    choices,
+    example,
+)
 from medxtract_lab.config import PRESETS, get_preset
-from medxtract_lab.doctypes import DOC_TYPES, doc_type_names, get_doctype
+from medxtract_lab.doctypes import DOC_TYPES, doc_type_names
 from medxtract_lab.pipeline import extract
+from medxtract_lab.records import Extraction
 from medxtract_lab.versions import component_versions
 
 log = logging.getLogger("medxtract.api")
@@ -46,7 +62,7 @@ class ServiceSettings:
     cors_origins: tuple[str, ...] = ()  # MEDXTRACT_CORS_ORIGINS: comma-separated; none = off
 
     @classmethod
-    def from_env(cls) -> ServiceSettings:
+    def from_env(cls) -> Self:
         env = os.environ
         base = cls()
 
@@ -70,10 +86,6 @@ class _TooLarge(Exception):
     pass
 
 
-class Busy(Exception):
-    """Every worker and queue slot is taken."""
-
-
 class UploadLimit:
     """ASGI middleware counting body bytes as they stream in (Content-Length is not trusted)."""
 
@@ -86,13 +98,7 @@ class UploadLimit:
             return
         received = 0
         state = {"too_large": False, "answered": False}
-        megabytes = self.limit / 1024 / 1024
-        answer = _error(
-            413,
-            "upload_too_large",
-            f"The upload is larger than {megabytes:.0f} MB. Send a smaller PDF or raise "
-            "MEDXTRACT_MAX_UPLOAD_MB.",
-        )
+        answer = error_response(too_large(self.limit))
 
         async def counted() -> dict:
             nonlocal received
@@ -115,20 +121,39 @@ class UploadLimit:
         with contextlib.suppress(_TooLarge):
             await self.app(scope, counted, guarded)
         if state["too_large"]:
-            log.info("rejected an upload over %.0f MB", megabytes)
+            log.info("rejected an upload over %.0f MB", self.limit / 1024 / 1024)
             if not state["answered"]:
                 await answer(scope, receive, send)
 
 
-def _error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+DESCRIPTION = """Structured fields from medical PDFs (prescriptions, patient records).
+
+Send the PDF as multipart form data with its document type. To try it here, upload the bundled
+sample `medxtract_lab/samples/prescription.pdf` (synthetic data) as a `prescription`.
+Every error is JSON `{"error": code, "detail": what to do}`."""
+
+
+def _allowed_presets(settings: ServiceSettings) -> list[str]:
+    """The preset allow-list, checked once at start-up: a misspelt name fails here, not on the
+    first request that asks for it."""
+    unknown = [name for name in settings.presets if name not in PRESETS]
+    if unknown or not settings.presets:
+        raise errors.ConfigError(
+            f"MEDXTRACT_PRESETS names {unknown or 'no preset'}; choose from {sorted(PRESETS)}."
+        )
+    return list(settings.presets)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The server, with ``settings`` or those of the environment. The form's choices are read
+    from the registries here, once: a type registered later needs a new app."""
     settings = settings or ServiceSettings.from_env()
-    app = FastAPI(
-        title="MedXtract", version=__version__, description="Structured fields from medical PDFs."
-    )
+    presets = _allowed_presets(settings)
+    type_names = doc_type_names()  # read now, so a plugin's type is one of the form's choices
+    DocumentType = choices("DocumentType", type_names)
+    Preset = choices("Preset", presets)
+    default_preset = Preset("default" if "default" in presets else presets[0])
+    app = offline_app(title="MedXtract", version=__version__, description=DESCRIPTION)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -137,34 +162,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["*"],
         )
+    install_handlers(app, {"file_format": type_names, "preset": presets})
     pool = cf.ThreadPoolExecutor(settings.workers, thread_name_prefix="medxtract-request")
     slots = {"busy": 0}
     capacity = settings.workers + settings.queue
     versions: dict[str, object] = {}
 
-    @app.exception_handler(errors.MedXtractError)
-    async def engine_error(request: Request, error: errors.MedXtractError) -> JSONResponse:
-        log.info("%s %s -> %d %s", request.method, request.url.path, error.http_status, error.code)
-        return _error(error.http_status, error.code, str(error))
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_form(request: Request, error: RequestValidationError) -> JSONResponse:
-        missing = sorted({str(e["loc"][-1]) for e in error.errors()})
-        return _error(
-            422,
-            "bad_request",
-            f"Missing or invalid form field(s) {missing}: send multipart form data "
-            "with 'file' (the PDF) and 'file_format' (the document type).",
-        )
-
-    async def run(file: UploadFile, doc_type: str, preset: str | None):
-        get_doctype(doc_type)
-        name = preset or "default"
-        if name not in settings.presets:
-            raise errors.ConfigError(
-                f"Preset {name!r} is not allowed here; choose one of {list(settings.presets)}."
-            )
-        config = get_preset(name)
+    async def run(file: UploadFile, doc_type: StrEnum, preset: StrEnum) -> Extraction:
+        config = get_preset(preset.value)
         config = replace(
             config,
             render=replace(
@@ -188,41 +193,67 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                         size += len(chunk)
                         out.write(chunk)
                 loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(pool, extract, path, doc_type, config)
+                result = await loop.run_in_executor(pool, extract, path, doc_type.value, config)
         finally:
             slots["busy"] -= 1
             await file.close()
         log.info(
             "extracted %s: %d bytes, %d page(s) in %.0f ms",
-            doc_type,
+            doc_type.value,
             size,
             result.pages,
             (time.perf_counter() - started) * 1000,
         )
         return result
 
-    @app.exception_handler(Busy)
-    async def busy(request: Request, error: Exception) -> JSONResponse:
-        return _error(503, "busy", "The server is at capacity; retry in a few seconds.")
+    upload = File(description="The PDF: born-digital, scanned or photographed.")
+    # Swagger UI's "Try it out" starts on the type of the bundled sample the description names.
+    sample_type = "prescription" if "prescription" in type_names else type_names[0]
+    document_type = Form(
+        description="The document type; GET /v1/doc-types lists its fields.",
+        examples=[sample_type],
+    )
 
-    @app.post("/extract_from_doc", summary="Extract fields (the original flat JSON)")
+    @app.post(
+        "/extract_from_doc",
+        summary="Extract fields (the original flat JSON)",
+        response_model=FlatFields,
+        responses={
+            **example("Every field of the type, null when it was not found.", SAMPLE_FIELDS),
+            **documented_errors(settings.max_upload_bytes, {"file_format": type_names}),
+        },
+    )
     async def extract_from_doc(
-        file: Annotated[UploadFile, File()], file_format: Annotated[str, Form()]
+        file: Annotated[UploadFile, upload], file_format: Annotated[DocumentType, document_type]
     ) -> dict[str, str | None]:
-        return (await run(file, file_format, None)).fields
+        return (await run(file, file_format, default_preset)).fields
 
-    @app.post("/v1/extract", summary="Extract fields with confidence, pages and timings")
+    @app.post(
+        "/v1/extract",
+        summary="Extract fields with confidence, pages, timings and locations",
+        response_model=ExtractionBody,
+        responses={
+            **example(
+                "The fields with their confidence, pages, timings and locations.", SAMPLE_EXTRACTION
+            ),
+            **documented_errors(
+                settings.max_upload_bytes, {"file_format": type_names, "preset": presets}
+            ),
+        },
+    )
     async def extract_v1(
-        file: Annotated[UploadFile, File()],
-        file_format: Annotated[str, Form()],
-        preset: Annotated[str | None, Form()] = None,
+        file: Annotated[UploadFile, upload],
+        file_format: Annotated[DocumentType, document_type],
+        preset: Annotated[Preset, Form(description="A preset from the server's allow-list.")] = (
+            default_preset
+        ),
     ) -> dict[str, Any]:
         return (await run(file, file_format, preset)).to_dict()
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         if not versions:
-            engines = sorted({PRESETS[n].ocr.engine for n in settings.presets if n in PRESETS})
+            engines = sorted({PRESETS[name].ocr.engine for name in presets})
             versions.update(component_versions(engines))
         return {"status": "ok", **versions}
 

@@ -1,12 +1,19 @@
 """The FastAPI server through TestClient, with real poppler and Tesseract."""
 
+import json
 import os
+import re
+from html.parser import HTMLParser
 
 import pytest
 from conftest import blank_pdf
 from fastapi.testclient import TestClient
 
+from medxtract_lab import errors
 from medxtract_lab.api import ServiceSettings, create_app
+from medxtract_lab.doctypes import doc_type_names, register_doctype, unregister_doctype
+from medxtract_lab.extraction import DocType, FieldSpec, Label
+from medxtract_lab.pipeline import extract
 
 
 @pytest.fixture
@@ -25,6 +32,16 @@ def _post(client, data: bytes, file_format: str = "prescription", path="/extract
     )
 
 
+def _documented(client, response, path: str = "/extract_from_doc") -> None:
+    """An error answer is one the OpenAPI document promises for ``path``: its status is listed
+    with the ErrorBody schema, and its code is among that status's examples."""
+    responses = client.get("/openapi.json").json()["paths"][path]["post"]["responses"]
+    content = responses[str(response.status_code)]["content"]["application/json"]
+    assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+    assert set(response.json()) == {"error", "detail"}
+    assert response.json()["error"] in content["examples"]
+
+
 @pytest.mark.parametrize("kind", ["prescription-image", "patient_details-image"])
 def test_happy_path_returns_the_flat_fields(client, docs, kind) -> None:
     doc = docs[kind]
@@ -33,13 +50,20 @@ def test_happy_path_returns_the_flat_fields(client, docs, kind) -> None:
     assert response.json() == doc.fields
 
 
-def test_v1_returns_the_full_extraction(client, docs) -> None:
+def test_v1_returns_the_full_extraction_as_before(client, docs) -> None:
+    """The response model changes nothing: same keys in the same order, and each value
+    serialises exactly as the engine's own ``to_dict`` (an int would not turn into a float)."""
     doc = docs["prescription-digital"]
     response = _post(client, doc.path.read_bytes(), "prescription", "/v1/extract")
     body = response.json()
     assert response.status_code == 200
     assert body["fields"] == doc.fields and body["page_sources"] == ["text_layer"]
-    assert set(body["confidence"]) == set(doc.fields) and "timings_ms" in body
+    assert set(body["confidence"]) == set(doc.fields)
+    assert body["locations"]["patient_name"][0]["page"] == 1
+    engine = extract(doc.path, "prescription").to_dict()
+    assert list(body) == list(engine) and list(body["timings_ms"]) == list(engine["timings_ms"])
+    for key in engine.keys() - {"timings_ms"}:
+        assert json.dumps(body[key]) == json.dumps(engine[key]), key
 
 
 def test_preset_must_be_on_the_allow_list(client, docs) -> None:
@@ -51,6 +75,8 @@ def test_preset_must_be_on_the_allow_list(client, docs) -> None:
         data={"file_format": "prescription", "preset": "../../etc/passwd"},
     )
     assert bad.status_code == 422 and bad.json()["error"] == "bad_config"
+    assert "choose one of ['default', 'seed']" in bad.json()["detail"]
+    _documented(client, bad, "/v1/extract")
 
 
 def _truncated() -> bytes:
@@ -76,13 +102,129 @@ def test_bad_uploads_get_a_json_error(client, data, status, code) -> None:
     assert response.status_code == status
     body = response.json()
     assert body["error"] == code and body["detail"]
+    _documented(client, response)
 
 
 def test_unknown_type_and_missing_fields(client) -> None:
     response = _post(client, blank_pdf(1), "invoice")
     assert response.status_code == 422 and response.json()["error"] == "unknown_doc_type"
+    assert f"choose one of {doc_type_names()}" in response.json()["detail"]
     missing = client.post("/extract_from_doc", data={"file_format": "prescription"})
     assert missing.status_code == 422 and "file" in missing.json()["detail"]
+    both = client.post("/v1/extract", data={"file_format": "invoice", "preset": "fast"})
+    assert both.json()["error"] == "bad_request"  # a missing file is named before the rest
+    for answer, path in ((response, "/extract_from_doc"), (missing, "/extract_from_doc")):
+        _documented(client, answer, path)
+
+
+def test_every_other_failure_is_error_json_too(client) -> None:
+    """A body the form parser cannot read, an unknown path or method: the same {error, detail}
+    as every other error, and 405 keeps the Allow header that names the right method."""
+    unparseable = client.post(
+        "/v1/extract",
+        content=b"--x\r\nno headers",
+        headers={"Content-Type": "multipart/form-data"},  # no boundary
+    )
+    assert unparseable.status_code == 400 and unparseable.json()["error"] == "bad_request"
+    _documented(client, unparseable, "/v1/extract")
+    missing = client.get("/v2/extract")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = client.get("/v1/extract")
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "POST"
+
+
+def test_openapi_types_both_extraction_endpoints(client) -> None:
+    """Enums with defaults that work in Swagger UI's "Try it out", a response model for each
+    endpoint, and every error status documented with the {error, detail} schema."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert schemas["DocumentType"]["enum"] == doc_type_names()
+    assert schemas["Preset"]["enum"] == ["default", "seed"]
+    form = schemas["Body_extract_v1_v1_extract_post"]["properties"]
+    assert form["preset"]["default"] == "default"
+    assert form["file_format"]["examples"] == ["prescription"]
+    assert set(schemas["ErrorBody"]["required"]) == {"error", "detail"}
+    assert "HTTPValidationError" not in schemas  # the 422 is documented as it is answered
+    location = schemas["FieldLocation"]["properties"]["box"]
+    assert location["minItems"] == location["maxItems"] == 4
+    for path, model in (("/extract_from_doc", "FlatFields"), ("/v1/extract", "ExtractionBody")):
+        responses = spec["paths"][path]["post"]["responses"]
+        ok = responses["200"]["content"]["application/json"]
+        assert ok["schema"] == {"$ref": f"#/components/schemas/{model}"} and ok["example"]
+        assert set(responses) == {"200", "400", "413", "415", "422", "500", "503"}
+        for status in set(responses) - {"200"}:
+            content = responses[status]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+            assert all(e["value"]["detail"] for e in content["examples"].values())
+    assert list(spec["components"]["schemas"]["ExtractionBody"]["properties"]) == [
+        "document_type",
+        "fields",
+        "confidence",
+        "pages",
+        "page_sources",
+        "timings_ms",
+        "warnings",
+        "locations",
+    ]
+
+
+def test_the_form_offers_registered_types_and_allowed_presets(private_tmp) -> None:
+    """Both enums are read when the app is made: a type registered by a plugin is offered, and
+    only the presets this server allows, the first one being the default."""
+    register_doctype(DocType("referral_note", (FieldSpec("patient_name", Label(("Name:",))),)))
+    try:
+        app = create_app(ServiceSettings(presets=("seed",)))
+    finally:
+        unregister_doctype("referral_note")
+    schemas = app.openapi()["components"]["schemas"]
+    assert "referral_note" in schemas["DocumentType"]["enum"]
+    assert schemas["Preset"]["enum"] == ["seed"]
+    form = schemas["Body_extract_v1_v1_extract_post"]["properties"]
+    assert form["preset"]["default"] == "seed"
+    with pytest.raises(errors.ConfigError, match="'fast'"):
+        create_app(ServiceSettings(presets=("default", "fast")))
+
+
+class _Assets(HTMLParser):
+    """The URLs a page makes the browser fetch: scripts, stylesheets, icons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_need_no_network(client, page) -> None:
+    """Every file the page loads comes from this server, none names another host, and the
+    page's policy forbids the browser to fetch from anywhere else (a bundled script may name a
+    host: ReDoc's sidebar logo)."""
+    response = client.get(page)
+    assert response.status_code == 200
+    assert not re.search(r"https?://", response.text)
+    parser = _Assets()
+    parser.feed(response.text)
+    assert parser.urls, "the page loads no UI at all"
+    for url in parser.urls:
+        assert url.startswith("/") and not url.startswith("//"), url
+        asset = client.get(url)
+        assert asset.status_code == 200 and asset.content, url
+        if url.endswith(".css"):
+            assert "@import" not in asset.text
+            targets = re.findall(r"url\(\s*['\"]?([^'\")]+)", asset.text)
+            assert targets and all(t.startswith("data:") or "://" not in t for t in targets)
+    assert "/openapi.json" in response.text and client.get("/openapi.json").status_code == 200
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    allowed = {"'self'", "'unsafe-inline'", "data:", "blob:"}
+    for directive, sources in policy.items():
+        assert set(sources.split()) <= allowed, directive
 
 
 def test_health_and_doc_types(client) -> None:
