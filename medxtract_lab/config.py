@@ -49,6 +49,10 @@ class OcrSettings:
     # default OpenMP threading. The tesserocr wheel is built without OpenMP: one thread per page.
     omp_threads: int | None = 1
     page_timeout_s: float = 120.0
+    # A page whose first read is poor is checked for a sideways or upside-down picture (the
+    # engine's orientation detection) and read again upright. Engines without orientation
+    # detection ignore it, with a warning.
+    upright: bool = False
     # Seconds per document for re-reading missing or doubtful fields from their own region;
     # 0 turns multi-candidate recognition off.
     reread_budget_s: float = 0.0
@@ -178,8 +182,11 @@ PRESETS: dict[str, PipelineConfig] = {
         # Tesseract's Latin-script model: it keeps the accents of names (María, Françoise) that
         # the English model drops, and reads serif capitals before digits (T79199802) that the
         # English model takes for a 1; about 40% more OCR time per page, most of it won back
-        # by reading at the working resolution (see the README).
-        ocr=OcrSettings(engine="tesserocr", lang="Latin", psm=4, reread_budget_s=10.0),
+        # by reading at the working resolution (see the README). A poorly read page is checked
+        # for a sideways or upside-down picture and read upright.
+        ocr=OcrSettings(
+            engine="tesserocr", lang="Latin", psm=4, upright=True, reread_budget_s=10.0
+        ),
     ),
 }
 

@@ -32,21 +32,26 @@ def field_confidence(found: FieldMatch, pages: Sequence[Page]) -> float:
 
 
 def box_location(page: Page, left: float, top: float, right: float, bottom: float) -> Location:
-    """A pixel box on ``page`` (in the space of its word boxes) as a ``Location``."""
+    """A pixel box on ``page`` (in the space of its word boxes) as a ``Location`` on the page
+    as it is in the PDF: a page read turned has its box turned back."""
     width, height = page.size
 
     def fraction(value: float, whole: int) -> float:
-        return round(min(1.0, max(0.0, value / whole)), _DIGITS)
+        return min(1.0, max(0.0, value / whole))
 
-    return Location(
-        page.number,
-        (
-            fraction(left, width),
-            fraction(top, height),
-            fraction(right, width),
-            fraction(bottom, height),
-        ),
-    )
+    corners = [
+        _unturned(fraction(x, width), fraction(y, height), page.turns)
+        for x, y in ((left, top), (right, bottom))
+    ]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    box = (min(xs), min(ys), max(xs), max(ys))
+    return Location(page.number, tuple(round(v, _DIGITS) for v in box))
+
+
+def _unturned(u: float, v: float, turns: int) -> tuple[float, float]:
+    """A point (fractions) of a picture turned ``turns`` quarter turns counter-clockwise, in
+    the frame of the picture before it was turned."""
+    return [(u, v), (1 - v, u), (1 - u, 1 - v), (v, 1 - u)][turns % 4]
 
 
 def field_locations(found: FieldMatch, pages: Sequence[Page]) -> list[Location]:

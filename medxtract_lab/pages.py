@@ -18,10 +18,14 @@ from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
 PREVIEW_DPI = 60
 
 
-def page_image(pdf: PdfDocument, number: int, settings: RenderSettings) -> np.ndarray:
-    """Page ``number`` (1-based) as pixels: decoded or rendered, refused when too large."""
+def page_image(
+    pdf: PdfDocument, number: int, settings: RenderSettings, turns: int = 0
+) -> np.ndarray:
+    """Page ``number`` (1-based) as pixels: decoded or rendered, refused when too large, and
+    given ``turns`` quarter turns counter-clockwise (a sideways scan read upright)."""
     check_page_sizes(pdf, settings, [number])
-    return load_page(pdf, number, settings)
+    image = load_page(pdf, number, settings)
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns % 4 else image
 
 
 def ocr_input(
@@ -29,11 +33,13 @@ def ocr_input(
     number: int,
     config: PipelineConfig,
     timings: dict[str, float] | None = None,
+    turns: int = 0,
 ) -> np.ndarray:
-    """What the OCR engine reads for page ``number``: the page image, preprocessed. Milliseconds
-    spent rendering and preprocessing are added to ``timings`` when given."""
+    """What the OCR engine reads for page ``number``: the page image, turned by ``turns``
+    quarter turns and preprocessed. Milliseconds spent rendering and preprocessing are added to
+    ``timings`` when given."""
     clock = time.perf_counter()
-    image = page_image(pdf, number, config.render)
+    image = page_image(pdf, number, config.render, turns)
     rendered = time.perf_counter()
     image = apply_steps(image, config.steps)
     if timings is not None:

@@ -21,6 +21,9 @@ class Page:
     # the page at the render resolution for a text layer. (0, 0) when nothing was read.
     size: tuple[int, int] = (0, 0)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Quarter turns counter-clockwise the page picture was given before it was read (a sideways
+    # or upside-down scan read upright); word boxes are in the turned picture.
+    turns: int = 0
     # The processed page image, kept for short documents so that re-reading a field's region
     # does not render and preprocess the page again; never cached or serialised.
     image: np.ndarray | None = field(default=None, repr=False, compare=False)

@@ -139,10 +139,12 @@ class _Rereader:
             if chain == "page":
                 own = page.image
                 self.images[key] = (
-                    own if own is not None else ocr_input(self.pdf, page.number, self.config)
+                    own
+                    if own is not None
+                    else ocr_input(self.pdf, page.number, self.config, turns=page.turns)
                 )
             else:
-                raw = page_image(self.pdf, page.number, self.config.render)
+                raw = page_image(self.pdf, page.number, self.config.render, page.turns)
                 self.images[key] = apply_steps(raw, self.fallback_steps)
         return self.images[key]
 
@@ -179,7 +181,9 @@ class _Rereader:
             if result is None:
                 return None
             size = (image.shape[1], image.shape[0])
-            self.pages[key] = Page(page.number, "ocr", result.text, result.words, size)
+            self.pages[key] = Page(
+                page.number, "ocr", result.text, result.words, size, turns=page.turns
+            )
             self.read_now = True
         return self.pages[key]
 

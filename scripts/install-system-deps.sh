@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Install poppler and Tesseract (English and Latin-script data) when missing. Idempotent.
+# Install poppler and Tesseract (English and Latin-script data, and the orientation model that
+# turns sideways pages upright) when missing. Idempotent.
 set -euo pipefail
 
 have_all() {
     command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null &&
         command -v pdftotext >/dev/null && command -v tesseract >/dev/null &&
         tesseract --list-langs 2>/dev/null | grep -qx eng &&
-        tesseract --list-langs 2>/dev/null | grep -qx Latin
+        tesseract --list-langs 2>/dev/null | grep -qx Latin &&
+        tesseract --list-langs 2>/dev/null | grep -qx osd
 }
 
 if have_all; then
@@ -27,8 +29,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
     SUDO="sudo"
 fi
-echo "medxtract setup: installing poppler-utils, tesseract-ocr, tesseract-ocr-eng and tesseract-ocr-script-latn with apt-get"
+echo "medxtract setup: installing poppler-utils, tesseract-ocr, tesseract-ocr-eng, tesseract-ocr-osd and tesseract-ocr-script-latn with apt-get"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-script-latn
+    poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn
 have_all

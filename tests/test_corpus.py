@@ -64,7 +64,7 @@ def test_committed_corpus_is_large_enough_and_small_enough(corpus) -> None:
             if condition.variant is None or condition.variant in generator.variants:
                 assert counts[(doc_type, f"synthetic:{condition.name}")] >= 10
     size = sum(p.stat().st_size for p in GROUND_TRUTH.rglob("*") if p.is_file())
-    assert size <= 40 * 1024 * 1024
+    assert size <= 45 * 1024 * 1024  # 150 documents in eight conditions: about 40 MB
 
 
 def test_validate_command_passes_on_the_committed_corpus(capsys) -> None:

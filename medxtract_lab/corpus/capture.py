@@ -10,6 +10,9 @@ texts) into what a scanner, a phone or a PDF editor makes of it.
   clip path around the image, so the page is not one bare full-page image.
 - ``annotated``: a photo whose page someone typed a line onto in a PDF editor, either drawn into
   the page content (a text layer of a few words over the picture) or as a FreeText annotation.
+- ``rotated``: a scan or a photo taken sideways or upside down (90, 180 or 270 degrees, one turn
+  per document), placed on a page of the picture's own shape, as phones and scanner apps do
+  when they ignore the orientation sensor.
 
 All randomness comes from the NumPy generator, so a seed reproduces the same capture.
 """
@@ -64,6 +67,22 @@ def photo(pdf: bytes, pages: list[str], rng: np.random.Generator) -> tuple[bytes
     dpi = int(rng.choice((150, 180, 200)))
     rendered = pdf2image.convert_from_bytes(pdf, dpi=dpi)
     images = [degrade.photo(np.asarray(p.convert("RGB")), rng) for p in rendered]
+    quality = int(rng.integers(60, 86))
+    jpegs = [degrade.jpeg(image, quality) for image in images]
+    return image_pdf(jpegs, [(i.shape[1], i.shape[0]) for i in images], dpi), pages
+
+
+def rotated(pdf: bytes, pages: list[str], rng: np.random.Generator) -> tuple[bytes, list[str]]:
+    grayscale = bool(rng.integers(0, 2))
+    dpi = int(rng.choice((200, 240))) if grayscale else int(rng.choice((150, 180, 200)))
+    turns = int(rng.integers(1, 4))  # quarter turns counter-clockwise: 90, 180 or 270 degrees
+    images = []
+    for page in pdf2image.convert_from_bytes(pdf, dpi=dpi, grayscale=grayscale):
+        if grayscale:
+            image = degrade.scan(np.asarray(page.convert("L")), rng)[0]
+        else:
+            image = degrade.photo(np.asarray(page.convert("RGB")), rng)
+        images.append(np.ascontiguousarray(np.rot90(image, turns)))
     quality = int(rng.integers(60, 86))
     jpegs = [degrade.jpeg(image, quality) for image in images]
     return image_pdf(jpegs, [(i.shape[1], i.shape[0]) for i in images], dpi), pages

@@ -32,9 +32,9 @@ class Condition:
     variant: str | None = None
 
 
-# Each condition reproduces a kind of document seen in use; the last four are the failure
-# classes of real phone photographs (camera resolution, a typed line over a photo, a
-# two-column page, day-first dates).
+# Each condition reproduces a kind of document seen in use; the last five are failure classes
+# of real phone photographs (camera resolution, a typed line over a photo, a two-column page,
+# day-first dates, a page taken sideways or upside down).
 CONDITIONS: dict[str, Condition] = {
     c.name: c
     for c in (
@@ -45,6 +45,7 @@ CONDITIONS: dict[str, Condition] = {
         Condition("annotated", capture.annotated),
         Condition("columns", capture.photo, variant="columns"),
         Condition("dates", capture.photo, variant="dates"),
+        Condition("rotated", capture.rotated),
     )
 }
 

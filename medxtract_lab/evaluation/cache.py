@@ -85,9 +85,17 @@ def _page_data(page: Page) -> dict:
         "text": page.text,
         "words": [asdict(w) for w in page.words],
         "size": list(page.size),
+        "turns": page.turns,
     }
 
 
 def _page(data: dict) -> Page:
     words = tuple(Word(**{**w, "box": tuple(w["box"])}) for w in data["words"])
-    return Page(data["number"], data["source"], data["text"], words, tuple(data["size"]))
+    return Page(
+        data["number"],
+        data["source"],
+        data["text"],
+        words,
+        tuple(data["size"]),
+        turns=data.get("turns", 0),
+    )

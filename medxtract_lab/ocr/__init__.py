@@ -15,7 +15,9 @@ from medxtract_lab.ocr.types import (
     LineReader,
     OcrEngine,
     OcrResult,
+    OrientationReader,
     Word,
+    detects_orientation,
     locate_words,
     reads_lines,
     words_in,
@@ -23,6 +25,8 @@ from medxtract_lab.ocr.types import (
 from medxtract_lab.plugins import ENGINES_GROUP, load_entry_points
 
 __all__ = [
+    "OrientationReader",
+    "detects_orientation",
     "EngineSpec",
     "LineReader",
     "OcrEngine",

@@ -89,6 +89,28 @@ class TesserocrEngine:
             )
         return OcrResult(text=text, words=locate_words(text, raw))
 
+    def orientation(self, image: np.ndarray) -> tuple[int, float]:
+        """Tesseract's orientation and script detection (OSD) on the page: the text's turn,
+        counter-clockwise, is the turn that makes the page upright."""
+        import tesserocr
+        from PIL import Image
+
+        key, api = ("osd",), None
+        with self._lock:
+            if self._idle.get(key):
+                api = self._idle[key].pop()
+        if api is None:
+            path = check_languages("osd")
+            api = tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+        try:
+            api.SetImage(Image.fromarray(image))
+            found = api.DetectOrientationScript()
+        finally:
+            self._give_back(key, api)
+        if not found:
+            return 0, 0.0  # too little text to tell
+        return (found["orient_deg"] // 90) % 4, float(found["orient_conf"])
+
     def version(self) -> str:
         import tesserocr
 

@@ -49,6 +49,19 @@ class LineReader(Protocol):
         ...
 
 
+@runtime_checkable
+class OrientationReader(Protocol):
+    def orientation(self, image: np.ndarray) -> tuple[int, float]:
+        """(quarter turns counter-clockwise that make the page upright, 0-3; the engine's
+        confidence in that answer)."""
+        ...
+
+
+def detects_orientation(engine: OcrEngine) -> bool:
+    """Whether the engine can tell a sideways or upside-down page (the upright capability)."""
+    return isinstance(engine, OrientationReader)
+
+
 def reads_lines(engine: OcrEngine) -> bool:
     """Whether the engine can read a single cropped line (the re-read's capability)."""
     return isinstance(engine, LineReader)

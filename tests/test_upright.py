@@ -1,0 +1,90 @@
+"""Pages scanned or photographed sideways or upside down are read upright, and their field
+locations land on the page as it is in the PDF."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medxtract_lab.config import get_preset
+from medxtract_lab.corpus import load_corpus
+from medxtract_lab.corpus.capture import image_pdf
+from medxtract_lab.corpus.degrade import jpeg
+from medxtract_lab.evidence import box_location
+from medxtract_lab.pages import page_image
+from medxtract_lab.pipeline import extract
+from medxtract_lab.records import Page
+from medxtract_lab.render import open_pdf
+
+GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
+DEFAULT = get_preset("default")
+
+
+def _turned(doc, turns: int, folder: Path) -> Path:
+    """The document's pages given ``turns`` quarter turns counter-clockwise, as a new PDF."""
+    pdf = open_pdf(doc.pdf_path, DEFAULT.render)
+    pictures = [
+        np.ascontiguousarray(np.rot90(page_image(pdf, n, DEFAULT.render), turns))
+        for n in range(1, pdf.pages + 1)
+    ]
+    sizes = [(p.shape[1], p.shape[0]) for p in pictures]
+    path = folder / f"{doc.id}-turned-{turns}.pdf"
+    path.write_bytes(image_pdf([jpeg(p, 85) for p in pictures], sizes, 200))
+    return path
+
+
+@pytest.fixture(scope="module")
+def upright():
+    """A scanned prescription and a photographed patient record, read as they are."""
+    docs = load_corpus(GROUND_TRUTH)
+    chosen = [
+        next(d for d in docs if d.source == "synthetic:scan" and d.doc_type == "prescription"),
+        next(d for d in docs if d.source == "synthetic:photo" and d.doc_type == "patient_details"),
+    ]
+    return [(doc, extract(doc.pdf_path, doc.doc_type)) for doc in chosen]
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_turned_page_reads_like_the_upright_one(upright, turns, tmp_path) -> None:
+    for doc, straight in upright:
+        turned = extract(_turned(doc, turns, tmp_path), doc.doc_type)
+        assert turned.fields == straight.fields, (doc.id, turns)
+        assert "orientation" in turned.timings_ms
+        # Each value is located where it is on the turned page: the upright box, turned.
+        name = next(n for n, places in straight.locations.items() if places)
+        want = straight.locations[name][0].box
+        got = turned.locations[name][0].box
+        expected = _turn_box(want, turns)
+        assert np.allclose(got, expected, atol=0.03), (doc.id, name, got, expected)
+
+
+def _turn_box(box, turns: int):
+    """A box (page fractions) on a picture given ``turns`` quarter turns counter-clockwise."""
+    x0, y0, x1, y1 = box
+    for _ in range(turns):  # one turn counter-clockwise: (x, y) -> (y, 1 - x)
+        x0, y0, x1, y1 = y0, 1 - x1, y1, 1 - x0
+    return (x0, y0, x1, y1)
+
+
+def test_box_locations_are_turned_back_into_the_page_frame() -> None:
+    picture = np.zeros((40, 100), np.uint8)  # a landscape page, 100 wide and 40 high
+    picture[5:10, 60:80] = 255  # a word near the top right
+    for turns in range(4):
+        turned = np.rot90(picture, turns)
+        rows, cols = np.nonzero(turned)
+        page = Page(1, "ocr", "", size=(turned.shape[1], turned.shape[0]), turns=turns)
+        box = box_location(page, cols.min(), rows.min(), cols.max() + 1, rows.max() + 1).box
+        assert box == pytest.approx((0.6, 0.125, 0.8, 0.25)), turns
+
+
+def test_an_engine_without_orientation_detection_says_so(tmp_path) -> None:
+    doc = next(d for d in load_corpus(GROUND_TRUTH) if d.source == "synthetic:scan")
+    seed_upright = replace(get_preset("seed"), ocr=replace(get_preset("seed").ocr, upright=True))
+    result = extract(_turned(doc, 2, tmp_path), doc.doc_type, seed_upright)
+    assert any("cannot detect page orientation" in w for w in result.warnings)
+
+
+def test_upright_pages_never_pay_for_orientation_detection(upright) -> None:
+    for _, straight in upright:
+        assert "orientation" not in straight.timings_ms
