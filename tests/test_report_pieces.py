@@ -72,6 +72,10 @@ def test_a_broken_field_is_clearly_worse_and_named_in_the_verdict() -> None:
     # Half the seconds per document: twice the pages per second.
     assert found.headline.loc["pages per second (one core)", "difference"].startswith("2.00x")
     assert set(found.sources.index) == {"photo", "scan"}
+    # A read from the OCR cache times extraction only: no speed ratio is claimed from it.
+    candidate.cache_hits = 3
+    cached = decision.headline(candidate, baseline).loc["pages per second (one core)"]
+    assert cached["difference"] == "not compared: 3 document read(s) came from the OCR cache"
 
 
 def test_intervals_hold_their_estimate_and_repeat() -> None:
