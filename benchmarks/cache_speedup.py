@@ -20,8 +20,8 @@ def main() -> None:
     config = get_preset(sys.argv[1] if len(sys.argv) > 1 else "default")
     corpus = load_corpus(ROOT / "ground_truth")
     with tempfile.TemporaryDirectory() as cache:
-        first = evaluate(corpus, config, cache_dir=cache, progress=False)
-        second = evaluate(corpus, config, cache_dir=cache, progress=False)
+        first = evaluate(corpus, config, cache_dir=cache, progress="off")
+        second = evaluate(corpus, config, cache_dir=cache, progress="off")
     assert second.fields.equals(first.fields), "cached results differ from fresh ones"
     print(f"{len(corpus)} documents, preset {config.name}")
     print(f"first run (cold cache):  {first.wall_seconds:7.2f} s")

@@ -40,7 +40,7 @@ def main() -> None:
     print(f"{'text px':>12} " + " ".join(f"{s:>9}" for s in sources) + "  accuracy   wall s")
     for target in [*targets, None]:
         with tempfile.TemporaryDirectory() as cache:
-            result = evaluate(corpus, with_target(target), cache_dir=cache, progress=False)
+            result = evaluate(corpus, with_target(target), cache_dir=cache, progress="off")
         rows = result.fields
         misses = rows[~rows["match"]].groupby(rows["source"].str.split(":").str[-1]).size()
         cells = " ".join(f"{int(misses.get(s, 0)):>9}" for s in sources)

@@ -47,7 +47,7 @@ def test_a_config_that_breaks_one_field_fails_the_gate_naming_it(
     docs = _digital()
     config = get_preset("default")
     with cf.ThreadPoolExecutor(1) as pool:  # in this process, where the type is patched
-        broken = evaluate(docs, config, executor=pool, use_cache=False, progress=False)
+        broken = evaluate(docs, config, executor=pool, use_cache=False, progress="off")
     verdict = gate.judge(broken.summary(), gate.baseline_from_metrics(baseline_metrics), 0.5)
     assert not verdict.passed
     assert [(c.group, c.name) for c in verdict.failures if c.group != "overall"][-1] == (
@@ -67,7 +67,7 @@ def baseline_metrics() -> dict:
     import concurrent.futures as cf
 
     with cf.ThreadPoolExecutor(1) as pool:
-        result = evaluate(_digital(), get_preset("default"), executor=pool, progress=False)
+        result = evaluate(_digital(), get_preset("default"), executor=pool, progress="off")
     return result.summary()
 
 
