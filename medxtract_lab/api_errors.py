@@ -24,6 +24,10 @@ from medxtract_lab.api_models import ErrorBody
 log = logging.getLogger("medxtract.api")
 
 BUSY_DETAIL = "The server is at capacity; retry in a few seconds."
+# Seconds a 503 asks the client to wait before retrying (about two documents' time).
+RETRY_AFTER_S = 5
+# Characters of a refused value echoed back in the error detail.
+ECHO_CHARS = 40
 
 # (HTTP status, error code, detail): one answer, before it becomes a response or an example.
 Answer = tuple[int, str, str]
@@ -62,7 +66,9 @@ def _bad_form(fields: list[str]) -> Answer:
 
 
 def _not_offered(field: str, value: object, choices: dict[str, list[str]]) -> Answer:
-    """An unknown type or preset keeps the code it had before the form was typed."""
+    """An unknown type or preset keeps the code it had before the form was typed. The value is
+    echoed cut to a short prefix: a client never gets its whole input sent back."""
+    value = _prefix(value)
     if field == "file_format":
         return _typed(
             errors.UnknownDocType(
@@ -72,6 +78,11 @@ def _not_offered(field: str, value: object, choices: dict[str, list[str]]) -> An
     return _typed(
         errors.ConfigError(f"Preset {value!r} is not allowed here; choose one of {choices[field]}.")
     )
+
+
+def _prefix(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
 
 
 def _form_error(problems: list[dict[str, Any]], choices: dict[str, list[str]]) -> Answer:
@@ -102,7 +113,8 @@ def install_handlers(app: FastAPI, choices: dict[str, list[str]]) -> None:
 
     @app.exception_handler(Busy)
     async def busy(request: Request, error: Busy) -> JSONResponse:
-        return error_response((503, "busy", BUSY_DETAIL))
+        # A document takes seconds: asking again after a few gives the queue time to move.
+        return error_response((503, "busy", BUSY_DETAIL), {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _examples(max_upload_bytes: int, choices: dict[str, list[str]]) -> list[Answer]:

@@ -109,6 +109,9 @@ def test_unknown_type_and_missing_fields(client) -> None:
     response = _post(client, blank_pdf(1), "invoice")
     assert response.status_code == 422 and response.json()["error"] == "unknown_doc_type"
     assert f"choose one of {doc_type_names()}" in response.json()["detail"]
+    # A long value is echoed cut to a short prefix, never whole.
+    long = _post(client, blank_pdf(1), "x" * 5000).json()["detail"]
+    assert "x" * 40 + "…" in long and "x" * 41 not in long and len(long) < 400
     missing = client.post("/extract_from_doc", data={"file_format": "prescription"})
     assert missing.status_code == 422 and "file" in missing.json()["detail"]
     both = client.post("/v1/extract", data={"file_format": "invoice", "preset": "fast"})
@@ -271,6 +274,7 @@ def test_full_queue_answers_503_and_health_stays_fast(private_tmp, monkeypatch, 
         assert entered.wait(20), "the first request never reached the engine"
         second = _post(client, data)
         assert second.status_code == 503 and second.json()["error"] == "busy"
+        assert second.headers["retry-after"] == "5"
         started = time.perf_counter()
         assert client.get("/health").status_code == 200
         assert time.perf_counter() - started < 1.0
