@@ -283,3 +283,27 @@ def test_full_queue_answers_503_and_health_stays_fast(private_tmp, monkeypatch, 
         worker.join(30)
     assert first["r"].status_code == 200
     assert list(private_tmp.iterdir()) == []
+
+
+def test_an_unexpected_crash_is_a_json_500_with_a_request_id_and_a_clean_log(
+    private_tmp, monkeypatch, docs, caplog
+) -> None:
+    from medxtract_lab import api
+
+    def crash(path, *args, **kwargs):  # fault injection: a bug deep inside, naming the upload
+        raise RuntimeError(f"unexpected state while reading {path}")
+
+    monkeypatch.setattr(api, "extract", crash)
+    client = TestClient(create_app(ServiceSettings(workers=1)), raise_server_exceptions=False)
+    with caplog.at_level("ERROR", logger="medxtract.api"):
+        response = _post(client, docs["prescription-digital"].path.read_bytes())
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "internal"
+    request_id = response.headers["x-request-id"]
+    assert request_id in body["detail"] and "upload.pdf" not in body["detail"]
+    [record] = [r for r in caplog.records if request_id in r.getMessage()]
+    logged = record.getMessage()
+    assert "RuntimeError" in logged and "<tmp>" in logged and "medxtract-" not in logged
+    assert client.get("/health").status_code == 200  # the server goes on answering
+    assert list(private_tmp.iterdir()) == []
