@@ -20,6 +20,18 @@ from medxtract_lab.corpus.degrade import jpeg
 from medxtract_lab.corpus.synth import generator
 from medxtract_lab.doctypes import DOC_TYPES
 
+# The keys of an extraction result, in order: the JSON contract of the CLI and the API.
+RESULT_KEYS = [
+    "document_type",
+    "fields",
+    "confidence",
+    "pages",
+    "page_sources",
+    "timings_ms",
+    "warnings",
+    "locations",
+]
+
 
 @dataclass(frozen=True)
 class Doc:

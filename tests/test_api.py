@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import blank_pdf
+from conftest import RESULT_KEYS, blank_pdf
 from fastapi.testclient import TestClient
 
 from medxtract_lab import errors
@@ -160,16 +160,7 @@ def test_openapi_types_both_extraction_endpoints(client) -> None:
             content = responses[status]["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
             assert all(e["value"]["detail"] for e in content["examples"].values())
-    assert list(spec["components"]["schemas"]["ExtractionBody"]["properties"]) == [
-        "document_type",
-        "fields",
-        "confidence",
-        "pages",
-        "page_sources",
-        "timings_ms",
-        "warnings",
-        "locations",
-    ]
+    assert list(spec["components"]["schemas"]["ExtractionBody"]["properties"]) == RESULT_KEYS
 
 
 def test_the_form_offers_registered_types_and_allowed_presets(private_tmp) -> None:
