@@ -31,6 +31,7 @@ from medxtract_lab.api_errors import (
     install_handlers,
     too_large,
 )
+from medxtract_lab.api_log import install_request_log, note
 from medxtract_lab.api_models import (
     SAMPLE_EXTRACTION,
     SAMPLE_FIELDS,
@@ -163,6 +164,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     install_handlers(app, {"file_format": type_names, "preset": presets})
+    install_request_log(app)  # added last: the outermost, so it sees every answer
     pool = cf.ThreadPoolExecutor(settings.workers, thread_name_prefix="medxtract-request")
     slots = {"busy": 0}
     capacity = settings.workers + settings.queue
@@ -197,12 +199,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             slots["busy"] -= 1
             await file.close()
-        log.info(
-            "extracted %s: %d bytes, %d page(s) in %.0f ms",
-            doc_type.value,
-            size,
-            result.pages,
-            (time.perf_counter() - started) * 1000,
+        note(
+            doc_type=doc_type.value,
+            pdf_bytes=size,
+            pages=result.pages,
+            timings_ms=result.timings_ms,
+            extract_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return result
 

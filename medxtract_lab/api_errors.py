@@ -10,10 +10,6 @@ promises cannot drift apart. Nothing from a document is logged, only paths and e
 from __future__ import annotations
 
 import logging
-import re
-import tempfile
-import traceback
-import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -33,6 +29,9 @@ RETRY_AFTER_S = 5
 # Characters of a refused value echoed back in the error detail.
 ECHO_CHARS = 40
 
+# The header every error answer carries its code in.
+ERROR_CODE_HEADER = "X-Error-Code"
+
 # (HTTP status, error code, detail): one answer, before it becomes a response or an example.
 Answer = tuple[int, str, str]
 
@@ -42,7 +41,9 @@ class Busy(Exception):
 
 
 def error_response(answer: Answer, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The answer as JSON; its code also in a header, for the request log (and clients)."""
     status, code, detail = answer
+    headers = {**(headers or {}), ERROR_CODE_HEADER: code}
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
 
 
@@ -84,12 +85,6 @@ def _not_offered(field: str, value: object, choices: dict[str, list[str]]) -> An
     )
 
 
-def _scrubbed(error: BaseException) -> str:
-    """The traceback, with every path under the temporary folder replaced by ``<tmp>``."""
-    under_tmp = re.escape(tempfile.gettempdir()) + r"""[^\s'"]*"""
-    return re.sub(under_tmp, "<tmp>", "".join(traceback.format_exception(error)))
-
-
 def _prefix(value: object) -> str:
     text = str(value)
     return text if len(text) <= ECHO_CHARS else text[:ECHO_CHARS] + "…"
@@ -105,29 +100,6 @@ def _form_error(problems: list[dict[str, Any]], choices: dict[str, list[str]]) -
 
 def install_handlers(app: FastAPI, choices: dict[str, list[str]]) -> None:
     """Answer every failure as ``{error, detail}``; ``choices`` are the form's enum values."""
-
-    @app.middleware("http")
-    async def last_resort(request: Request, call_next: Any) -> Any:
-        """An exception nothing typed becomes a 500 ``internal`` answer with a request id, and
-        one log record under that id, its traceback without temporary paths (an upload's
-        folder). It is answered here rather than left to the server, whose 500 is plain text
-        and closes the client's keep-alive connection."""
-        try:
-            return await call_next(request)
-        except Exception as error:  # the last resort: everything typed was answered inside
-            request_id = uuid.uuid4().hex[:12]
-            log.error(
-                "request %s: %s %s failed\n%s",
-                request_id,
-                request.method,
-                request.url.path,
-                _scrubbed(error),
-            )
-            detail = (
-                f"An unexpected error stopped this request (request id {request_id}); the "
-                "server log has the details under that id."
-            )
-            return error_response((500, "internal", detail), {"X-Request-ID": request_id})
 
     @app.exception_handler(errors.MedXtractError)
     async def engine_error(request: Request, error: errors.MedXtractError) -> JSONResponse:

@@ -175,6 +175,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from medxtract_lab.api_log import configure_logging
+
+    configure_logging()
     if args.workers:
         os.environ["MEDXTRACT_WORKERS"] = str(args.workers)
     uvicorn.run(

@@ -298,3 +298,24 @@ def test_an_unexpected_crash_is_a_json_500_with_a_request_id_and_a_clean_log(
     assert "RuntimeError" in logged and "<tmp>" in logged and "medxtract-" not in logged
     assert client.get("/health").status_code == 200  # the server goes on answering
     assert list(private_tmp.iterdir()) == []
+
+
+def test_each_request_logs_one_json_line_without_document_text(client, docs, caplog) -> None:
+    doc = docs["prescription-digital"]
+    with caplog.at_level("INFO", logger="medxtract.api.requests"):
+        good = _post(client, doc.path.read_bytes())
+        bad = _post(client, b"not a pdf at all")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith("requests")]
+    assert [line["request_id"] for line in lines] == [
+        good.headers["x-request-id"],
+        bad.headers["x-request-id"],
+    ]
+    ok, refused = lines
+    assert ok["status"] == 200 and ok["error"] is None and ok["pages"] == 1
+    assert ok["route"] == "/extract_from_doc" and ok["bytes_in"] > ok["pdf_bytes"] > 0
+    assert {"render", "extract"} & set(ok["timings_ms"]) and ok["ms"] > 0
+    assert refused["status"] == 415 and refused["error"] == "not_a_pdf"
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    values = [v for v in good.json().values() if isinstance(v, str) and len(v) > 3]
+    assert values  # the legacy route answers the fields flat
+    assert not [v for v in values if v in logged]  # no field value reaches the log
