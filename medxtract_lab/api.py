@@ -57,6 +57,8 @@ class ServiceSettings:
     max_pages: int = 20  # MEDXTRACT_MAX_PAGES
     max_page_pixels: int = 60_000_000  # MEDXTRACT_MAX_PAGE_PIXELS
     page_timeout_s: float = 60.0  # MEDXTRACT_PAGE_TIMEOUT_S
+    # MEDXTRACT_DOC_TIMEOUT_S: one document, every stage together; past it, 504.
+    doc_timeout_s: float = 120.0
     workers: int = os.cpu_count() or 1  # MEDXTRACT_WORKERS: documents extracted at once
     queue: int = 8  # MEDXTRACT_QUEUE: requests waiting beyond those; more get 503
     presets: tuple[str, ...] = ("default", "seed")  # MEDXTRACT_PRESETS: the allow-list
@@ -76,6 +78,7 @@ class ServiceSettings:
             max_pages=int(env.get("MEDXTRACT_MAX_PAGES", base.max_pages)),
             max_page_pixels=int(env.get("MEDXTRACT_MAX_PAGE_PIXELS", base.max_page_pixels)),
             page_timeout_s=float(env.get("MEDXTRACT_PAGE_TIMEOUT_S", base.page_timeout_s)),
+            doc_timeout_s=float(env.get("MEDXTRACT_DOC_TIMEOUT_S", base.doc_timeout_s)),
             workers=int(env.get("MEDXTRACT_WORKERS", base.workers)),
             queue=int(env.get("MEDXTRACT_QUEUE", base.queue)),
             presets=split("MEDXTRACT_PRESETS", base.presets),
@@ -178,6 +181,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 config.render,
                 max_pages=settings.max_pages,
                 max_page_pixels=settings.max_page_pixels,
+                doc_timeout_s=settings.doc_timeout_s,
             ),
             ocr=replace(config.ocr, page_timeout_s=settings.page_timeout_s),
             workers=1,

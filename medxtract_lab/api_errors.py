@@ -176,6 +176,13 @@ def _examples(max_upload_bytes: int, choices: dict[str, list[str]]) -> list[Answ
                 "'brew install poppler'."
             )
         ),
+        _typed(
+            errors.DocumentTimeout(
+                "The document was still being read (rendering page 1) when its 120 s budget "
+                "ran out. Send a simpler or smaller PDF, or raise render.doc_timeout_s "
+                "(MEDXTRACT_DOC_TIMEOUT_S on the server)."
+            )
+        ),
     ]
 
 
@@ -186,6 +193,7 @@ _MEANING = {
     422: "The form, the PDF, or the requested type or preset cannot be used.",
     500: "The OCR engine failed.",
     503: "The server is at capacity, or poppler or Tesseract is missing.",
+    504: "The document took longer than its time budget, every stage together.",
 }
 
 

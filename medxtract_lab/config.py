@@ -37,6 +37,8 @@ class RenderSettings:
     max_pages: int = 20
     # Guard applied before rasterising: width x height at ``dpi`` must stay below this.
     max_page_pixels: int = 60_000_000
+    # Seconds one document may take in ``extract``, every stage together (see budget.py).
+    doc_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ class PipelineConfig:
         data = self.to_dict()
         ocr = dict(data["ocr"])
         ocr.pop("page_timeout_s")
-        return {"render": data["render"], "steps": data["steps"], "ocr": ocr}
+        render = dict(data["render"])
+        render.pop("doc_timeout_s")
+        return {"render": render, "steps": data["steps"], "ocr": ocr}
 
     def with_name(self, name: str) -> PipelineConfig:
         return replace(self, name=name)

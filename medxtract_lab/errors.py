@@ -105,6 +105,13 @@ class OcrTimeout(OcrError):
     http_status = 504
 
 
+class DocumentTimeout(InputError):
+    """A document took longer than its time budget, all stages together."""
+
+    code = "document_timeout"
+    http_status = 504
+
+
 class ReportError(MedXtractError):
     """The report notebook failed; the message names the failing cell."""
 

@@ -8,6 +8,7 @@ in memory at once. A page with a real text layer skips rendering and OCR altoget
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextvars
 import math
 import os
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from medxtract_lab import render
+from medxtract_lab import budget, render
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
@@ -62,6 +63,9 @@ def read_page(
     keep_image: bool = False,
 ) -> Page:
     """Render (or decode), preprocess and OCR one page; text-layer pages never get here."""
+    stage = f"reading page {number}"
+    ocr_limit = budget.time_left(stage, config.ocr.page_timeout_s)
+    config = replace(config, ocr=replace(config.ocr, page_timeout_s=ocr_limit))
     timings: dict[str, float] = {}
     image = ocr_input(pdf, number, config, timings)
     result = _recognize(engine, image, config, number, timings)
@@ -185,8 +189,11 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
         and config.ocr.reread_budget_s > 0
         and reads_lines(engine)
     )
+    # Each page runs in a copy of this context: the document's time budget goes with it.
     futures = [
-        pool.submit(read_page, pdf, n, config, engine, keep) if needs_ocr[n - 1] else None
+        pool.submit(contextvars.copy_context().run, read_page, pdf, n, config, engine, keep)
+        if needs_ocr[n - 1]
+        else None
         for n in range(1, info.pages + 1)
     ]
     pages: list[Page] = []
@@ -197,9 +204,12 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
             if future is None:
                 pages.append(_text_page(number, kept[number - 1]))
                 continue
+            stage = f"reading page {number}"
             try:
-                pages.append(future.result(timeout=max(0.1, give_up_at - time.monotonic())))
+                wait = budget.time_left(stage, max(0.1, give_up_at - time.monotonic()))
+                pages.append(future.result(timeout=wait))
             except (OcrTimeout, cf.TimeoutError):
+                budget.check(stage)
                 warnings.append(
                     f"page {number}: OCR timed out after {config.ocr.page_timeout_s:g} s; "
                     "fields on this page are missing. Raise ocr.page_timeout_s to allow more."
@@ -256,8 +266,12 @@ def extract(
     document = render.open_pdf(pdf, config.render)  # names the problem with a bad file
     inspected = (time.perf_counter() - started) * 1000
     engine = engine or get_engine(config.ocr.engine)
-    read = read_pages(document, config, engine)
-    read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
-    result, _ = extract_from_read(document, doc_type, config, engine, read)
+    token = budget.begin(config.render.doc_timeout_s)
+    try:
+        read = read_pages(document, config, engine)
+        read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
+        result, _ = extract_from_read(document, doc_type, config, engine, read)
+    finally:
+        budget.end(token)
     result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
     return result

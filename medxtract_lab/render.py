@@ -24,6 +24,7 @@ from pdf2image.exceptions import (
     PDFSyntaxError,
 )
 
+from medxtract_lab import budget
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.errors import (
     CorruptPdf,
@@ -155,11 +156,14 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
             first_page=page,
             last_page=page,
             grayscale=settings.grayscale,
-            timeout=POPPLER_TIMEOUT_S,
+            timeout=budget.time_left(f"rendering page {page}", POPPLER_TIMEOUT_S),
         )
     except PDFInfoNotInstalledError as exc:
         raise DependencyMissing(f"poppler's pdftoppm was not found. {POPPLER_INSTALL}") from exc
-    except (PDFPageCountError, PDFSyntaxError, PDFPopplerTimeoutError) as exc:
+    except PDFPopplerTimeoutError as exc:
+        budget.check(f"rendering page {page}")
+        raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
+    except (PDFPageCountError, PDFSyntaxError) as exc:
         raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
     if not images:
         raise CorruptPdf(f"Page {page} of {Path(path).name} rendered to nothing; re-export it.")

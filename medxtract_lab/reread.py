@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from medxtract_lab import budget
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.errors import MedXtractError
 from medxtract_lab.evidence import box_location, field_confidence, field_locations
@@ -115,7 +116,8 @@ class _Rereader:
 
     def left(self) -> float:
         """Seconds of the budget left."""
-        return self.config.ocr.reread_budget_s - (time.perf_counter() - self.started)
+        own = self.config.ocr.reread_budget_s - (time.perf_counter() - self.started)
+        return budget.seconds_left(own)  # never past the document's own budget
 
     def in_budget(self) -> bool:
         return self.left() > 0

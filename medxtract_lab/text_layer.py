@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from medxtract_lab import budget
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.errors import DependencyMissing
 from medxtract_lab.ocr import Word
@@ -50,11 +51,15 @@ def text_layers(path: str | Path, settings: RenderSettings) -> list[TextLayer | 
     command = ["pdftotext", "-bbox-layout", "-l", str(settings.max_pages + 1), "-enc", "UTF-8"]
     try:
         result = subprocess.run(
-            [*command, str(path), "-"], capture_output=True, timeout=POPPLER_TIMEOUT_S, check=False
+            [*command, str(path), "-"],
+            capture_output=True,
+            timeout=budget.time_left("reading the text layer", POPPLER_TIMEOUT_S),
+            check=False,
         )
     except FileNotFoundError as exc:
         raise DependencyMissing(f"poppler's pdftotext was not found. {POPPLER_INSTALL}") from exc
     except subprocess.TimeoutExpired:
+        budget.check("reading the text layer")
         return None
     if result.returncode != 0:
         return None

@@ -155,7 +155,7 @@ def test_openapi_types_both_extraction_endpoints(client) -> None:
         responses = spec["paths"][path]["post"]["responses"]
         ok = responses["200"]["content"]["application/json"]
         assert ok["schema"] == {"$ref": f"#/components/schemas/{model}"} and ok["example"]
-        assert set(responses) == {"200", "400", "413", "415", "422", "500", "503"}
+        assert set(responses) == {"200", "400", "413", "415", "422", "500", "503", "504"}
         for status in set(responses) - {"200"}:
             content = responses[status]["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}

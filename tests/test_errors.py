@@ -35,6 +35,7 @@ EXPECTED = {
     "LabelError": (2, 422),
     "LabelConflict": (2, 409),
     "BaselineError": (2, 422),
+    "DocumentTimeout": (2, 504),
     "UnknownDocType": (2, 422),
     "ConfigError": (2, 422),
     "DependencyMissing": (3, 503),

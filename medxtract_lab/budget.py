@@ -1,0 +1,74 @@
+"""One time budget per document, shared by every stage that reads it.
+
+Text extraction, rendering, OCR and the re-reads of one document each used to get their own
+timeout in turn, so a small hostile file could hold a worker for minutes. ``extract`` starts a
+``Deadline`` for the document; each poppler call, OCR call and re-read asks ``time_left`` for
+what remains (never more than its own limit), and a stage that runs out raises
+``DocumentTimeout``. poppler is killed when its timeout passes (pdf2image and ``subprocess``
+both kill the child), so no process outlives the budget.
+
+The deadline travels in a context variable, so the shared page functions need no extra
+argument; the page threads of one document run in a copy of the caller's context.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from medxtract_lab.errors import DocumentTimeout
+
+
+@dataclass(frozen=True)
+class Deadline:
+    budget_s: float
+    end: float  # time.monotonic() when the budget is spent
+
+    @classmethod
+    def start(cls, budget_s: float) -> Deadline:
+        return cls(budget_s, time.monotonic() + budget_s)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def timeout(self, stage: str) -> DocumentTimeout:
+        return DocumentTimeout(
+            f"The document was still being read ({stage}) when its {self.budget_s:g} s budget "
+            "ran out. Send a simpler or smaller PDF, or raise render.doc_timeout_s "
+            "(MEDXTRACT_DOC_TIMEOUT_S on the server)."
+        )
+
+
+_deadline: ContextVar[Deadline | None] = ContextVar("medxtract_document_deadline", default=None)
+
+
+def begin(budget_s: float) -> object:
+    """Start the current document's budget; returns a token for ``end``."""
+    return _deadline.set(Deadline.start(budget_s))
+
+
+def end(token: object) -> None:
+    _deadline.reset(token)  # type: ignore[arg-type]
+
+
+def seconds_left(limit: float) -> float:
+    """``limit``, cut to what is left of the document's budget (0 or less when spent)."""
+    deadline = _deadline.get()
+    return limit if deadline is None else min(limit, deadline.end - time.monotonic())
+
+
+def time_left(stage: str, limit: float) -> float:
+    """Seconds ``stage`` may take: its own ``limit``, cut to what is left of the document's
+    budget; raises ``DocumentTimeout`` when nothing is left."""
+    left = seconds_left(limit)
+    if left <= 0:
+        check(stage)
+    return left
+
+
+def check(stage: str) -> None:
+    """Raise ``DocumentTimeout`` if the budget is spent (after a stage's own timeout fired)."""
+    deadline = _deadline.get()
+    if deadline is not None and deadline.expired():
+        raise deadline.timeout(stage)
