@@ -2,7 +2,10 @@
 
 Uploads are medical documents: each request works in its own temporary directory, removed when
 the response is ready, and nothing from a document (text or field values) is ever logged, only
-sizes, timings and error codes. Errors and their documentation live in ``api_errors.py``, the
+sizes, timings and error codes. A stopping server gives requests in flight
+``shutdown_grace_s`` to finish (uvicorn cancels them after that, and their folders go with
+them), then ends every document's time budget and kills the poppler and Tesseract processes
+still running, so nothing outlives it. Errors and their documentation live in ``api_errors.py``, the
 response models in ``api_models.py``. /docs and /redoc are served from the Swagger UI and ReDoc
 files that fastapi-offline ships, so they work with no network.
 """
@@ -14,6 +17,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import Annotated, Any, Self
 from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.middleware.cors import CORSMiddleware
 
-from medxtract_lab import __version__, errors
+from medxtract_lab import __version__, budget, errors
 from medxtract_lab.api_docs import offline_app
 from medxtract_lab.api_errors import (
     Busy,
@@ -40,6 +44,7 @@ from medxtract_lab.api_models import (
     choices,
     example,
 )
+from medxtract_lab.children import kill_children
 from medxtract_lab.config import PRESETS, get_preset
 from medxtract_lab.doctypes import DOC_TYPES, doc_type_names
 from medxtract_lab.pipeline import extract
@@ -63,6 +68,8 @@ class ServiceSettings:
     queue: int = 8  # MEDXTRACT_QUEUE: requests waiting beyond those; more get 503
     presets: tuple[str, ...] = ("default", "seed")  # MEDXTRACT_PRESETS: the allow-list
     cors_origins: tuple[str, ...] = ()  # MEDXTRACT_CORS_ORIGINS: comma-separated; none = off
+    # MEDXTRACT_SHUTDOWN_GRACE_S: how long a stopping server lets requests in flight finish.
+    shutdown_grace_s: float = 10.0
 
     @classmethod
     def from_env(cls) -> Self:
@@ -83,6 +90,7 @@ class ServiceSettings:
             queue=int(env.get("MEDXTRACT_QUEUE", base.queue)),
             presets=split("MEDXTRACT_PRESETS", base.presets),
             cors_origins=split("MEDXTRACT_CORS_ORIGINS", ()),
+            shutdown_grace_s=float(env.get("MEDXTRACT_SHUTDOWN_GRACE_S", base.shutdown_grace_s)),
         )
 
 
@@ -157,7 +165,22 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     DocumentType = choices("DocumentType", type_names)
     Preset = choices("Preset", presets)
     default_preset = Preset("default" if "default" in presets else presets[0])
-    app = offline_app(title="MedXtract", version=__version__, description=DESCRIPTION)
+    pool = cf.ThreadPoolExecutor(settings.workers, thread_name_prefix="medxtract-request")
+    slots = {"busy": 0}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # uvicorn has waited shutdown_grace_s and cancelled what was left (see the docstring).
+        pool.shutdown(wait=False, cancel_futures=True)
+        stopped = budget.stop_all()  # documents whose threads still run
+        if stopped:
+            killed = kill_children()
+            log.info("stopping: %d document(s) cut short, %d process(es) killed", stopped, killed)
+
+    app = offline_app(
+        title="MedXtract", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -168,8 +191,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         )
     install_handlers(app, {"file_format": type_names, "preset": presets})
     install_request_log(app)  # added last: the outermost, so it sees every answer
-    pool = cf.ThreadPoolExecutor(settings.workers, thread_name_prefix="medxtract-request")
-    slots = {"busy": 0}
     capacity = settings.workers + settings.queue
     versions: dict[str, object] = {}
 

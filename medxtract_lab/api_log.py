@@ -9,6 +9,7 @@ endpoint adds are counts and timings only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -52,21 +53,36 @@ def install_request_log(app: FastAPI) -> None:
             response = await call_next(request)
         except Exception as error:  # the last resort: everything typed was answered inside
             response = _internal(request, request_id, error)
+        except asyncio.CancelledError:  # a stopping server cut the request short
+            _log_line(request, request_id, started, None, "cancelled", facts)
+            raise
         finally:
             _facts.reset(token)
         response.headers["X-Request-ID"] = request_id
-        line = {
-            "request_id": request_id,
-            "method": request.method,
-            "route": request.url.path,
-            "status": response.status_code,
-            "bytes_in": int(request.headers.get("content-length") or 0),
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-            "error": response.headers.get(ERROR_CODE_HEADER),
-            **facts,
-        }
-        requests_log.info(json.dumps(line))
+        error = response.headers.get(ERROR_CODE_HEADER)
+        _log_line(request, request_id, started, response.status_code, error, facts)
         return response
+
+
+def _log_line(
+    request: Request,
+    request_id: str,
+    started: float,
+    status: int | None,
+    error: str | None,
+    facts: dict[str, Any],
+) -> None:
+    line = {
+        "request_id": request_id,
+        "method": request.method,
+        "route": request.url.path,
+        "status": status,
+        "bytes_in": int(request.headers.get("content-length") or 0),
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "error": error,
+        **facts,
+    }
+    requests_log.info(json.dumps(line))
 
 
 def _internal(request: Request, request_id: str, error: Exception) -> Response:

@@ -8,31 +8,39 @@ what remains (never more than its own limit), and a stage that runs out raises
 both kill the child), so no process outlives the budget.
 
 The deadline travels in a context variable, so the shared page functions need no extra
-argument; the page threads of one document run in a copy of the caller's context.
+argument; the page threads of one document run in a copy of the caller's context. A stopping
+server ends every live budget at once (``stop_all``), so its reads end at their next check.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from medxtract_lab.errors import DocumentTimeout
+from medxtract_lab.errors import DocumentTimeout, MedXtractError, ServiceStopping
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Deadline:
     budget_s: float
     end: float  # time.monotonic() when the budget is spent
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def start(cls, budget_s: float) -> Deadline:
         return cls(budget_s, time.monotonic() + budget_s)
 
-    def expired(self) -> bool:
-        return time.monotonic() >= self.end
+    def left(self) -> float:
+        return 0.0 if self.stopped.is_set() else self.end - time.monotonic()
 
-    def timeout(self, stage: str) -> DocumentTimeout:
+    def timeout(self, stage: str) -> MedXtractError:
+        if self.stopped.is_set():
+            return ServiceStopping(
+                f"The server stopped while the document was being read ({stage}). "
+                "Send it again when the server is back."
+            )
         return DocumentTimeout(
             f"The document was still being read ({stage}) when its {self.budget_s:g} s budget "
             "ran out. Send a simpler or smaller PDF, or raise render.doc_timeout_s "
@@ -41,21 +49,37 @@ class Deadline:
 
 
 _deadline: ContextVar[Deadline | None] = ContextVar("medxtract_document_deadline", default=None)
+_live: set[Deadline] = set()  # every document being read in this process
+_live_lock = threading.Lock()
 
 
 def begin(budget_s: float) -> object:
     """Start the current document's budget; returns a token for ``end``."""
-    return _deadline.set(Deadline.start(budget_s))
+    deadline = Deadline.start(budget_s)
+    with _live_lock:
+        _live.add(deadline)
+    return _deadline.set(deadline)
 
 
 def end(token: object) -> None:
+    with _live_lock:
+        _live.discard(_deadline.get())
     _deadline.reset(token)  # type: ignore[arg-type]
+
+
+def stop_all() -> int:
+    """End every live budget now (a server stopping); returns how many documents were stopped.
+    Each raises ``ServiceStopping`` at its next check."""
+    with _live_lock:
+        for deadline in _live:
+            deadline.stopped.set()
+        return len(_live)
 
 
 def seconds_left(limit: float) -> float:
     """``limit``, cut to what is left of the document's budget (0 or less when spent)."""
     deadline = _deadline.get()
-    return limit if deadline is None else min(limit, deadline.end - time.monotonic())
+    return limit if deadline is None else min(limit, deadline.left())
 
 
 def time_left(stage: str, limit: float) -> float:
@@ -68,7 +92,8 @@ def time_left(stage: str, limit: float) -> float:
 
 
 def check(stage: str) -> None:
-    """Raise ``DocumentTimeout`` if the budget is spent (after a stage's own timeout fired)."""
+    """Raise ``DocumentTimeout`` if the budget is spent (after a stage's own timeout fired), or
+    ``ServiceStopping`` if the server stopped it."""
     deadline = _deadline.get()
-    if deadline is not None and deadline.expired():
+    if deadline is not None and deadline.left() <= 0:
         raise deadline.timeout(stage)

@@ -175,6 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from medxtract_lab.api import ServiceSettings
     from medxtract_lab.api_log import configure_logging
 
     configure_logging()
@@ -186,6 +187,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         access_log=False,
+        timeout_graceful_shutdown=ServiceSettings.from_env().shutdown_grace_s,
     )
     return EXIT_OK
 

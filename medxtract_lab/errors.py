@@ -112,6 +112,13 @@ class DocumentTimeout(InputError):
     http_status = 504
 
 
+class ServiceStopping(MedXtractError):
+    """The server was stopped while the document was being read; send it again."""
+
+    code = "shutting_down"
+    http_status = 503
+
+
 class ReportError(MedXtractError):
     """The report notebook failed; the message names the failing cell."""
 

@@ -43,6 +43,9 @@ POPPLER_INSTALL = (
     "'conda install -c conda-forge poppler' or 'brew install poppler'."
 )
 POPPLER_TIMEOUT_S = 60
+# poppler answers some damaged pages (a /Contents that is not a stream) with a 1x1 px image;
+# a page this small holds nothing to read, and the image steps cannot work on it.
+MIN_RENDERED_PX = 16
 
 
 @dataclass(frozen=True)
@@ -165,8 +168,12 @@ def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.nda
         raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
     except (PDFPageCountError, PDFSyntaxError) as exc:
         raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
-    if not images:
-        raise CorruptPdf(f"Page {page} of {Path(path).name} rendered to nothing; re-export it.")
+    if not images or min(images[0].size) < MIN_RENDERED_PX:
+        size = "nothing" if not images else "{}x{} px".format(*images[0].size)
+        raise CorruptPdf(
+            f"Page {page} of {Path(path).name} rendered to {size}: its content is damaged. "
+            "Re-export or re-scan the document."
+        )
     image = images[0]
     return np.asarray(image.convert("L") if settings.grayscale else image.convert("RGB"))
 

@@ -7,9 +7,10 @@ import pikepdf
 import pytest
 from conftest import blank_pdf
 
-from medxtract_lab import errors, render
+from medxtract_lab import errors, page_scans, render
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
+from medxtract_lab.corpus import hostile
 from medxtract_lab.pipeline import extract
 
 TWO_PAGE_LIMIT = PipelineConfig(render=RenderSettings(max_pages=2))
@@ -114,3 +115,26 @@ def test_messages_say_what_to_do(tmp_path) -> None:
     path.write_bytes(blank_pdf(1, size=(20000, 20000), text=False))
     with pytest.raises(errors.PageTooLarge, match="normal paper size"):
         extract(path, "prescription")
+
+
+def test_a_page_poppler_renders_as_a_speck_is_a_corrupt_pdf(tmp_path, private_tmp) -> None:
+    """A /Contents that is an integer renders to 1x1 px, which the image steps cannot take."""
+    path = tmp_path / "speck.pdf"
+    hostile.integer_contents(path)
+    with pytest.raises(errors.CorruptPdf, match="rendered to 1x1 px"):
+        extract(path, "prescription")
+    assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("declared", [(32000, 32000), (60000, 60000)])
+def test_a_jpeg_declaring_a_huge_size_is_rendered_not_decoded(tmp_path, declared) -> None:
+    """The JPEG's own header, not the PDF's image dictionary, decides what a decoder allocates:
+    a mismatch sends the page to poppler, which renders it in bounded memory."""
+    path = tmp_path / "declared.pdf"
+    hostile.declared_jpeg(path, declared)
+    pdf = render.open_pdf(path, RenderSettings())
+    assert pdf.info.scans[0] is not None  # the page looks like a plain scan from its PDF dict
+    assert page_scans.read_jpeg(path, pdf.info.scans[0]) is None
+    page = render.load_page(pdf, 1, RenderSettings())
+    assert page.shape == (3300, 2550)  # letter at 300 dpi: poppler's render, not the JPEG
+    assert extract(path, "prescription").page_sources == ["ocr"]

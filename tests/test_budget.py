@@ -5,45 +5,16 @@ import subprocess
 import time
 from dataclasses import replace
 
-import pikepdf
 import pytest
 from fastapi.testclient import TestClient
 
 from medxtract_lab.api import ServiceSettings, create_app
 from medxtract_lab.config import get_preset
+from medxtract_lab.corpus.hostile import fanned_out_forms
 from medxtract_lab.errors import DocumentTimeout
 from medxtract_lab.pipeline import extract
 
 BUDGET_S = 4.0
-
-
-def fanned_out_forms(path, width: int = 4, depth: int = 30) -> None:
-    """A few KB whose page draws 4**30 copies of a line through nested form XObjects: poppler
-    reads its text layer and renders it for as long as it is allowed to."""
-    pdf = pikepdf.new()
-    form = None
-    for level in range(depth + 1):
-        body = (
-            b"0 0 m 100 100 l S"
-            if level == 0
-            else b" ".join(f"/X{i} Do".encode() for i in range(width))
-        )
-        stream = pikepdf.Stream(pdf, body)
-        stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
-        stream.BBox = [0, 0, 612, 792]
-        if form is not None:
-            stream.Resources = pikepdf.Dictionary(
-                XObject=pikepdf.Dictionary({f"/X{i}": form for i in range(width)})
-            )
-        form = stream
-    page = pikepdf.Dictionary(
-        Type=pikepdf.Name.Page,
-        MediaBox=[0, 0, 612, 792],
-        Contents=pikepdf.Stream(pdf, b"/Top Do"),
-        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Top=form)),
-    )
-    pdf.pages.append(pikepdf.Page(page))
-    pdf.save(path)
 
 
 def _poppler_running(path) -> bool:

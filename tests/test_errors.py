@@ -36,6 +36,7 @@ EXPECTED = {
     "LabelConflict": (2, 409),
     "BaselineError": (2, 422),
     "DocumentTimeout": (2, 504),
+    "ServiceStopping": (1, 503),
     "UnknownDocType": (2, 422),
     "ConfigError": (2, 422),
     "DependencyMissing": (3, 503),

@@ -1,0 +1,143 @@
+"""Small hostile PDFs, built on demand, for the bad-input tests and the hostile-file benchmark.
+
+Each builder reproduces a class of file that once crashed or held a worker (see the issues on
+hostile and concurrent use): they are tiny on disk and expensive to read. ``mutants`` turns good
+PDFs into damaged ones the way a fuzzer does, seeded so a failure can be replayed.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pikepdf
+
+from medxtract_lab.corpus.degrade import jpeg
+
+LETTER_PT = (612, 792)
+
+
+def fanned_out_forms(path: Path, width: int = 4, depth: int = 30) -> None:
+    """A few KB whose page draws ``width ** depth`` copies of a line through nested form
+    XObjects: poppler reads its text layer and renders it for as long as it is allowed to."""
+    pdf = pikepdf.new()
+    form = None
+    for level in range(depth + 1):
+        body = (
+            b"0 0 m 100 100 l S"
+            if level == 0
+            else b" ".join(f"/X{i} Do".encode() for i in range(width))
+        )
+        stream = pikepdf.Stream(pdf, body)
+        stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        stream.BBox = [0, 0, *LETTER_PT]
+        if form is not None:
+            stream.Resources = pikepdf.Dictionary(
+                XObject=pikepdf.Dictionary({f"/X{i}": form for i in range(width)})
+            )
+        form = stream
+    _one_page(pdf, b"/Top Do", pikepdf.Dictionary(XObject=pikepdf.Dictionary(Top=form)))
+    pdf.save(path)
+
+
+def declared_jpeg(path: Path, declared: tuple[int, int]) -> None:
+    """A letter page that is one full-page JPEG (a scan, 100 ppi) whose own header declares
+    ``declared`` (width, height) pixels, while the PDF's image dictionary says 850x1100."""
+    width, height = 850, 1100
+    data = bytearray(jpeg(np.full((height, width), 255, np.uint8), 75))
+    sof = _start_of_frame(data)
+    data[sof + 5 : sof + 7] = declared[1].to_bytes(2, "big")
+    data[sof + 7 : sof + 9] = declared[0].to_bytes(2, "big")
+    pdf = pikepdf.new()
+    image = pikepdf.Stream(pdf, bytes(data))
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height, image.BitsPerComponent = width, height, 8
+    image.ColorSpace, image.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.DCTDecode
+    drawn = f"{LETTER_PT[0]} 0 0 {LETTER_PT[1]} 0 0 cm /Im0 Do".encode()
+    _one_page(pdf, drawn, pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image)))
+    pdf.save(path)
+
+
+def integer_contents(path: Path) -> None:
+    """A letter page whose /Contents is the integer 5 instead of a stream: poppler renders it
+    as a 1x1 px image."""
+    pdf = pikepdf.new()
+    _one_page(pdf, b"", pikepdf.Dictionary())
+    pdf.pages[0].obj.Contents = 5
+    pdf.save(path)
+
+
+def flate_bomb(path: Path, inflated_mib: int = 1024) -> None:
+    """A content stream of about 1 KB per MiB that inflates to ``inflated_mib`` MiB of spaces."""
+    compressor = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    packed = b"".join(compressor.compress(chunk) for _ in range(inflated_mib))
+    pdf = pikepdf.new()
+    _one_page(pdf, b"", pikepdf.Dictionary())
+    contents = pikepdf.Stream(pdf, b"")
+    contents.write(packed + compressor.flush(), filter=pikepdf.Name.FlateDecode)
+    pdf.pages[0].obj.Contents = contents
+    pdf.save(path, stream_decode_level=pikepdf.StreamDecodeLevel.none)  # keep it packed
+
+
+def long_text_layer(path: Path, megabytes: float = 5) -> None:
+    """A letter page whose text layer holds ``megabytes`` MB of tiny words drawn off the page."""
+    words = b"(medxtract) Tj " * int(megabytes * (1 << 20) / 15)
+    body = b"BT /F1 1 Tf 0 -10 Td " + words + b"ET"
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
+    pdf = pikepdf.new()
+    _one_page(pdf, body, pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)))
+    pdf.save(path, compress_streams=True)
+
+
+BUILDERS = {
+    "fanned_out_forms": fanned_out_forms,
+    "jpeg_declares_32000": lambda path: declared_jpeg(path, (32000, 32000)),
+    "jpeg_declares_60000": lambda path: declared_jpeg(path, (60000, 60000)),
+    "integer_contents": integer_contents,
+    "flate_bomb_1gib": flate_bomb,
+    "text_layer_5mb": long_text_layer,
+}
+
+
+def mutants(sources: list[bytes], count: int, seed: int) -> Iterator[tuple[str, bytes]]:
+    """``count`` damaged copies of ``sources``, each named by how it was made: bytes flipped,
+    a cut, or a splice of two files, as a byte-level fuzzer makes them."""
+    rng = random.Random(seed)
+    for index in range(count):
+        data = bytearray(rng.choice(sources))
+        kind = ("flip", "truncate", "splice")[index % 3]
+        if kind == "flip":
+            for _ in range(rng.randint(1, 64)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif kind == "truncate":
+            del data[rng.randrange(16, len(data)) :]
+        else:
+            other = rng.choice(sources)
+            cut = rng.randrange(16, len(data))
+            data = data[:cut] + other[rng.randrange(len(other)) :]
+        yield f"{index:04d}-{kind}", bytes(data)
+
+
+def _one_page(pdf: pikepdf.Pdf, body: bytes, resources: pikepdf.Dictionary) -> None:
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, *LETTER_PT],
+        Contents=pikepdf.Stream(pdf, body),
+        Resources=resources,
+    )
+    pdf.pages.append(pikepdf.Page(page))
+
+
+def _start_of_frame(data: bytearray) -> int:
+    """Where the JPEG's baseline or progressive start-of-frame marker is."""
+    for marker in (b"\xff\xc0", b"\xff\xc2"):
+        found = data.find(marker)
+        if found >= 0:
+            return found
+    raise ValueError("no start-of-frame marker in the JPEG")
