@@ -45,13 +45,14 @@ from medxtract_lab.api_models import (
     example,
 )
 from medxtract_lab.children import kill_children
-from medxtract_lab.config import PRESETS, get_preset
+from medxtract_lab.config import PRESETS, PipelineConfig, get_preset
 from medxtract_lab.doctypes import DOC_TYPES, doc_type_names
 from medxtract_lab.pipeline import extract
 from medxtract_lab.records import Extraction
 from medxtract_lab.versions import component_versions
 
 log = logging.getLogger("medxtract.api")
+_MIN_START_S = 1.0  # a document with less of its budget left is not started
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,24 @@ def _allowed_presets(settings: ServiceSettings) -> list[str]:
     return list(settings.presets)
 
 
+def _extract_in_budget(
+    path: Path, doc_type: str, config: PipelineConfig, accepted: float
+) -> Extraction:
+    """``extract``, with the time the request waited for a worker taken from its budget: ten
+    slow files then hold the queue for one budget, not one budget each in turn."""
+    budget_s = config.render.doc_timeout_s
+    left = budget_s - (time.monotonic() - accepted)
+    if left < _MIN_START_S:
+        raise errors.DocumentTimeout(
+            f"The document waited {budget_s - left:.0f} s for a worker, nearly all of its "
+            f"{budget_s:g} s budget. Send it again when the server is less busy, or raise "
+            "MEDXTRACT_DOC_TIMEOUT_S or MEDXTRACT_WORKERS."
+        )
+    return extract(
+        path, doc_type, replace(config, render=replace(config.render, doc_timeout_s=left))
+    )
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The server, with ``settings`` or those of the environment. The form's choices are read
     from the registries here, once: a type registered later needs a new app."""
@@ -210,6 +229,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if slots["busy"] >= capacity:
             raise Busy
         slots["busy"] += 1
+        accepted = time.monotonic()
         started = time.perf_counter()
         try:
             with tempfile.TemporaryDirectory(prefix="medxtract-") as folder:
@@ -220,7 +240,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                         size += len(chunk)
                         out.write(chunk)
                 loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(pool, extract, path, doc_type.value, config)
+                result = await loop.run_in_executor(
+                    pool, _extract_in_budget, path, doc_type.value, config, accepted
+                )
         finally:
             slots["busy"] -= 1
             await file.close()

@@ -2,6 +2,7 @@
 the budget runs out, with a typed error, and leaves no poppler process or temporary file."""
 
 import subprocess
+import threading
 import time
 from dataclasses import replace
 
@@ -51,3 +52,30 @@ def test_the_server_answers_504_and_frees_its_slot(hostile, private_tmp) -> None
     spec = client.get("/openapi.json").json()["paths"]["/v1/extract"]["post"]["responses"]
     assert "document_timeout" in str(spec["504"])  # documented as it is answered
     assert list(private_tmp.iterdir()) == []  # the upload's folder went with the response
+
+
+def test_time_in_the_queue_counts_against_the_budget(hostile, private_tmp) -> None:
+    """Three slow files on one worker end within one budget, not one budget each in turn: a
+    queue of hostile files cannot hold the server for longer than the budget."""
+    app = create_app(ServiceSettings(workers=1, queue=2, doc_timeout_s=BUDGET_S))
+    data = hostile.read_bytes()
+    answers: list[tuple[int, str, str, float]] = []
+
+    def send(client: TestClient) -> None:
+        files = {"file": ("fanout.pdf", data, "application/pdf")}
+        response = client.post("/v1/extract", files=files, data={"file_format": "prescription"})
+        body = response.json()
+        answers.append((response.status_code, body["error"], body["detail"], time.monotonic()))
+
+    with TestClient(app) as client:
+        started = time.monotonic()
+        senders = [threading.Thread(target=send, args=(client,)) for _ in range(3)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+    assert [(status, error) for status, error, *_ in answers] == [(504, "document_timeout")] * 3
+    assert max(at for *_, at in answers) - started < BUDGET_S + 3
+    # The first is stopped while poppler works; the queued ones when they reach the worker.
+    assert sum("waited" in detail and "for a worker" in detail for _, _, detail, _ in answers) == 2
+    assert list(private_tmp.iterdir()) == []

@@ -105,12 +105,14 @@ BUILDERS = {
 }
 
 
-def mutants(sources: list[bytes], count: int, seed: int) -> Iterator[tuple[str, bytes]]:
-    """``count`` damaged copies of ``sources``, each named by how it was made: bytes flipped,
-    a cut, or a splice of two files, as a byte-level fuzzer makes them."""
+def mutants(sources: list[bytes], count: int, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    """``count`` damaged copies of ``sources``: each is named by how it was made (bytes
+    flipped, a cut, or a splice onto another file's tail, as a byte-level fuzzer makes them)
+    and comes with the index of the source it started from."""
     rng = random.Random(seed)
     for index in range(count):
-        data = bytearray(rng.choice(sources))
+        origin = rng.randrange(len(sources))
+        data = bytearray(sources[origin])
         kind = ("flip", "truncate", "splice")[index % 3]
         if kind == "flip":
             for _ in range(rng.randint(1, 64)):
@@ -119,9 +121,8 @@ def mutants(sources: list[bytes], count: int, seed: int) -> Iterator[tuple[str, 
             del data[rng.randrange(16, len(data)) :]
         else:
             other = rng.choice(sources)
-            cut = rng.randrange(16, len(data))
-            data = data[:cut] + other[rng.randrange(len(other)) :]
-        yield f"{index:04d}-{kind}", bytes(data)
+            data = data[: rng.randrange(16, len(data))] + other[rng.randrange(len(other)) :]
+        yield f"{index:04d}-{kind}", bytes(data), origin
 
 
 def _one_page(pdf: pikepdf.Pdf, body: bytes, resources: pikepdf.Dictionary) -> None:
