@@ -210,3 +210,18 @@ def test_the_lexicon_decides_only_between_mg_and_mcg() -> None:
     )  # printed formulation and spacing kept
     assert text_or_na("Relapsing-remitting MS") == ("Relapsing-remitting MS", 1.0)
     assert count("²") == ("²", KEPT_AS_READ)
+
+
+def test_a_lone_character_after_a_label_is_not_a_value() -> None:
+    """A speck after 'Policy Number:', or the tail of a label OCR broke mid-word ('Com' /
+    'pany'), leaves one character where the form printed nothing: the field stays null."""
+    page2 = (
+        "Name of Insurance Company: m\nPolicy Number: E\nExpiry Date:\n"
+        "Do you have medical insurance?\nNo\n"
+    )
+    found = match_fields(get_doctype("patient_details"), ["Patient Medical Record\n", page2])
+    assert found["insurance_company"].value is None
+    assert found["policy_number"].value is None
+    assert found["has_insurance"].value == "No"
+    two = match_fields(get_doctype("patient_details"), ["", "Policy Number: E7\n"])
+    assert two["policy_number"].value == "E7"  # two characters can be a value

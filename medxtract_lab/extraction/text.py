@@ -6,6 +6,7 @@ import re
 
 LEAD_JUNK = " \t|—–-_:;.,~'\"‘’`*•>»"
 TRAIL_JUNK = " \t|—–_:;~'\"‘’`*•°©®"
+MIN_FREE_TEXT_CHARS = 2  # letters or digits a value without a pattern needs (find_value)
 _NAME_TOKEN = re.compile(r"^[^\W\d_][\w.'’-]*$")
 
 
@@ -58,7 +59,9 @@ def find_value(pattern: str | None, text: str, last: bool = False) -> tuple[str,
     """The value inside ``text``: the whole text, or the first (or last) pattern match."""
     if pattern is None:
         stripped = text.lstrip(LEAD_JUNK).rstrip(TRAIL_JUNK)
-        if not any(ch.isalnum() for ch in stripped):
+        # One letter or digit alone is a speck or a broken label's tail ('Com' 'pany' leaves
+        # 'm'), never a printed value: names, addresses and codes have more.
+        if sum(ch.isalnum() for ch in stripped) < MIN_FREE_TEXT_CHARS:
             return None
         start = text.index(stripped)
         return stripped, start, start + len(stripped)
