@@ -163,6 +163,13 @@ def _examples(max_upload_bytes: int, choices: dict[str, list[str]]) -> list[Answ
             )
         ),
         _typed(
+            errors.PageTooComplex(
+                "Page 1 of upload.pdf draws more than 32 MB of content (a compressed stream "
+                "that inflates without bound, or forms drawn inside forms). Print it to PDF or "
+                "scan it again; raise render.max_drawing_bytes if it is genuine."
+            )
+        ),
+        _typed(
             errors.OcrError(
                 "The OCR engine failed on page 1 (RuntimeError). "
                 "Check the installation of the 'tesserocr' engine."

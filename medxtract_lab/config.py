@@ -37,6 +37,9 @@ class RenderSettings:
     max_pages: int = 20
     # Guard applied before rasterising: width x height at ``dpi`` must stay below this.
     max_page_pixels: int = 60_000_000
+    # Guard applied before poppler: the content bytes drawing a page takes, forms counted each
+    # time they are drawn (page_content.drawing_bytes). Corpus pages need at most 4 KB.
+    max_drawing_bytes: int = 32 * 1024 * 1024
     # Seconds one document may take in ``extract``, every stage together (see budget.py).
     doc_timeout_s: float = 120.0
 
@@ -80,7 +83,8 @@ class PipelineConfig:
         ocr = dict(data["ocr"])
         ocr.pop("page_timeout_s")
         render = dict(data["render"])
-        render.pop("doc_timeout_s")
+        for guard in ("doc_timeout_s", "max_drawing_bytes"):  # refuse or not; same output
+            render.pop(guard)
         return {"render": render, "steps": data["steps"], "ocr": ocr}
 
     def with_name(self, name: str) -> PipelineConfig:

@@ -54,6 +54,12 @@ class PageTooLarge(InputError):
     code = "page_too_large"
 
 
+class PageTooComplex(InputError):
+    """A page's content would take poppler unbounded work: a Flate bomb, forms fanned out."""
+
+    code = "page_too_complex"
+
+
 class LabelError(InputError):
     """One or more labels are malformed; the message lists every file and problem."""
 

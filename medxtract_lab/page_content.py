@@ -9,6 +9,7 @@ checked before parsing, so a small Flate stream that inflates without bound is n
 from __future__ import annotations
 
 import base64
+import re
 import zlib
 
 import pikepdf
@@ -86,9 +87,16 @@ def content_streams(content) -> list:  # noqa: ANN001
 
 
 def decoded_size(stream: pikepdf.Stream, limit: int) -> int:
-    """How many bytes ``stream`` decodes to, counting at most ``limit + 1`` of them. The text
-    filters (ASCII85, ASCIIHex) only shrink data and are decoded; Flate is inflated with that
-    cap; any other filter counts as too long (content streams do not use them)."""
+    """How many bytes ``stream`` decodes to, counting at most ``limit + 1`` of them; a filter
+    other than the text ones and Flate counts as too long (content streams do not use them)."""
+    data = decoded_bytes(stream, limit)
+    return limit + 1 if data is None else len(data)
+
+
+def decoded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
+    """``stream`` decoded, at most ``limit + 1`` bytes of it; None for a filter this cannot
+    decode within a limit. The text filters (ASCII85, ASCIIHex) only shrink data and are
+    decoded; Flate is inflated with that cap, so a bomb is never inflated in full."""
     data = stream.read_raw_bytes()
     filters = stream.get("/Filter")
     filters = list(filters) if isinstance(filters, pikepdf.Array) else [filters]
@@ -101,10 +109,57 @@ def decoded_size(stream: pikepdf.Stream, limit: int) -> int:
             elif name == "/FlateDecode":
                 data = zlib.decompressobj().decompress(data, max(0, limit) + 1)
             else:
-                return limit + 1
+                return None
     except (ValueError, zlib.error):
+        return None
+    return data[: limit + 1]
+
+
+# ``/Name Do``: a content stream drawing an XObject. A regular expression rather than a parse:
+# this runs on every page before anything else, and a page of text is mostly text operators.
+_DRAWS = re.compile(rb"/([^\s/\[\](){}<>%]+)\s+Do(?![^\s/\[\](){}<>%])")
+_MAX_NESTING = 32
+
+
+def drawing_bytes(page: pikepdf.Page, limit: int) -> int:
+    """The content bytes poppler interprets to draw ``page``: every content stream, and every
+    form XObject each time it is drawn (a form drawn four times by a form drawn four times
+    counts sixteen times), decoded. Counting stops past ``limit``: the result is then
+    ``limit + 1``. A stream with a filter this cannot bound counts its stored size."""
+    memo: dict[tuple[int, int], int] = {}
+    total = 0
+    for stream in content_streams(page):
+        total += _work(stream, page.resources, memo, limit - total, ())
+        if total > limit:
+            return limit + 1
+    return total
+
+
+def _work(stream, resources, memo, limit: int, drawing: tuple) -> int:  # noqa: ANN001
+    """``drawing_bytes`` of one stream (a page's content or a form), over ``limit`` = refused."""
+    if len(drawing) > _MAX_NESTING:
         return limit + 1
-    return len(data)
+    if not isinstance(stream, pikepdf.Stream):
+        return 0  # a damaged /Contents (an integer): poppler draws nothing for it
+    data = decoded_bytes(stream, limit)
+    if data is None:
+        return len(stream.read_raw_bytes())
+    work = len(data)
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    for name in _DRAWS.findall(data) if xobjects else ():
+        form = xobjects.get("/" + name.decode("latin-1"))
+        if not isinstance(form, pikepdf.Stream) or form.get("/Subtype") != "/Form":
+            continue
+        key = form.objgen
+        if key in drawing:
+            return limit + 1  # a form that draws itself
+        if key not in memo:
+            inner = form.get("/Resources", resources)
+            memo[key] = _work(form, inner, memo, limit, (*drawing, key))
+        work += memo[key]
+        if work > limit:
+            return limit + 1
+    return work
 
 
 def matrix_product(first: list[float], second: list[float]) -> list[float]:

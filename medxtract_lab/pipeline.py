@@ -217,6 +217,10 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
                 pages.append(Page(number, "ocr", ""))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        if budget.seconds_left(1.0) <= 0:
+            # The pages still running were given no more than what was left of the budget:
+            # wait for them, so their poppler is killed and reaped before the error goes out.
+            cf.wait([f for f in futures if f is not None], timeout=_TIMEOUT_GRACE_S)
     for page in pages:
         for stage, ms in page.timings_ms.items():
             timings[stage] = timings.get(stage, 0.0) + ms

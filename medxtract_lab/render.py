@@ -32,9 +32,11 @@ from medxtract_lab.errors import (
     EmptyFile,
     EncryptedPdf,
     NotAPdf,
+    PageTooComplex,
     PageTooLarge,
     TooManyPages,
 )
+from medxtract_lab.page_content import drawing_bytes
 from medxtract_lab.page_pictures import picture_coverage
 from medxtract_lab.page_scans import EmbeddedScan, page_scan, read_jpeg
 
@@ -111,7 +113,8 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                 )
             decode = settings.decode_embedded_scans and settings.grayscale
             sizes, rotations, scans, pictures = [], [], [], []
-            for page in pdf.pages:
+            for number, page in enumerate(pdf.pages, start=1):
+                _check_drawing(page, number, path.name, settings.max_drawing_bytes)
                 left, bottom, right, top = (float(v) for v in page.mediabox)
                 sizes.append((abs(right - left), abs(top - bottom)))
                 rotations.append(page.rotation % 360)
@@ -132,6 +135,23 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
     if pages < 1:
         raise EmptyFile(f"{path.name} has no pages. Check that the right file was sent.")
     return PdfInfo(pages, tuple(sizes), tuple(rotations), tuple(scans), tuple(pictures))
+
+
+def _check_drawing(page: pikepdf.Page, number: int, name: str, limit: int) -> None:
+    """Refuse a page whose content would keep poppler busy without bound (a Flate bomb,
+    forms drawing forms), before poppler sees it; in-process, under a millisecond a page. A
+    structure qpdf cannot read is left to poppler, which may still draw it, within the
+    document's time budget."""
+    try:
+        work = drawing_bytes(page, limit)
+    except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError):
+        return
+    if work > limit:
+        raise PageTooComplex(
+            f"Page {number} of {name} draws more than {limit / 2**20:.0f} MB of content "
+            "(a compressed stream that inflates without bound, or forms drawn inside forms). "
+            "Print it to PDF or scan it again; raise render.max_drawing_bytes if it is genuine."
+        )
 
 
 def check_page_sizes(

@@ -1,6 +1,7 @@
 """Every bad input fails fast with its own exception and exit code, leaving no temp files."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import pikepdf
@@ -138,3 +139,27 @@ def test_a_jpeg_declaring_a_huge_size_is_rendered_not_decoded(tmp_path, declared
     page = render.load_page(pdf, 1, RenderSettings())
     assert page.shape == (3300, 2550)  # letter at 300 dpi: poppler's render, not the JPEG
     assert extract(path, "prescription").page_sources == ["ocr"]
+
+
+@pytest.mark.parametrize("build", [hostile.fanned_out_forms, hostile.flate_bomb])
+def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tmp, monkeypatch):
+    """A Flate bomb and forms fanned out 4 wide and 30 deep are a few KB on disk and without
+    bound for poppler: the page's drawing is measured in-process and refused first."""
+
+    def no_poppler(*args, **kwargs):
+        raise AssertionError("poppler ran on a page that should have been refused")
+
+    monkeypatch.setattr(subprocess, "run", no_poppler)
+    monkeypatch.setattr(render, "render_page", no_poppler)
+    path = tmp_path / "hostile.pdf"
+    build(path)
+    with pytest.raises(errors.PageTooComplex, match="Page 1 of hostile.pdf draws more than 32"):
+        extract(path, "prescription")
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_long_content_stream_is_read_not_refused(tmp_path) -> None:
+    """Megabytes of text operators are far below the drawing limit: work, not a bomb."""
+    path = tmp_path / "long.pdf"
+    hostile.long_text_layer(path, megabytes=5)
+    assert extract(path, "prescription").pages == 1

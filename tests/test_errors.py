@@ -32,6 +32,7 @@ EXPECTED = {
     "EncryptedPdf": (2, 422),
     "TooManyPages": (2, 422),
     "PageTooLarge": (2, 422),
+    "PageTooComplex": (2, 422),
     "LabelError": (2, 422),
     "LabelConflict": (2, 409),
     "BaselineError": (2, 422),

@@ -43,6 +43,16 @@ def fanned_out_forms(path: Path, width: int = 4, depth: int = 30) -> None:
     pdf.save(path)
 
 
+def zigzag_path(path: Path, segments: int = 100_000) -> None:
+    """About 22 KB whose page fills one path of ``segments`` lines, each crossing the whole
+    page: little content (1.7 MB decoded), but poppler's rasteriser meets every line on every
+    row of pixels, and renders it for minutes. Only the document's time budget stops it."""
+    points = (b"%d 792 l %d 0 l" % (i % 612, i * 7 % 612) for i in range(segments))
+    pdf = pikepdf.new()
+    _one_page(pdf, b"0 0 m " + b" ".join(points) + b" f*", pikepdf.Dictionary())
+    pdf.save(path, compress_streams=True)
+
+
 def declared_jpeg(path: Path, declared: tuple[int, int]) -> None:
     """A letter page that is one full-page JPEG (a scan, 100 ppi) whose own header declares
     ``declared`` (width, height) pixels, while the PDF's image dictionary says 850x1100."""
@@ -84,9 +94,16 @@ def flate_bomb(path: Path, inflated_mib: int = 1024) -> None:
 
 
 def long_text_layer(path: Path, megabytes: float = 5) -> None:
-    """A letter page whose text layer holds ``megabytes`` MB of tiny words drawn off the page."""
-    words = b"(medxtract) Tj " * int(megabytes * (1 << 20) / 15)
-    body = b"BT /F1 1 Tf 0 -10 Td " + words + b"ET"
+    """A letter page whose content shows ``megabytes`` MB of text: 12 000 overlapping lines
+    of distinct words, which poppler's text extraction and rendering must work through."""
+    lines, per_line = 12000, 2000
+    chars = int(megabytes * (1 << 20))
+    words = max(1, chars // (lines * 8))  # "w1234567 " is about eight characters
+    rows = (
+        b"(" + b" ".join(b"w%d" % (row * per_line + i) for i in range(words)) + b") Tj T*"
+        for row in range(lines)
+    )
+    body = b"BT /F1 1 Tf 0.06 TL 10 780 Td " + b"\n".join(rows) + b" ET"
     font = pikepdf.Dictionary(
         Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
     )
@@ -97,6 +114,7 @@ def long_text_layer(path: Path, megabytes: float = 5) -> None:
 
 BUILDERS = {
     "fanned_out_forms": fanned_out_forms,
+    "zigzag_path": zigzag_path,
     "jpeg_declares_32000": lambda path: declared_jpeg(path, (32000, 32000)),
     "jpeg_declares_60000": lambda path: declared_jpeg(path, (60000, 60000)),
     "integer_contents": integer_contents,
