@@ -163,6 +163,13 @@ def _examples(max_upload_bytes: int, choices: dict[str, list[str]]) -> list[Answ
             )
         ),
         _typed(
+            errors.NoisePage(
+                "Page 1 of upload.pdf looks like noise, not text (10682 specks per megapixel; "
+                "a text page has under 4000). Scan or photograph the page again, in focus and "
+                "with enough light."
+            )
+        ),
+        _typed(
             errors.PageTooComplex(
                 "Page 1 of upload.pdf draws more than 32 MB of content (a compressed stream "
                 "that inflates without bound, or forms drawn inside forms). Print it to PDF or "

@@ -60,6 +60,12 @@ class PageTooComplex(InputError):
     code = "page_too_complex"
 
 
+class NoisePage(InputError):
+    """A page that is noise, not text: reading it would cost minutes and gigabytes for nothing."""
+
+    code = "noise_page"
+
+
 class LabelError(InputError):
     """One or more labels are malformed; the message lists every file and problem."""
 

@@ -12,10 +12,14 @@ import time
 import numpy as np
 
 from medxtract_lab.config import PipelineConfig, RenderSettings
-from medxtract_lab.preprocess import apply_steps
+from medxtract_lab.errors import NoisePage
+from medxtract_lab.preprocess import apply_steps, specks_per_megapixel
 from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
 
 PREVIEW_DPI = 60
+# Ink blobs per megapixel past which a page is noise, not text (preprocess.specks_per_megapixel:
+# corpus pages reach 804, random noise 10 700).
+MAX_SPECKS_PER_MEGAPIXEL = 4000
 
 
 def page_image(
@@ -36,10 +40,17 @@ def ocr_input(
     turns: int = 0,
 ) -> np.ndarray:
     """What the OCR engine reads for page ``number``: the page image, turned by ``turns``
-    quarter turns and preprocessed. Milliseconds spent rendering and preprocessing are added to
-    ``timings`` when given."""
+    quarter turns and preprocessed; a page of noise is refused before any step enlarges it.
+    Milliseconds spent rendering and preprocessing are added to ``timings`` when given."""
     clock = time.perf_counter()
     image = page_image(pdf, number, config.render, turns)
+    specks = specks_per_megapixel(image)
+    if specks > MAX_SPECKS_PER_MEGAPIXEL:
+        raise NoisePage(
+            f"Page {number} of {pdf.name} looks like noise, not text ({specks:.0f} specks per "
+            f"megapixel; a text page has under {MAX_SPECKS_PER_MEGAPIXEL}). Scan or photograph "
+            "the page again, in focus and with enough light."
+        )
     rendered = time.perf_counter()
     image = apply_steps(image, config.steps)
     if timings is not None:

@@ -322,6 +322,23 @@ def text_height(image: np.ndarray) -> float:
     return 2 * float(np.median(letters)) if len(letters) else 0.0
 
 
+def specks_per_megapixel(image: np.ndarray) -> float:
+    """Separate ink blobs per megapixel of the page, counted at half size (a few ms).
+
+    The 200 scanned and photographed corpus pages hold 30 to 804 (speckled scans are the most);
+    a page of random noise holds
+    about 10 700, and Tesseract spent over two minutes and 1.6 GB on a 12-megapixel one.
+    """
+    if min(image.shape[:2]) < 8:
+        return 0.0
+    half = cv2.resize(to_gray(image), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    ink = cv2.adaptiveThreshold(
+        half, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
+    )
+    blobs = cv2.connectedComponents(ink, connectivity=8)[0] - 1
+    return blobs / (image.shape[0] * image.shape[1] / 1e6)
+
+
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:
     """Area averaging when shrinking (no aliasing of strokes), bicubic when enlarging."""
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC

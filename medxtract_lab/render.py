@@ -53,7 +53,8 @@ MIN_RENDERED_PX = 16
 @dataclass(frozen=True)
 class PdfInfo:
     pages: int
-    page_sizes_pt: tuple[tuple[float, float], ...]  # media boxes: what poppler rasterises
+    # Media boxes (what poppler rasterises), times /UserUnit where a page sets one.
+    page_sizes_pt: tuple[tuple[float, float], ...]
     rotations: tuple[int, ...]
     # Per page, the one full-page JPEG it consists of (decoded instead of rendered), or None.
     scans: tuple[EmbeddedScan | None, ...]
@@ -116,7 +117,8 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
             for number, page in enumerate(pdf.pages, start=1):
                 _check_drawing(page, number, path.name, settings.max_drawing_bytes)
                 left, bottom, right, top = (float(v) for v in page.mediabox)
-                sizes.append((abs(right - left), abs(top - bottom)))
+                unit = _user_unit(page)
+                sizes.append((abs(right - left) * unit, abs(top - bottom) * unit))
                 rotations.append(page.rotation % 360)
                 upright = rotations[-1] == 0
                 scans.append(
@@ -135,6 +137,17 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
     if pages < 1:
         raise EmptyFile(f"{path.name} has no pages. Check that the right file was sent.")
     return PdfInfo(pages, tuple(sizes), tuple(rotations), tuple(scans), tuple(pictures))
+
+
+def _user_unit(page: pikepdf.Page) -> float:
+    """The page's /UserUnit (points per unit, 1 by default). poppler 22 ignores it and renders
+    the media box in points; a renderer that honours it would rasterise a page that many
+    times larger each way, so the size guard counts it."""
+    try:
+        unit = float(page.obj.get("/UserUnit", 1))
+    except (TypeError, ValueError):  # not a number: ignored, as poppler does
+        return 1.0
+    return max(unit, 1.0)
 
 
 def _check_drawing(page: pikepdf.Page, number: int, name: str, limit: int) -> None:

@@ -8,7 +8,7 @@ import pikepdf
 import pytest
 from conftest import blank_pdf
 
-from medxtract_lab import errors, page_scans, render
+from medxtract_lab import errors, page_scans, pipeline, render
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.corpus import hostile
@@ -163,3 +163,30 @@ def test_a_long_content_stream_is_read_not_refused(tmp_path) -> None:
     path = tmp_path / "long.pdf"
     hostile.long_text_layer(path, megabytes=5)
     assert extract(path, "prescription").pages == 1
+
+
+def test_a_user_unit_scaled_page_is_measured_at_its_scaled_size(tmp_path, never_rasterise) -> None:
+    """/UserUnit 75000 makes a letter page 75000 times larger each way for a renderer that
+    honours it: the size guard counts it and refuses the page before rasterising."""
+    path = tmp_path / "scaled.pdf"
+    path.write_bytes(blank_pdf(1, text=False))
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].obj.UserUnit = 75000
+        pdf.save(path)
+    with pytest.raises(errors.PageTooLarge, match="45900000x59400000 pt"):
+        extract(path, "prescription")
+
+
+def test_a_page_of_noise_is_refused_before_ocr(tmp_path, private_tmp, monkeypatch) -> None:
+    """Random pixels hold ten times the specks of the most speckled corpus scan: refused
+    before preprocessing could enlarge them and before Tesseract works on them for minutes."""
+
+    def no_ocr(*args, **kwargs):
+        raise AssertionError("a page of noise reached the OCR engine")
+
+    monkeypatch.setattr(pipeline, "_recognize", no_ocr)
+    path = tmp_path / "noise.pdf"
+    hostile.noise_page(path, megapixels=2)
+    with pytest.raises(errors.NoisePage, match="Page 1 of noise.pdf looks like noise"):
+        extract(path, "prescription")
+    assert list(private_tmp.iterdir()) == []

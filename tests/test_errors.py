@@ -33,6 +33,7 @@ EXPECTED = {
     "TooManyPages": (2, 422),
     "PageTooLarge": (2, 422),
     "PageTooComplex": (2, 422),
+    "NoisePage": (2, 422),
     "LabelError": (2, 422),
     "LabelConflict": (2, 409),
     "BaselineError": (2, 422),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pikepdf
 
+from medxtract_lab.corpus.capture import image_pdf
 from medxtract_lab.corpus.degrade import jpeg
 
 LETTER_PT = (612, 792)
@@ -41,6 +42,15 @@ def fanned_out_forms(path: Path, width: int = 4, depth: int = 30) -> None:
         form = stream
     _one_page(pdf, b"/Top Do", pikepdf.Dictionary(XObject=pikepdf.Dictionary(Top=form)))
     pdf.save(path)
+
+
+def noise_page(path: Path, megapixels: float = 12) -> None:
+    """A letter page that is one JPEG of random black and white pixels: nothing to read, and
+    Tesseract, given 12 megapixels of it, worked for over two minutes in 1.6 GB."""
+    height = round((megapixels * 1e6 * 11 / 8.5) ** 0.5)
+    width = round(height * 8.5 / 11)
+    pixels = np.random.default_rng(0).integers(0, 2, (height, width), np.uint8) * 255
+    path.write_bytes(image_pdf([jpeg(pixels, 50)], [(width, height)], width / 8.5))
 
 
 def zigzag_path(path: Path, segments: int = 100_000) -> None:
@@ -120,6 +130,7 @@ BUILDERS = {
     "integer_contents": integer_contents,
     "flate_bomb_1gib": flate_bomb,
     "text_layer_5mb": long_text_layer,
+    "noise_12mp": noise_page,
 }
 
 
