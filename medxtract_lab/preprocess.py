@@ -326,8 +326,8 @@ def specks_per_megapixel(image: np.ndarray) -> float:
     """Separate ink blobs per megapixel of the page, counted at half size (a few ms).
 
     The 200 scanned and photographed corpus pages hold 30 to 804 (speckled scans are the most);
-    a page of random noise holds
-    about 10 700, and Tesseract spent over two minutes and 1.6 GB on a 12-megapixel one.
+    a page of random noise holds about 10 700, and Tesseract spent over two minutes and 1.6 GB
+    on a 12-megapixel one.
     """
     if min(image.shape[:2]) < 8:
         return 0.0
