@@ -2,9 +2,11 @@
 
 Run: .venv/bin/python benchmarks/load_api.py [--clients 8] [--seconds 60]
 Starts `medxtract serve` on a free loopback port with a private temp folder, runs C concurrent
-clients for T seconds with a mix of valid PDFs (born-digital and scanned) and invalid uploads,
-polls /health meanwhile, then prints requests/s, p50/p95 latency, responses by status, the
-server's peak RSS, /health latency under load, and whether any temp file was left behind.
+clients for T seconds with a mix of valid PDFs (born-digital and scanned), invalid uploads and
+hostile files (medxtract_lab.corpus.hostile), polls /health meanwhile, then prints requests/s,
+p50/p95 latency, responses by status and by kind of upload, the server's peak RSS, its RSS
+growth from the start (after a warm-up read of each good file) to the end, /health latency
+under load (p99), and whether any temp file was left.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from medxtract_lab.corpus.hostile import BUILDERS, noise_page
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +50,38 @@ def _uploads() -> list[tuple[str, bytes, str]]:
         ("prescription", scan[: len(scan) // 3], "truncated"),
         ("invoice", valid[0][1], "unknown type"),
     ]
-    return valid * 2 + invalid
+    return valid * 2 + invalid + _hostile()
+
+
+# Each class from the hostile-file probes, small enough to upload; the path poppler rasterises
+# for minutes (zigzag_path) is left out: only the document budget ends it, with a 504.
+HOSTILE = (
+    "fanned_out_forms",
+    "flate_bomb_1gib",
+    "jpeg_declares_32000",
+    "jpeg_declares_60000",
+    "integer_contents",
+    "text_layer_5mb",
+)
+
+
+def _hostile() -> list[tuple[str, bytes, str]]:
+    with tempfile.TemporaryDirectory() as folder:
+        made = []
+        for name in HOSTILE:
+            path = Path(folder) / f"{name}.pdf"
+            BUILDERS[name](path)
+            made.append(("prescription", path.read_bytes(), name))
+        noise = Path(folder) / "noise.pdf"
+        noise_page(noise, megapixels=4)
+        made.append(("prescription", noise.read_bytes(), "noise_4mp"))
+    return made
+
+
+def _rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
 
 
 def main() -> None:
@@ -81,9 +116,18 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         uploads = _uploads()
+        for doc_type, data, _ in uploads[:3]:  # warm up: engines and models loaded once
+            httpx.post(
+                f"{base}/extract_from_doc",
+                files={"file": ("doc.pdf", data, "application/pdf")},
+                data={"file_format": doc_type},
+                timeout=120,
+            )
+        rss_start = _rss_mb(server.pid)
         stop = time.monotonic() + args.seconds
         latencies: list[float] = []
         statuses: collections.Counter[int] = collections.Counter()
+        by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         health: list[float] = []
         lock = threading.Lock()
 
@@ -91,7 +135,7 @@ def main() -> None:
             rng = random.Random(seed)
             with httpx.Client(timeout=120) as session:
                 while time.monotonic() < stop:
-                    doc_type, data, _ = rng.choice(uploads)
+                    doc_type, data, kind = rng.choice(uploads)
                     started = time.perf_counter()
                     response = session.post(
                         f"{base}/extract_from_doc",
@@ -101,6 +145,10 @@ def main() -> None:
                     with lock:
                         latencies.append(time.perf_counter() - started)
                         statuses[response.status_code] += 1
+                        code = (
+                            response.json().get("error", "") if response.status_code != 200 else ""
+                        )
+                        by_kind[kind][f"{response.status_code} {code}".strip()] += 1
 
         def poll_health() -> None:
             with httpx.Client(timeout=10) as session:
@@ -118,6 +166,7 @@ def main() -> None:
         for thread in threads:
             thread.join()
         wall = time.monotonic() - started
+        rss_end = _rss_mb(server.pid)
         status = Path(f"/proc/{server.pid}/status").read_text()
         peak = next(line for line in status.splitlines() if line.startswith("VmHWM"))
     finally:
@@ -132,9 +181,17 @@ def main() -> None:
         f"p95 {ordered[int(len(ordered) * 0.95)]:.2f} s"
     )
     print("responses by status: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
+    for kind, counts in sorted(by_kind.items()):
+        print(f"  {kind:22} " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     print(f"server peak RSS: {peak.split(':')[1].strip()}")
     print(
+        f"server RSS: {rss_start:.0f} MB at the start, {rss_end:.0f} MB at the end "
+        f"({rss_end - rss_start:+.0f} MB)"
+    )
+    ordered_health = sorted(health)
+    print(
         f"/health under load: median {statistics.median(health) * 1000:.0f} ms, "
+        f"p99 {ordered_health[min(len(health) - 1, int(len(health) * 0.99))] * 1000:.0f} ms, "
         f"max {max(health) * 1000:.0f} ms over {len(health)} polls"
     )
     print(
