@@ -3,8 +3,8 @@ good request is served again?
 
 Run: .venv/bin/python benchmarks/slot_dos.py [--budget 20] [--slow 10]
 Starts `medxtract serve` on a free loopback port (2 workers, queue 8, a private temp folder,
-MEDXTRACT_DOC_TIMEOUT_S=--budget), sends --slow copies of a 22 KB PDF that keeps poppler
-busy for as long as it is allowed (one filled path of 100 000 page-crossing lines), then
+MEDXTRACT_DOC_TIMEOUT_S=--budget), sends --slow copies of a 1 KB PDF that keeps poppler busy
+for as long as it is allowed (a page shaded by a long PostScript function), all at once, then
 asks for a small born-digital prescription every half second. It prints when the first good
 request was served again, against the target of the budget plus 5 s, how each slow request
 ended, and whether a temp file or a poppler process was left.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from medxtract_lab.corpus.hostile import zigzag_path
+from medxtract_lab.corpus.hostile import slow_shading
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDXTRACT = Path(sys.executable).with_name("medxtract")
@@ -54,8 +54,8 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=10, help="slow uploads sent at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        slow_path = Path(work) / "zigzag.pdf"
-        zigzag_path(slow_path)
+        slow_path = Path(work) / "shading.pdf"
+        slow_shading(slow_path)
         slow, good = slow_path.read_bytes(), GOOD.read_bytes()
         private = Path(work) / "tmp"
         private.mkdir()
@@ -77,7 +77,7 @@ def main() -> None:
 
             def send_slow() -> None:
                 try:
-                    response = _post(base, "zigzag.pdf", slow, 40 * args.budget)
+                    response = _post(base, "shading.pdf", slow, 40 * args.budget)
                     ending = f"{response.status_code} {response.json().get('error', '-')}"
                 except httpx.HTTPError as error:
                     ending = type(error).__name__

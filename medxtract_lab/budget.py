@@ -4,8 +4,8 @@ Text extraction, rendering, OCR and the re-reads of one document each used to ge
 timeout in turn, so a small hostile file could hold a worker for minutes. ``extract`` starts a
 ``Deadline`` for the document; each poppler call, OCR call and re-read asks ``time_left`` for
 what remains (never more than its own limit), and a stage that runs out raises
-``DocumentTimeout``. poppler is killed when its timeout passes (pdf2image and ``subprocess``
-both kill the child), so no process outlives the budget.
+``DocumentTimeout``. ``poppler.run`` kills its program when its timeout passes, so no process
+outlives the budget.
 
 The deadline travels in a context variable, so the shared page functions need no extra
 argument; the page threads of one document run in a copy of the caller's context. A stopping

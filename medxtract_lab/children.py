@@ -1,9 +1,9 @@
 """This process's own child processes (poppler, the Tesseract command), found and killed when
 the server stops.
 
-pdf2image and pytesseract start their programs themselves and keep no handle we could reach,
-so a stopping server finds them by parent id in /proc (Linux). Elsewhere nothing is found, and
-those children end with their own timeouts (see budget.py).
+pytesseract starts the Tesseract program itself, and a poppler run belongs to the request thread
+that waits on it, so a stopping server finds them all by parent id in /proc (Linux). Elsewhere
+nothing is found, and those children end with their own timeouts (see budget.py).
 """
 
 from __future__ import annotations

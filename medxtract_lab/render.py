@@ -3,7 +3,8 @@
 ``read_info`` opens the PDF in-process with pikepdf (qpdf) and reads its page tree: page count,
 media boxes, rotations, and which pages are one full-page JPEG. A hostile page count is refused
 there, and a hostile page size by ``check_page_sizes`` before a single pixel is allocated. Pages
-are then rendered by poppler (pdf2image) or decoded one at a time, so a long PDF never holds
+are then rendered by poppler (``poppler.py``: memory-capped, within the budget) or decoded
+one at a time, so a long PDF never holds
 every page in memory.
 """
 
@@ -15,20 +16,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pdf2image
 import pikepdf
-from pdf2image.exceptions import (
-    PDFInfoNotInstalledError,
-    PDFPageCountError,
-    PDFPopplerTimeoutError,
-    PDFSyntaxError,
-)
 
-from medxtract_lab import budget
+from medxtract_lab import poppler
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.errors import (
     CorruptPdf,
-    DependencyMissing,
     EmptyFile,
     EncryptedPdf,
     NotAPdf,
@@ -40,11 +33,6 @@ from medxtract_lab.page_content import drawing_bytes
 from medxtract_lab.page_pictures import picture_coverage
 from medxtract_lab.page_scans import EmbeddedScan, page_scan, read_jpeg
 
-POPPLER_INSTALL = (
-    "Install poppler: 'apt-get install poppler-utils' (Debian/Ubuntu), "
-    "'conda install -c conda-forge poppler' or 'brew install poppler'."
-)
-POPPLER_TIMEOUT_S = 60
 # poppler answers some damaged pages (a /Contents that is not a stream) with a 1x1 px image;
 # a page this small holds nothing to read, and the image steps cannot work on it.
 MIN_RENDERED_PX = 16
@@ -184,31 +172,15 @@ def check_page_sizes(
 
 
 def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.ndarray:
-    """Rasterise one page (1-based) as a grayscale or RGB uint8 array."""
-    try:
-        images = pdf2image.convert_from_path(
-            str(path),
-            dpi=settings.dpi,
-            first_page=page,
-            last_page=page,
-            grayscale=settings.grayscale,
-            timeout=budget.time_left(f"rendering page {page}", POPPLER_TIMEOUT_S),
-        )
-    except PDFInfoNotInstalledError as exc:
-        raise DependencyMissing(f"poppler's pdftoppm was not found. {POPPLER_INSTALL}") from exc
-    except PDFPopplerTimeoutError as exc:
-        budget.check(f"rendering page {page}")
-        raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
-    except (PDFPageCountError, PDFSyntaxError) as exc:
-        raise CorruptPdf(f"Page {page} of {Path(path).name} cannot be rendered.") from exc
-    if not images or min(images[0].size) < MIN_RENDERED_PX:
-        size = "nothing" if not images else "{}x{} px".format(*images[0].size)
+    """Rasterise one page (1-based) as a grayscale or RGB uint8 array, by a bounded poppler."""
+    image = poppler.render(path, page, settings.dpi, settings.grayscale)
+    if min(image.shape[:2]) < MIN_RENDERED_PX:
+        height, width = image.shape[:2]
         raise CorruptPdf(
-            f"Page {page} of {Path(path).name} rendered to {size}: its content is damaged. "
-            "Re-export or re-scan the document."
+            f"Page {page} of {Path(path).name} rendered to {width}x{height} px: its content is "
+            "damaged. Re-export or re-scan the document."
         )
-    image = images[0]
-    return np.asarray(image.convert("L") if settings.grayscale else image.convert("RGB"))
+    return image
 
 
 def load_page(pdf: PdfDocument, number: int, settings: RenderSettings) -> np.ndarray:

@@ -13,16 +13,13 @@ break, where plain ``pdftotext`` joins it.
 from __future__ import annotations
 
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from medxtract_lab import budget
+from medxtract_lab import poppler
 from medxtract_lab.config import RenderSettings
-from medxtract_lab.errors import DependencyMissing
 from medxtract_lab.ocr import Word
-from medxtract_lab.render import POPPLER_INSTALL, POPPLER_TIMEOUT_S
 
 # A page counts as born-digital when its text layer holds at least this many letters or digits.
 MIN_TEXT_LAYER_CHARS = 20
@@ -48,23 +45,13 @@ def text_layers(path: str | Path, settings: RenderSettings) -> list[TextLayer | 
     reading at most one page past the limit), None for a page without a real text layer; or
     None when poppler cannot read the file (the document is then read by OCR). The file has
     already passed ``render.read_info``."""
-    command = ["pdftotext", "-bbox-layout", "-l", str(settings.max_pages + 1), "-enc", "UTF-8"]
+    args = ["-bbox-layout", "-l", str(settings.max_pages + 1), "-enc", "UTF-8", str(path), "-"]
     try:
-        result = subprocess.run(
-            [*command, str(path), "-"],
-            capture_output=True,
-            timeout=budget.time_left("reading the text layer", POPPLER_TIMEOUT_S),
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise DependencyMissing(f"poppler's pdftotext was not found. {POPPLER_INSTALL}") from exc
-    except subprocess.TimeoutExpired:
-        budget.check("reading the text layer")
-        return None
-    if result.returncode != 0:
+        output = poppler.run("pdftotext", args, "reading the text layer")
+    except poppler.PopplerFailed:
         return None
     # Metadata is copied into the XHTML raw, control characters included: XML refuses those.
-    xml = _NOT_XML.sub(b" ", result.stdout)
+    xml = _NOT_XML.sub(b" ", output)
     try:
         root = ET.fromstring(xml)
     except ET.ParseError:

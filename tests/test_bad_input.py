@@ -190,3 +190,12 @@ def test_a_page_of_noise_is_refused_before_ocr(tmp_path, private_tmp, monkeypatc
     with pytest.raises(errors.NoisePage, match="Page 1 of noise.pdf looks like noise"):
         extract(path, "prescription")
     assert list(private_tmp.iterdir()) == []
+
+
+def test_a_render_over_its_memory_cap_is_stopped(tmp_path, private_tmp) -> None:
+    """A 22 KB path that took poppler to 18 GB: its address-space cap stops it in seconds."""
+    path = tmp_path / "zigzag.pdf"
+    hostile.zigzag_path(path)
+    with pytest.raises(errors.CorruptPdf, match="cannot be rendered .*over 768 MB"):
+        extract(path, "prescription")
+    assert list(private_tmp.iterdir()) == []

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from medxtract_lab.api import ServiceSettings, create_app
 from medxtract_lab.config import get_preset
-from medxtract_lab.corpus.hostile import zigzag_path
+from medxtract_lab.corpus.hostile import slow_shading
 from medxtract_lab.errors import DocumentTimeout
 from medxtract_lab.pipeline import extract
 
@@ -24,8 +24,8 @@ def _poppler_running(path) -> bool:
 
 @pytest.fixture
 def hostile(tmp_path):
-    path = tmp_path / "zigzag.pdf"
-    zigzag_path(path)
+    path = tmp_path / "shading.pdf"
+    slow_shading(path)
     return path
 
 
@@ -43,7 +43,7 @@ def test_the_server_answers_504_and_frees_its_slot(hostile, private_tmp) -> None
     client = TestClient(create_app(ServiceSettings(workers=1, queue=0, doc_timeout_s=BUDGET_S)))
     started = time.monotonic()
     with hostile.open("rb") as handle:
-        files = {"file": ("zigzag.pdf", handle, "application/pdf")}
+        files = {"file": ("shading.pdf", handle, "application/pdf")}
         response = client.post("/v1/extract", files=files, data={"file_format": "prescription"})
     assert response.status_code == 504
     assert response.json()["error"] == "document_timeout"
@@ -62,7 +62,7 @@ def test_time_in_the_queue_counts_against_the_budget(hostile, private_tmp) -> No
     answers: list[tuple[int, str, str, float]] = []
 
     def send(client: TestClient) -> None:
-        files = {"file": ("zigzag.pdf", data, "application/pdf")}
+        files = {"file": ("shading.pdf", data, "application/pdf")}
         response = client.post("/v1/extract", files=files, data={"file_format": "prescription"})
         body = response.json()
         answers.append((response.status_code, body["error"], body["detail"], time.monotonic()))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from medxtract_lab.corpus.hostile import zigzag_path
+from medxtract_lab.corpus.hostile import slow_shading
 
 GRACE_S = 2
 MEDXTRACT = Path(sys.executable).with_name("medxtract")
@@ -39,8 +39,8 @@ def _wait_for(check, seconds: float) -> bool:  # noqa: ANN001
 
 
 def test_sigterm_during_slow_requests_leaves_nothing_behind(tmp_path) -> None:
-    slow = tmp_path / "zigzag.pdf"
-    zigzag_path(slow)  # poppler works on it until the 120 s budget runs out
+    slow = tmp_path / "shading.pdf"
+    slow_shading(slow)  # poppler works on it until the 120 s budget runs out
     private = tmp_path / "tmp"
     private.mkdir()
     port = _free_port()
@@ -102,7 +102,7 @@ def _post(base: str, path: Path, outcomes: list[str]) -> None:
         with path.open("rb") as handle:
             response = httpx.post(
                 f"{base}/v1/extract",
-                files={"file": ("zigzag.pdf", handle, "application/pdf")},
+                files={"file": ("shading.pdf", handle, "application/pdf")},
                 data={"file_format": "prescription"},
                 timeout=60,
             )

@@ -53,10 +53,29 @@ def noise_page(path: Path, megapixels: float = 12) -> None:
     path.write_bytes(image_pdf([jpeg(pixels, 50)], [(width, height)], width / 8.5))
 
 
+def slow_shading(path: Path, steps: int = 200) -> None:
+    """Under 1 KB: a page shaded four times by a PostScript-calculator function of ``steps``
+    sine steps, which poppler evaluates for every pixel, for minutes, in 30 MB. Little content
+    and little memory: only the document's time budget stops it."""
+    pdf = pikepdf.new()
+    function = pikepdf.Stream(pdf, b"{ " + b"2 copy mul sin exch pop " * steps + b"pop }")
+    function.FunctionType, function.Domain, function.Range = 4, [0, 1, 0, 1], [0, 1]
+    shading = pikepdf.Dictionary(
+        ShadingType=1,
+        ColorSpace=pikepdf.Name.DeviceGray,
+        Domain=[0, 1, 0, 1],
+        Function=function,
+        Matrix=[LETTER_PT[0], 0, 0, LETTER_PT[1], 0, 0],
+    )
+    resources = pikepdf.Dictionary(Shading=pikepdf.Dictionary(Sh0=shading))
+    _one_page(pdf, b"/Sh0 sh " * 4, resources)
+    pdf.save(path)
+
+
 def zigzag_path(path: Path, segments: int = 100_000) -> None:
     """About 22 KB whose page fills one path of ``segments`` lines, each crossing the whole
-    page: little content (1.7 MB decoded), but poppler's rasteriser meets every line on every
-    row of pixels, and renders it for minutes. Only the document's time budget stops it."""
+    page: little content (1.7 MB decoded), but poppler's rasteriser keeps every line for every
+    row of pixels, and took 18 GB in a minute; its memory cap stops it."""
     points = (b"%d 792 l %d 0 l" % (i % 612, i * 7 % 612) for i in range(segments))
     pdf = pikepdf.new()
     _one_page(pdf, b"0 0 m " + b" ".join(points) + b" f*", pikepdf.Dictionary())
@@ -125,6 +144,7 @@ def long_text_layer(path: Path, megabytes: float = 5) -> None:
 BUILDERS = {
     "fanned_out_forms": fanned_out_forms,
     "zigzag_path": zigzag_path,
+    "slow_shading": slow_shading,
     "jpeg_declares_32000": lambda path: declared_jpeg(path, (32000, 32000)),
     "jpeg_declares_60000": lambda path: declared_jpeg(path, (60000, 60000)),
     "integer_contents": integer_contents,
