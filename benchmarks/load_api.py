@@ -5,8 +5,9 @@ Starts `medxtract serve` on a free loopback port with a private temp folder, run
 clients for T seconds with a mix of valid PDFs (born-digital and scanned), invalid uploads and
 hostile files (medxtract_lab.corpus.hostile), polls /health meanwhile, then prints requests/s,
 p50/p95 latency, responses by status and by kind of upload, the server's peak RSS, its RSS
-growth from the start (after a warm-up read of each good file) to the end, /health latency
-under load (p99), and whether any temp file was left.
+growth over the run (measured after --warmup seconds of the same load, which loads the OCR
+models and fills the engine pools), /health latency under load (p99), and whether any temp
+file was left.
 """
 
 from __future__ import annotations
@@ -85,10 +86,56 @@ def _rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
+def _load(base: str, uploads: list, clients: int, seconds: float, seed: int = 0) -> tuple:
+    """``clients`` posting random uploads for ``seconds``, and /health polled meanwhile."""
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    statuses: collections.Counter[int] = collections.Counter()
+    by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    health: list[float] = []
+    lock = threading.Lock()
+
+    def client(client_seed: int) -> None:
+        rng = random.Random(client_seed)
+        with httpx.Client(timeout=120) as session:
+            while time.monotonic() < stop:
+                doc_type, data, kind = rng.choice(uploads)
+                started = time.perf_counter()
+                response = session.post(
+                    f"{base}/extract_from_doc",
+                    files={"file": ("doc.pdf", data, "application/pdf")},
+                    data={"file_format": doc_type},
+                )
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    statuses[response.status_code] += 1
+                    code = response.json().get("error", "") if response.status_code != 200 else ""
+                    by_kind[kind][f"{response.status_code} {code}".strip()] += 1
+
+    def poll_health() -> None:
+        with httpx.Client(timeout=10) as session:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                session.get(f"{base}/health")
+                health.append(time.perf_counter() - started)
+                time.sleep(0.5)
+
+    threads = [threading.Thread(target=client, args=(seed + i,)) for i in range(clients)]
+    threads.append(threading.Thread(target=poll_health))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses, by_kind, health
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--warmup", type=float, default=20, help="seconds of the same load before measuring RSS"
+    )
     args = parser.parse_args()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -117,55 +164,10 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         uploads = _uploads()
-        for doc_type, data, _ in uploads[:3]:  # warm up: engines and models loaded once
-            httpx.post(
-                f"{base}/extract_from_doc",
-                files={"file": ("doc.pdf", data, "application/pdf")},
-                data={"file_format": doc_type},
-                timeout=120,
-            )
+        _load(base, uploads, args.clients, args.warmup, seed=1000)  # models loaded, pools full
         rss_start = _rss_mb(server.pid)
-        stop = time.monotonic() + args.seconds
-        latencies: list[float] = []
-        statuses: collections.Counter[int] = collections.Counter()
-        by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-        health: list[float] = []
-        lock = threading.Lock()
-
-        def client(seed: int) -> None:
-            rng = random.Random(seed)
-            with httpx.Client(timeout=120) as session:
-                while time.monotonic() < stop:
-                    doc_type, data, kind = rng.choice(uploads)
-                    started = time.perf_counter()
-                    response = session.post(
-                        f"{base}/extract_from_doc",
-                        files={"file": ("doc.pdf", data, "application/pdf")},
-                        data={"file_format": doc_type},
-                    )
-                    with lock:
-                        latencies.append(time.perf_counter() - started)
-                        statuses[response.status_code] += 1
-                        code = (
-                            response.json().get("error", "") if response.status_code != 200 else ""
-                        )
-                        by_kind[kind][f"{response.status_code} {code}".strip()] += 1
-
-        def poll_health() -> None:
-            with httpx.Client(timeout=10) as session:
-                while time.monotonic() < stop:
-                    started = time.perf_counter()
-                    session.get(f"{base}/health")
-                    health.append(time.perf_counter() - started)
-                    time.sleep(0.5)
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        threads.append(threading.Thread(target=poll_health))
         started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        latencies, statuses, by_kind, health = _load(base, uploads, args.clients, args.seconds)
         wall = time.monotonic() - started
         rss_end = _rss_mb(server.pid)
         status = Path(f"/proc/{server.pid}/status").read_text()

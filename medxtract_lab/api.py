@@ -47,6 +47,7 @@ from medxtract_lab.api_models import (
 from medxtract_lab.children import kill_children
 from medxtract_lab.config import PRESETS, PipelineConfig, get_preset
 from medxtract_lab.doctypes import DOC_TYPES, doc_type_names
+from medxtract_lab.doctypes.detect import AUTO
 from medxtract_lab.pipeline import extract
 from medxtract_lab.records import Extraction
 from medxtract_lab.versions import component_versions
@@ -181,17 +182,25 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings.from_env()
     presets = _allowed_presets(settings)
     type_names = doc_type_names()  # read now, so a plugin's type is one of the form's choices
-    DocumentType = choices("DocumentType", type_names)
+    form_types = [*type_names, AUTO]  # auto: the type whose labels the pages print
+    DocumentType = choices("DocumentType", form_types)
     Preset = choices("Preset", presets)
     default_preset = Preset("default" if "default" in presets else presets[0])
-    pool = cf.ThreadPoolExecutor(settings.workers, thread_name_prefix="medxtract-request")
+    pools: list[cf.ThreadPoolExecutor] = []  # made on first use; a stopped app makes another
+
+    def pool() -> cf.ThreadPoolExecutor:
+        if not pools:
+            pools.append(cf.ThreadPoolExecutor(settings.workers, "medxtract-request"))
+        return pools[0]
+
     slots = {"busy": 0}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         # uvicorn has waited shutdown_grace_s and cancelled what was left (see the docstring).
-        pool.shutdown(wait=False, cancel_futures=True)
+        if pools:
+            pools.pop().shutdown(wait=False, cancel_futures=True)
         stopped = budget.stop_all()  # documents whose threads still run
         if stopped:
             killed = kill_children()
@@ -208,7 +217,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["*"],
         )
-    install_handlers(app, {"file_format": type_names, "preset": presets})
+    install_handlers(app, {"file_format": form_types, "preset": presets})
     install_request_log(app)  # added last: the outermost, so it sees every answer
     capacity = settings.workers + settings.queue
     versions: dict[str, object] = {}
@@ -241,7 +250,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                         out.write(chunk)
                 loop = asyncio.get_running_loop()
                 result = await loop.run_in_executor(
-                    pool, _extract_in_budget, path, doc_type.value, config, accepted
+                    pool(), _extract_in_budget, path, doc_type.value, config, accepted
                 )
         finally:
             slots["busy"] -= 1
@@ -269,7 +278,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         response_model=FlatFields,
         responses={
             **example("Every field of the type, null when it was not found.", SAMPLE_FIELDS),
-            **documented_errors(settings.max_upload_bytes, {"file_format": type_names}),
+            **documented_errors(settings.max_upload_bytes, {"file_format": form_types}),
         },
     )
     async def extract_from_doc(
@@ -286,7 +295,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 "The fields with their confidence, pages, timings and locations.", SAMPLE_EXTRACTION
             ),
             **documented_errors(
-                settings.max_upload_bytes, {"file_format": type_names, "preset": presets}
+                settings.max_upload_bytes, {"file_format": form_types, "preset": presets}
             ),
         },
     )

@@ -13,13 +13,49 @@ from medxtract_lab.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, MedXtract
 
 
 def _extract(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from medxtract_lab.batch import find_pdfs, json_line, run_batch, write_records
     from medxtract_lab.config import resolve_config
     from medxtract_lab.pipeline import extract
 
     config = resolve_config(args.config or args.preset)
-    result = extract(args.path, args.type, config)
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    return EXIT_OK
+    if len(args.paths) == 1 and not Path(args.paths[0]).is_dir() and args.out is None:
+        result = extract(args.paths[0], args.type, config)  # one file: its JSON, as before
+        for warning in result.warnings:
+            print(f"medxtract: warning: {warning}", file=sys.stderr)
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    paths = find_pdfs(args.paths)
+    if not paths:
+        print(f"medxtract: no PDF found under {', '.join(args.paths)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    records = run_batch(paths, args.type, config, args.workers)
+    if args.out:
+        summaries = write_records(records, Path(args.out), args.type)
+    else:
+        summaries = []
+        for record in records:
+            sys.stdout.write(json_line(record))
+            summaries.append(record)
+    failed = Counter(s["error"] for s in summaries if s["error"])
+    where = f"; written to {args.out}" if args.out else ""
+    codes = f" ({', '.join(f'{code}: {n}' for code, n in failed.most_common())})" if failed else ""
+    print(
+        f"medxtract: {len(summaries) - failed.total()} of {len(summaries)} documents read, "
+        f"{failed.total()} failed{codes}{where}",
+        file=sys.stderr,
+    )
+    return max((s["exit"] for s in summaries if s["error"]), default=EXIT_OK)
+
+
+def _output_file(value: str) -> str:
+    """An --out path ending in .jsonl or .csv (checked before any document is read)."""
+    if Path(value).suffix.lower() not in (".jsonl", ".csv"):
+        raise argparse.ArgumentTypeError(
+            f"{value}: write .jsonl (one JSON line a document) or .csv"
+        )
+    return value
 
 
 def _doctypes(args: argparse.Namespace) -> int:
@@ -170,6 +206,19 @@ def _tune(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _few_malloc_arenas() -> None:
+    """Two malloc arenas for the server (glibc): every request and page thread otherwise gets
+    its own, each keeping the memory it freed, and the server's RSS grew 588 MB over a
+    60-second load (201 MB with two). Elsewhere this does nothing."""
+    import contextlib
+    import ctypes
+    import ctypes.util
+
+    m_arena_max = -8  # glibc's malloc.h
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_arena_max, 2)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import os
 
@@ -179,6 +228,7 @@ def _serve(args: argparse.Namespace) -> int:
     from medxtract_lab.api_log import configure_logging
 
     configure_logging()
+    _few_malloc_arenas()
     if args.workers:
         os.environ["MEDXTRACT_WORKERS"] = str(args.workers)
     uvicorn.run(
@@ -218,6 +268,17 @@ def _ui(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default shown after it (when it has one), and the description and the
+    examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "(default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import doc_type_names
@@ -228,12 +289,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"medxtract {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    extract = commands.add_parser("extract", help="extract the fields of one PDF as JSON")
-    extract.add_argument("path", help="the PDF to read")
-    extract.add_argument("--type", required=True, help=f"one of {doc_type_names()}")
+    extract = commands.add_parser(
+        "extract",
+        help="extract the fields of PDFs: one as JSON, or many as JSON lines or CSV",
+        description=(
+            "Read PDFs and print their fields. One file prints its JSON result; several files\n"
+            "or folders (PDFs found recursively) run in parallel with a progress bar and give\n"
+            "one record per document, with the error of any file that could not be read.\n"
+            "Exit code: 0 when every document was read, else that of the worst failure\n"
+            "(2: a bad file, 3: poppler or Tesseract missing)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  medxtract extract scan.pdf --type prescription\n"
+            "  medxtract extract inbox/ --type auto --out results.csv\n"
+            "  medxtract extract a.pdf b.pdf --preset seed --out results.jsonl"
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    extract.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders of them")
+    extract.add_argument(
+        "--type",
+        default="auto",
+        help=f"document type, one of {doc_type_names()}, or auto to tell it from the labels",
+    )
     chosen = extract.add_mutually_exclusive_group()
-    chosen.add_argument("--preset", help=f"named config: {sorted(PRESETS)} (default: default)")
+    chosen.add_argument("--preset", default="default", help=f"named config: {sorted(PRESETS)}")
     chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    extract.add_argument(
+        "--out",
+        type=_output_file,
+        help="write one record per document to this .jsonl or .csv file (default: stdout)",
+    )
+    extract.add_argument(
+        "--workers", type=int, help="documents read at once (default: one per core)"
+    )
     extract.set_defaults(run=_extract)
 
     doctypes = commands.add_parser("doctypes", help="list document types and their fields")

@@ -33,6 +33,12 @@ class EmptyFile(InputError):
     code = "empty_file"
 
 
+class FileMissing(InputError):
+    """The path names no file (a typo, a moved file)."""
+
+    code = "file_not_found"
+
+
 class NotAPdf(InputError):
     code = "not_a_pdf"
     http_status = 415
@@ -90,6 +96,12 @@ class UnknownDocType(MedXtractError):
     code = "unknown_doc_type"
     exit_code = EXIT_BAD_INPUT
     http_status = 422
+
+
+class TypeNotRecognised(InputError):
+    """``auto`` was asked for, and the pages print too few labels of any type to tell."""
+
+    code = "type_not_recognised"
 
 
 class ConfigError(MedXtractError):

@@ -20,8 +20,9 @@ import numpy as np
 
 from medxtract_lab import budget, render
 from medxtract_lab.config import PipelineConfig, get_preset
-from medxtract_lab.doctypes import get_doctype
-from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout
+from medxtract_lab.doctypes import doc_type_names, get_doctype
+from medxtract_lab.doctypes.detect import AUTO, RECOGNISED_SHARE, rank_types, wrong_type_warning
+from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout, TypeNotRecognised
 from medxtract_lab.evidence import field_confidence, field_locations
 from medxtract_lab.extraction import match_fields
 from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_engine, reads_lines
@@ -263,9 +264,13 @@ def extract(
     config: PipelineConfig | None = None,
     engine: OcrEngine | None = None,
 ) -> Extraction:
-    """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``."""
+    """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``.
+    ``doc_type`` may be ``"auto"``: the pages are read first (reading does not depend on the
+    type) and the type whose labels they print is used. A type given by hand that the pages
+    clearly contradict is kept, with a warning naming the likely one."""
     started = time.perf_counter()
-    get_doctype(doc_type)  # an unknown type fails before any work
+    if doc_type != AUTO:
+        get_doctype(doc_type)  # an unknown type fails before any work
     config = config or get_preset("default")
     document = render.open_pdf(pdf, config.render)  # names the problem with a bad file
     inspected = (time.perf_counter() - started) * 1000
@@ -274,8 +279,28 @@ def extract(
     try:
         read = read_pages(document, config, engine)
         read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
+        doc_type, read = _settle_type(document, doc_type, read)
         result, _ = extract_from_read(document, doc_type, config, engine, read)
     finally:
         budget.end(token)
     result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
     return result
+
+
+def _settle_type(
+    document: render.PdfDocument, doc_type: str, read: ReadDocument
+) -> tuple[str, ReadDocument]:
+    """The type to extract with (the likely one for ``auto``), and the read with a warning
+    added when the given type is clearly not what the pages print."""
+    ranked = rank_types([p.text for p in read.pages], [get_doctype(n) for n in doc_type_names()])
+    if doc_type != AUTO:
+        warning = wrong_type_warning(doc_type, ranked)
+        return doc_type, replace(read, warnings=[*read.warnings, warning]) if warning else read
+    best = ranked[0]
+    if best.share < RECOGNISED_SHARE:
+        shown = "; ".join(m.describe() for m in ranked)
+        raise TypeNotRecognised(
+            f"{document.name} prints too few of any document type's labels to tell its type "
+            f"({shown}). Give the type (one of {doc_type_names()})."
+        )
+    return best.name, read

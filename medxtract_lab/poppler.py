@@ -27,10 +27,12 @@ INSTALL = (
     "Install poppler: 'apt-get install poppler-utils' (Debian/Ubuntu), "
     "'conda install -c conda-forge poppler' or 'brew install poppler'."
 )
-TIMEOUT_S = 60  # one program run, at most (the document's budget may leave less)
+# One program run, at most (the document's budget may leave less). Corpus pages render in
+# under 0.4 s, and so does a 60-megapixel page of text (the largest the size guard passes).
+TIMEOUT_S = 25
 # Address space one poppler program may use. Rendering a corpus page takes 27 to 81 MB (a
 # 12-megapixel camera page in colour is the most); a 60-megapixel page in colour, the largest
-# the page-size guard lets through, needs about three times its 180 MB bitmap.
+# the page-size guard lets through, took 243 MB.
 MEMORY_BYTES = 768 * 1024 * 1024
 
 

@@ -24,6 +24,7 @@ from medxtract_lab.errors import (
     CorruptPdf,
     EmptyFile,
     EncryptedPdf,
+    FileMissing,
     NotAPdf,
     PageTooComplex,
     PageTooLarge,
@@ -77,6 +78,8 @@ def check_header(path: Path) -> None:
     try:
         with path.open("rb") as handle:
             head = handle.read(1024)
+    except FileNotFoundError as exc:
+        raise FileMissing(f"{path} does not exist. Check the path and the file name.") from exc
     except OSError as exc:
         raise NotAPdf(f"Cannot read {path.name}: {exc.strerror}. Check the path.") from exc
     if not head.strip():

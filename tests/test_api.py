@@ -108,7 +108,7 @@ def test_bad_uploads_get_a_json_error(client, data, status, code) -> None:
 def test_unknown_type_and_missing_fields(client) -> None:
     response = _post(client, blank_pdf(1), "invoice")
     assert response.status_code == 422 and response.json()["error"] == "unknown_doc_type"
-    assert f"choose one of {doc_type_names()}" in response.json()["detail"]
+    assert f"choose one of {[*doc_type_names(), 'auto']}" in response.json()["detail"]
     # A long value is echoed cut to a short prefix, never whole.
     long = _post(client, blank_pdf(1), "x" * 5000).json()["detail"]
     assert "x" * 40 + "…" in long and "x" * 41 not in long and len(long) < 400
@@ -142,7 +142,7 @@ def test_openapi_types_both_extraction_endpoints(client) -> None:
     endpoint, and every error status documented with the {error, detail} schema."""
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
-    assert schemas["DocumentType"]["enum"] == doc_type_names()
+    assert schemas["DocumentType"]["enum"] == [*doc_type_names(), "auto"]
     assert schemas["Preset"]["enum"] == ["default", "seed"]
     form = schemas["Body_extract_v1_v1_extract_post"]["properties"]
     assert form["preset"]["default"] == "default"

@@ -18,8 +18,10 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def _note(canvas) -> None:  # noqa: ANN001
-    for row, line in enumerate(("Dr. Ana Lima, MD", "Name: Jo Bell", "Date: 03/14/2024")):
-        canvas.drawString(20, 120 - 25 * row, line)
+    # Enough of a prescription's labels for file_format=auto to tell its type.
+    lines = ("Dr. Ana Lima, MD", "Name: Jo Bell", "Date: 03/14/2024", "Directions: one daily")
+    for row, line in enumerate(lines):
+        canvas.drawString(20, 125 - 25 * row, line)
 
 
 # Small, so that even the seed preset (OCR, no text layer) reads it in about half a second.

@@ -97,9 +97,11 @@ def test_unknown_doc_type_is_bad_input(tmp_path, capsys) -> None:
     assert "unknown_doc_type" in capsys.readouterr().err
 
 
-def test_missing_file_is_bad_input(tmp_path) -> None:
-    with pytest.raises(errors.InputError, match="Cannot read"):
+def test_missing_file_has_its_own_error(tmp_path, capsys) -> None:
+    with pytest.raises(errors.FileMissing, match="absent.pdf does not exist"):
         extract(tmp_path / "absent.pdf", "prescription")
+    assert main(["extract", str(tmp_path / "absent.pdf"), "--type", "prescription"]) == 2
+    assert "file_not_found" in capsys.readouterr().err
 
 
 def test_missing_poppler_exits_3(tmp_path, monkeypatch, capsys) -> None:

@@ -34,6 +34,8 @@ EXPECTED = {
     "PageTooLarge": (2, 422),
     "PageTooComplex": (2, 422),
     "NoisePage": (2, 422),
+    "FileMissing": (2, 422),
+    "TypeNotRecognised": (2, 422),
     "LabelError": (2, 422),
     "LabelConflict": (2, 409),
     "BaselineError": (2, 422),
