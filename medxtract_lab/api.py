@@ -50,6 +50,7 @@ from medxtract_lab.doctypes import DOC_TYPES, doc_type_names
 from medxtract_lab.doctypes.detect import AUTO
 from medxtract_lab.pipeline import extract
 from medxtract_lab.records import Extraction
+from medxtract_lab.uploads import upload_name
 from medxtract_lab.versions import component_versions
 
 log = logging.getLogger("medxtract.api")
@@ -242,7 +243,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         started = time.perf_counter()
         try:
             with tempfile.TemporaryDirectory(prefix="medxtract-") as folder:
-                path = Path(folder) / "upload.pdf"
+                path = Path(folder) / upload_name(file.filename)
                 size = 0
                 with path.open("wb") as out:
                     while chunk := await file.read(1024 * 1024):

@@ -244,7 +244,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _ui(args: argparse.Namespace) -> int:
     import os
-    import subprocess
     from pathlib import Path
 
     page = Path(__file__).with_name("ui.py")
@@ -265,7 +264,10 @@ def _ui(args: argparse.Namespace) -> int:
         "--server.maxUploadSize",  # the same upload limit as the server, in MB
         os.environ.get("MEDXTRACT_MAX_UPLOAD_MB", "20"),
     ]
-    return subprocess.call(command)
+    # Streamlit takes this process's place: stopping `medxtract ui` stops the server itself,
+    # where a child would have outlived it and kept the port.
+    os.execv(command[0], command)
+    return EXIT_FAILED  # not reached
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -274,9 +276,23 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if action.default not in (None, False, argparse.SUPPRESS) and "(default" not in text:
+        unset = action.default is None or action.default is False
+        if not unset and action.default != argparse.SUPPRESS and "(default" not in text:
             text += " (default: %(default)s)"
         return text
+
+
+def _command(
+    commands: argparse._SubParsersAction, name: str, summary: str, about: str, examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose help has its summary, what it does, and examples."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}.\n\n{about}" if about else summary,
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples.splitlines()),
+        formatter_class=_HelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,40 +335,76 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument(
         "--out",
         type=_output_file,
-        help="write one record per document to this .jsonl or .csv file (default: stdout)",
+        help="write one record per document to this .jsonl or .csv file (stdout when not given)",
     )
     extract.add_argument(
-        "--workers", type=int, help="documents read at once (default: one per core)"
+        "--workers", type=int, help="documents read at once (one per core when not given)"
     )
     extract.set_defaults(run=_extract)
 
-    doctypes = commands.add_parser("doctypes", help="list document types and their fields")
+    doctypes = _command(
+        commands,
+        "doctypes",
+        "list document types and their fields",
+        "Prints a JSON object: each registered type (built in or from a plugin) and its fields.",
+        "medxtract doctypes",
+    )
     doctypes.set_defaults(run=_doctypes)
 
-    engines = commands.add_parser(
-        "engines", help="list OCR engines, whether each can run here, and what to install"
+    engines = _command(
+        commands,
+        "engines",
+        "list OCR engines, whether each can run here, and what to install",
+        "Prints a JSON object: each engine, whether it is available, and the install hint.",
+        "medxtract engines",
     )
     engines.set_defaults(run=_engines)
 
-    synth = commands.add_parser("synth", help="write a labelled synthetic corpus")
+    synth = _command(
+        commands,
+        "synth",
+        "write a labelled synthetic corpus",
+        "Writes PDFs and their labels for every document type and capture condition\n"
+        "(digital, scan, photo, camera, annotated, columns, dates, rotated), seeded.",
+        "medxtract synth --out corpus --per-condition 10 --seed 2026\n"
+        "medxtract synth --out photos --conditions photo camera --doc-type prescription",
+    )
     synth.add_argument("--out", required=True, help="folder to write into")
     synth.add_argument(
         "--per-condition", type=int, default=10, help="documents per document type and condition"
     )
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=int, default=0, help="seeds every document drawn")
     synth.add_argument(
         "--conditions",
         nargs="+",
-        help="only these conditions (default: all; see medxtract_lab/corpus/synth.py)",
+        help="only these conditions (all when not given; see medxtract_lab/corpus/synth.py)",
     )
-    synth.add_argument("--doc-type", nargs="+", help="only these document types (default: all)")
+    synth.add_argument(
+        "--doc-type", nargs="+", help="only these document types (all when not given)"
+    )
     synth.set_defaults(run=_synth)
 
-    validate = commands.add_parser("validate", help="check every label of a corpus folder")
-    validate.add_argument("dir")
+    validate = _command(
+        commands,
+        "validate",
+        "check every label of a corpus folder",
+        "Every label is checked against its document type's fields and its PDF's pages;\n"
+        "each problem is named with its file. Exit 2 when any label is malformed.",
+        "medxtract validate ground_truth",
+    )
+    validate.add_argument("dir", help="a corpus folder: <type>/<id>.pdf with <id>.json labels")
     validate.set_defaults(run=_validate)
 
-    report = commands.add_parser("report", help="evaluate a corpus and write the HTML report")
+    report = _command(
+        commands,
+        "report",
+        "evaluate a corpus and write the HTML report",
+        "Runs the report notebook with papermill (per-field accuracy, CER, confidence, the\n"
+        "decision against --compare) and exports it as one offline HTML file. With\n"
+        "--baseline it is the CI gate: exit 1 when accuracy drops more than --max-drop.",
+        "medxtract report --corpus ground_truth --compare seed --out reports/\n"
+        "medxtract report --corpus ground_truth --out reports/ --baseline reports/baseline.json",
+    )
     report.add_argument("--corpus", required=True, help="folder of labelled documents")
     chosen = report.add_mutually_exclusive_group()
     chosen.add_argument("--preset", default="default", help=f"one of {sorted(PRESETS)}")
@@ -373,10 +425,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(run=_report)
 
-    tune = commands.add_parser(
-        "tune", help="search preprocessing settings on a corpus with Optuna (TPE, pruning)"
+    tune = _command(
+        commands,
+        "tune",
+        "search preprocessing settings on a corpus with Optuna (TPE, pruning)",
+        "Trials run on a tuning split and the best is checked on a held-out split; the\n"
+        "study is kept in SQLite, so --resume adds trials to it.",
+        "medxtract tune --corpus ground_truth --source photo --budget 12 --out tuned.yaml\n"
+        "medxtract tune --corpus ground_truth --out tuned.yaml --budget 10 --resume",
     )
-    tune.add_argument("--corpus", required=True)
+    tune.add_argument("--corpus", required=True, help="folder of labelled documents")
     tune.add_argument(
         "--source", help="only documents of this source (real, or a condition such as photo)"
     )
@@ -385,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget", type=int, default=12, help="number of trials (more trials with --resume)"
     )
     tune.add_argument("--seed", type=int, default=0, help="seeds the split and the sampler")
-    tune.add_argument("--no-cache", action="store_true")
+    tune.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
     tune.add_argument("--out", required=True, help="where to write the best config (.yaml/.json)")
     tune.add_argument(
         "--study", help="the SQLite file of the Optuna study (default: <out stem>.study.db)"
@@ -395,15 +453,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.set_defaults(run=_tune)
 
-    serve = commands.add_parser("serve", help="start the FastAPI extraction server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, help="documents extracted at once (default: cores)")
+    serve = _command(
+        commands,
+        "serve",
+        "start the FastAPI extraction server",
+        "Limits come from MEDXTRACT_* environment variables (see the README); /docs works\n"
+        "offline. SIGTERM lets requests in flight finish for MEDXTRACT_SHUTDOWN_GRACE_S.",
+        "medxtract serve --port 8000\nMEDXTRACT_DOC_TIMEOUT_S=60 medxtract serve --workers 4",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers", type=int, help="documents extracted at once (one per core when not given)"
+    )
     serve.set_defaults(run=_serve)
 
-    ui = commands.add_parser("ui", help="start the Streamlit page")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=8501)
+    ui = _command(
+        commands,
+        "ui",
+        "start the Streamlit page",
+        "Upload a PDF, see and correct its fields, download JSON or CSV. It calls the\n"
+        "server at MEDXTRACT_API_URL when set, else reads in-process.",
+        "medxtract ui --port 8501",
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    ui.add_argument("--port", type=int, default=8501, help="port to listen on")
     ui.set_defaults(run=_ui)
     return parser
 

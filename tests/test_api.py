@@ -319,3 +319,17 @@ def test_each_request_logs_one_json_line_without_document_text(client, docs, cap
     values = [v for v in good.json().values() if isinstance(v, str) and len(v) > 3]
     assert values  # the legacy route answers the fields flat
     assert not [v for v in values if v in logged]  # no field value reaches the log
+
+
+def test_messages_name_the_uploaded_file_safely(client, private_tmp) -> None:
+    """An error names the file the user sent, saved under a name that cannot leave its
+    temporary folder."""
+    for sent, named in (("My Rx.txt", "My_Rx.txt"), ("../../etc/notes.pdf", "notes.pdf")):
+        response = client.post(
+            "/extract_from_doc",
+            files={"file": (sent, b"plain text", "text/plain")},
+            data={"file_format": "prescription"},
+        )
+        assert response.status_code == 415
+        assert response.json()["detail"].startswith(f"{named} is not a PDF")
+    assert list(private_tmp.iterdir()) == []
