@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from PIL import Image
+from PIL import JpegImagePlugin
 
 from medxtract_lab.page_content import placed_images, sorted_box
 
@@ -50,21 +50,28 @@ def page_scan(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
 
 
 def read_jpeg(path: str | Path, scan: EmbeddedScan) -> bytes | None:
-    """The JPEG file of ``scan``, or None when it cannot be read (the caller renders). A JPEG
-    whose own header declares another size than the PDF's image dictionary is not decoded: the
-    header is what the decoder allocates for, and a 12 KB file can declare 60000x60000 px
-    (OpenCV refuses it; at 32000x32000 it took 2.2 GB). poppler renders such a page in bounded
-    memory."""
+    """The JPEG file of ``scan``, or None when it cannot be read (the caller renders)."""
     try:
         with pikepdf.open(path) as pdf:
             image = pikepdf.PdfImage(pdf.get_object(scan.object_id))
             data = io.BytesIO()
             if image.extract_to(stream=data) != ".jpg":
                 return None
-        with Image.open(data, formats=["JPEG"]) as header:  # reads the header only
-            declared = header.size
-        return data.getvalue() if declared == (scan.width, scan.height) else None
+        return data.getvalue()
     except Exception:  # noqa: BLE001 - any failure here only means "render instead"
+        return None
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """The (width, height) a JPEG's own header declares, read without decoding it (None when
+    the header cannot be read). The header, not the PDF's image dictionary, is what a decoder
+    allocates for: a 12 KB file can declare 60000x60000 px."""
+    try:
+        # The plugin itself, not Image.open: the caller compares the size with its own limit,
+        # where Image.open would refuse a bomb without saying its size.
+        with JpegImagePlugin.JpegImageFile(io.BytesIO(data)) as header:
+            return header.size
+    except Exception:  # noqa: BLE001 - unreadable: the caller renders the page instead
         return None
 
 

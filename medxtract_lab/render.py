@@ -32,7 +32,7 @@ from medxtract_lab.errors import (
 )
 from medxtract_lab.page_content import drawing_bytes
 from medxtract_lab.page_pictures import picture_coverage
-from medxtract_lab.page_scans import EmbeddedScan, page_scan, read_jpeg
+from medxtract_lab.page_scans import EmbeddedScan, declared_size, page_scan, read_jpeg
 
 # poppler answers some damaged pages (a /Contents that is not a stream) with a 1x1 px image;
 # a page this small holds nothing to read, and the image steps cannot work on it.
@@ -201,11 +201,22 @@ def decode_scan(
     """The page's own JPEG as grayscale, reduced to ``settings.dpi`` when it has more pixels
     per inch, and never enlarged: enlarging adds no information, and on the corpus it read no
     better than the scanner's own pixels while the run took 37% longer. Falls back to poppler's
-    render."""
+    render. A JPEG whose own header declares more pixels than the page-size limit is refused
+    before decoding (one that declared 32000x32000 px took 2.2 GB); one that declares another
+    size than its PDF image is rendered by poppler rather than decoded."""
     data = read_jpeg(path, scan)
+    size = declared_size(data) if data else None
+    if size and size[0] * size[1] > settings.max_page_pixels:
+        raise PageTooLarge(
+            f"Page {page} of {Path(path).name} is a picture whose JPEG declares {size[0]}x"
+            f"{size[1]} px ({size[0] * size[1] / 1e6:.0f} megapixels); the limit is "
+            f"{settings.max_page_pixels / 1e6:.0f}. Scan or export the page again."
+        )
+    if size != (scan.width, scan.height):
+        return render_page(path, page, settings)
     # PDF viewers ignore a JPEG's EXIF orientation, so the decoder must too.
     flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags) if data else None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.shape != (scan.height, scan.width):
         return render_page(path, page, settings)
     factor = settings.dpi / scan.ppi

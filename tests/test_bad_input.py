@@ -8,7 +8,7 @@ import pikepdf
 import pytest
 from conftest import blank_pdf
 
-from medxtract_lab import errors, page_scans, pipeline, render
+from medxtract_lab import errors, pipeline, render
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.corpus import hostile
@@ -130,14 +130,23 @@ def test_a_page_poppler_renders_as_a_speck_is_a_corrupt_pdf(tmp_path, private_tm
 
 
 @pytest.mark.parametrize("declared", [(32000, 32000), (60000, 60000)])
-def test_a_jpeg_declaring_a_huge_size_is_rendered_not_decoded(tmp_path, declared) -> None:
+def test_a_jpeg_declaring_a_huge_size_is_refused_before_decoding(tmp_path, declared) -> None:
     """The JPEG's own header, not the PDF's image dictionary, decides what a decoder allocates:
-    a mismatch sends the page to poppler, which renders it in bounded memory."""
+    a page whose JPEG declares more than the pixel limit is refused without decoding it."""
     path = tmp_path / "declared.pdf"
     hostile.declared_jpeg(path, declared)
     pdf = render.open_pdf(path, RenderSettings())
     assert pdf.info.scans[0] is not None  # the page looks like a plain scan from its PDF dict
-    assert page_scans.read_jpeg(path, pdf.info.scans[0]) is None
+    with pytest.raises(errors.PageTooLarge, match=f"JPEG declares {declared[0]}x{declared[1]}"):
+        extract(path, "prescription")
+
+
+def test_a_jpeg_declaring_another_size_is_rendered_not_decoded(tmp_path) -> None:
+    """A JPEG whose header disagrees with its PDF image, within the limit: poppler renders
+    the page, as a viewer would, instead of the decoder trusting either."""
+    path = tmp_path / "declared.pdf"
+    hostile.declared_jpeg(path, (900, 1200))
+    pdf = render.open_pdf(path, RenderSettings())
     page = render.load_page(pdf, 1, RenderSettings())
     assert page.shape == (3300, 2550)  # letter at 300 dpi: poppler's render, not the JPEG
     assert extract(path, "prescription").page_sources == ["ocr"]
