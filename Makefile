@@ -36,9 +36,10 @@ report: setup
 gate: setup
 	$(BIN)/medxtract report --corpus ground_truth --preset default --baseline reports/baseline.json --out reports/
 
-# Accept the last `make report` as the new baseline (commit reports/baseline.json with it).
+# Accept the last `make report` as the new baseline, and its review thresholds as the Streamlit
+# page's (commit reports/baseline.json and medxtract_lab/data/review_thresholds.json).
 baseline:
-	$(BIN)/python -c "import json, pathlib; from medxtract_lab.evaluation.gate import baseline_from_metrics as b; m = json.loads(pathlib.Path('reports/metrics.json').read_text()); pathlib.Path('reports/baseline.json').write_text(json.dumps(b(m), indent=2) + chr(10))"
+	$(BIN)/python -c "from medxtract_lab.evaluation.gate import accept_as_baseline as a; a('reports/metrics.json', 'reports/baseline.json', 'medxtract_lab/data/review_thresholds.json')"
 
 # Speed benchmark: seed against default, the Tesseract floor, born-digital, a 50-page PDF.
 bench: setup

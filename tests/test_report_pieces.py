@@ -5,8 +5,10 @@ two corpus documents for the page pictures.
 """
 
 import io
+import json
 import re
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,9 @@ import pytest
 
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import load_corpus
+from medxtract_lab.doctypes import DOC_TYPES
 from medxtract_lab.evaluation import confidence, decision, gallery
+from medxtract_lab.evaluation.gate import accept_as_baseline
 from medxtract_lab.evaluation.runner import EvaluationResult, evaluate
 from medxtract_lab.progress import _Lines, progress
 
@@ -111,6 +115,26 @@ def test_the_accept_threshold_is_the_lowest_that_keeps_99_percent_right() -> Non
     loose = table.loc[("prescription", "≥ 99.0% right")]
     assert loose["accept at or above"] == 0.8 and loose["wrong but accepted"] == 1
     assert loose["fields accepted"] == "101 of 111 (91.0%)"
+
+
+def test_review_thresholds_travel_from_the_report_to_the_streamlit_page(tmp_path) -> None:
+    """The report's strict accept threshold is what the page flags fields below; ``make
+    baseline`` writes it beside the gate's baseline."""
+    confidences = [0.95] * 100 + [0.80] + [0.50] * 10
+    matches = [True] * 100 + [False] + [True] * 9 + [False]
+    assert confidence.review_thresholds(_scored(confidences, matches)) == {"prescription": 0.95}
+    assert confidence.review_thresholds(_scored([0.9, 0.8], [False, True])) == {
+        "prescription": 1.0  # no threshold is safe: every field is to be checked
+    }
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"field_accuracy": 0.9, "review_below": {"prescription": 0.95}}))
+    accept_as_baseline(metrics, tmp_path / "baseline.json", tmp_path / "review.json")
+    assert json.loads((tmp_path / "review.json").read_text()) == {"prescription": 0.95}
+    assert json.loads((tmp_path / "baseline.json").read_text())["field_accuracy"] == 0.9
+    shipped = json.loads(
+        resources.files("medxtract_lab").joinpath("data/review_thresholds.json").read_text()
+    )
+    assert set(shipped) == set(DOC_TYPES) and all(0 < t <= 1 for t in shipped.values())
 
 
 def test_ece_measures_the_gap_and_recalibration_closes_it() -> None:

@@ -1,6 +1,8 @@
 """The Streamlit page through AppTest, with the real file uploader and the engine in-process."""
 
+import json
 import time
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,21 @@ def test_a_correction_reruns_without_reading_again(docs, monkeypatch) -> None:
     assert _fields(app)["patient_name"] == "Corrected Name"
     assert not app.exception
     print(f"a corrected field re-ran the page in {rerun * 1000:.0f} ms")
+
+
+def test_fields_are_flagged_below_the_reports_threshold(docs) -> None:
+    """The page flags a field for checking below the threshold `make baseline` shipped from
+    the report, not below a number of its own."""
+    shipped = resources.files("medxtract_lab").joinpath("data/review_thresholds.json")
+    threshold = json.loads(shipped.read_text())["prescription"]
+    app = AppTest.from_file(UI, default_timeout=120).run()
+    app.selectbox(key="doc_type").set_value("prescription").run()
+    _upload(app, "record.pdf", docs["patient_details-digital"].path.read_bytes())
+    flagged = [w.label for w in [*app.text_input, *app.text_area] if "check it" in w.label]
+    confidences = {w.label.split(" (")[0]: float(w.label.split("(")[1][:4]) for w in app.text_input}
+    expected = [n for n, c in confidences.items() if c < threshold]
+    assert flagged and {label.split(" (")[0] for label in flagged} >= set(expected)
+    assert f"below {threshold:g}" in app.warning[-1].value
 
 
 def test_a_wrong_type_is_named(docs) -> None:

@@ -49,6 +49,18 @@ def coverage_precision(fields: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def review_thresholds(fields: pd.DataFrame, target: float = TARGETS[-1]) -> dict[str, float]:
+    """Per document type, the confidence below which a field should be looked at: the accept
+    threshold for ``target`` (1.0, review everything, when no threshold reaches it). Written to
+    ``metrics.json``; ``make baseline`` ships it to the Streamlit page."""
+    found = {}
+    for doc_type, group in coverage_precision(fields).groupby("doc_type"):
+        safe = group[group["precision"] >= target]
+        best = safe.loc[safe["coverage"].idxmax(), "threshold"] if not safe.empty else 1.0
+        found[str(doc_type)] = round(float(best), 3)
+    return found
+
+
 def accept_thresholds(fields: pd.DataFrame, targets: tuple[float, ...] = TARGETS) -> pd.DataFrame:
     """Per document type and target: the lowest threshold whose accepted fields are at least
     ``target`` right, with the share of fields it accepts and the wrong ones it lets through."""

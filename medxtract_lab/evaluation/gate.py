@@ -57,6 +57,15 @@ def baseline_from_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in metrics.items() if key not in _RUN_ONLY}
 
 
+def accept_as_baseline(metrics: str | Path, baseline: str | Path, review: str | Path) -> None:
+    """``make baseline``: the report's metrics become the gate's baseline, and its review
+    thresholds (per type, the confidence below which a field should be checked) the ones the
+    Streamlit page flags fields at."""
+    data = json.loads(Path(metrics).read_text(encoding="utf-8"))
+    Path(baseline).write_text(json.dumps(baseline_from_metrics(data), indent=2) + "\n")
+    Path(review).write_text(json.dumps(data["review_below"], indent=2) + "\n")
+
+
 def load_baseline(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

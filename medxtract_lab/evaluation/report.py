@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from medxtract_lab.corpus import LabeledDocument
+from medxtract_lab.evaluation.confidence import review_thresholds
 from medxtract_lab.evaluation.runner import EvaluationResult
 from medxtract_lab.versions import component_versions
 
@@ -192,6 +193,7 @@ def write_metrics(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = result.summary()
+    data["review_below"] = review_thresholds(result.fields)
     if compare is not None:
         data["compare"] = compare.summary()
     path = out / "metrics.json"
