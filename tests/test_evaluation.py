@@ -22,6 +22,7 @@ COLUMNS = [
     "id",
     "doc_type",
     "source",
+    "error",  # the code a refused document was refused with, else ""
     "field",
     "expected",
     "got",

@@ -4,10 +4,12 @@ Built on small hand-made result tables where the right answer is known, and on a
 two corpus documents for the page pictures.
 """
 
+import concurrent.futures as cf
 import io
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pandas as pd
 import pytest
 
 from medxtract_lab.config import get_preset
-from medxtract_lab.corpus import load_corpus
+from medxtract_lab.corpus import hostile, load_corpus
 from medxtract_lab.doctypes import DOC_TYPES
 from medxtract_lab.evaluation import confidence, decision, gallery
 from medxtract_lab.evaluation.gate import accept_as_baseline
@@ -211,3 +213,25 @@ def test_progress_in_a_log_is_whole_lines() -> None:
     with pytest.raises(ValueError, match="choose from"):
         progress(total=1, mode="loud")
     assert list(progress(range(3), mode="off")) == [0, 1, 2]
+
+
+def test_a_refused_document_is_scored_as_read_to_nothing(tmp_path) -> None:
+    """A hostile file in a corpus is refused as it is everywhere else, and the evaluation goes
+    on: its fields count as missed, its pages as unread, and the report shows it without
+    rendering it."""
+    good = next(d for d in load_corpus(GROUND_TRUTH) if d.source.endswith("digital"))
+    hostile_pdf = tmp_path / "fanout.pdf"
+    hostile.fanned_out_forms(hostile_pdf)
+    refused = replace(good, id="hostile-000", document=str(hostile_pdf), label_path=None)
+    result = evaluate(
+        [good, refused], get_preset("default"), executor=cf.ThreadPoolExecutor(1),
+        cache_dir=tmp_path / "cache", progress="off",
+    )  # fmt: skip
+    rows = result.fields[result.fields["id"] == "hostile-000"]
+    assert set(rows["error"]) == {"page_too_complex"} and rows["got"].isna().all()
+    assert not rows["match"].any()
+    pages = result.pages[result.pages["id"] == "hostile-000"]
+    assert len(pages) == len(good.pages) and (pages["cer"] == 1.0).all()
+    assert set(result.fields[result.fields["id"] == good.id]["error"]) == {""}
+    html = gallery.wrong_fields(result, [good, refused])
+    assert "hostile-000" in html

@@ -18,6 +18,7 @@ from rapidfuzz.distance import Levenshtein
 
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.corpus import LabeledDocument
+from medxtract_lab.errors import MedXtractError
 from medxtract_lab.evaluation.decision import RESAMPLES, Decision
 from medxtract_lab.evaluation.runner import EvaluationResult
 from medxtract_lab.pages import page_image
@@ -101,6 +102,15 @@ def _strip(page: np.ndarray, boxes: list[tuple[float, ...]]) -> np.ndarray:
 
 
 def _pictures(doc: LabeledDocument, locations: list, pages: int) -> list[dict[str, Any]]:
+    """The strip of the page a value was read from, or thumbnails of the pages; none for a
+    file the pipeline refused (a hostile page is not rendered for the report either)."""
+    try:
+        return _drawn(doc, locations, pages)
+    except MedXtractError:
+        return []
+
+
+def _drawn(doc: LabeledDocument, locations: list, pages: int) -> list[dict[str, Any]]:
     pdf = open_pdf(doc.pdf_path, RenderSettings(dpi=CROP_DPI))
     settings = RenderSettings(dpi=CROP_DPI)
     if locations:

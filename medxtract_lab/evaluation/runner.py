@@ -18,13 +18,16 @@ from typing import Any
 
 import pandas as pd
 
+from medxtract_lab import budget
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.corpus.store import LabeledDocument
+from medxtract_lab.errors import InputError
 from medxtract_lab.evaluation.cache import OcrCache, cache_key
 from medxtract_lab.evaluation.metrics import Cer, cer, confusions, field_cer, field_match, micro_cer
 from medxtract_lab.ocr import get_engine
 from medxtract_lab.pipeline import extract_from_read, read_pages
 from medxtract_lab.progress import progress as progress_bar
+from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
 
 
@@ -74,6 +77,12 @@ class EvaluationResult:
         }
 
 
+def _nothing_read(doc: LabeledDocument, why: str) -> Extraction:
+    """The result of a document the pipeline refused: every field null, no confidence."""
+    fields = {name: None for name in doc.fields}
+    return Extraction(doc.doc_type, fields, {}, 0, [], {}, [why])
+
+
 def evaluate_document(
     doc: LabeledDocument, config: PipelineConfig, cache_dir: str | None, use_cache: bool
 ) -> dict[str, Any]:
@@ -83,13 +92,23 @@ def evaluate_document(
     pdf_bytes = doc.pdf_path.read_bytes()
     cache = OcrCache(cache_dir)
     key = cache_key(pdf_bytes, config, engine.version()) if use_cache else ""
-    pdf = open_pdf(doc.pdf_path, config.render)
     cached = cache.get(key) if use_cache else None
-    read = cached if cached is not None else read_pages(pdf, config, engine)
-    result, read_now = extract_from_read(pdf, doc.doc_type, config, engine, read)
-    if use_cache and read_now is not cached:
+    error = ""
+    token = budget.begin(config.render.doc_timeout_s)
+    try:
+        pdf = open_pdf(doc.pdf_path, config.render)
+        read = cached if cached is not None else read_pages(pdf, config, engine)
+        result, read_now = extract_from_read(pdf, doc.doc_type, config, engine, read)
+    except InputError as refused:  # a hostile or damaged file: scored as read to nothing
+        error = refused.code
+        read = read_now = ReadDocument([], [str(refused)], {})
+        result = _nothing_read(doc, str(refused))
+    finally:
+        budget.end(token)
+    if use_cache and not error and read_now is not cached:
         cache.put(key, read_now)
-    base = {"id": doc.id, "doc_type": doc.doc_type, "source": doc.source}
+    # ``error``: the code a document that could not be read was refused with, else "".
+    base = {"id": doc.id, "doc_type": doc.doc_type, "source": doc.source, "error": error}
     field_rows, found = [], Counter()
     for name, expected in doc.fields.items():
         got = result.fields.get(name)
@@ -111,18 +130,26 @@ def evaluate_document(
         )
         found += confusions(expected, got)
     page_rows = []
-    for number, (reference, page) in enumerate(zip(doc.pages, read.pages, strict=False), start=1):
-        score = cer(reference, page.text)
+    # A refused document's pages count as read to nothing, so its text weighs on the CER too.
+    read_as = (
+        [(p.source, p.text) for p in read.pages]
+        if not error
+        else [("refused", "")] * len(doc.pages)
+    )
+    for number, (reference, (source, text)) in enumerate(
+        zip(doc.pages, read_as, strict=False), start=1
+    ):
+        score = cer(reference, text)
         page_rows.append(
             {
                 **base,
                 "page": number,
-                "page_source": page.source,
+                "page_source": source,
                 "cer": score.rate,
                 "edits": score.edits,
                 "reference": score.reference,
                 "reference_text": reference,
-                "text": page.text,
+                "text": text,
             }
         )
     timing_rows = [{**base, "stage": stage, "ms": ms} for stage, ms in result.timings_ms.items()]
