@@ -162,19 +162,22 @@ def _allowed_presets(settings: ServiceSettings) -> list[str]:
 def _extract_in_budget(
     path: Path, doc_type: str, config: PipelineConfig, accepted: float
 ) -> Extraction:
-    """``extract``, with the time the request waited for a worker taken from its budget: ten
-    slow files then hold the queue for one budget, not one budget each in turn."""
+    """``extract`` within a budget counted from when the request arrived: time spent waiting
+    for a worker is taken from it, so ten slow files hold the queue for one budget, not one
+    budget each in turn."""
     budget_s = config.render.doc_timeout_s
-    left = budget_s - (time.monotonic() - accepted)
-    if left < _MIN_START_S:
+    waited = time.monotonic() - accepted
+    if budget_s - waited < _MIN_START_S:
         raise errors.DocumentTimeout(
-            f"The document waited {budget_s - left:.0f} s for a worker, nearly all of its "
+            f"The document waited {waited:.0f} s for a worker, nearly all of its "
             f"{budget_s:g} s budget. Send it again when the server is less busy, or raise "
             "MEDXTRACT_DOC_TIMEOUT_S or MEDXTRACT_WORKERS."
         )
-    return extract(
-        path, doc_type, replace(config, render=replace(config.render, doc_timeout_s=left))
-    )
+    token = budget.begin(budget_s, since=accepted)
+    try:
+        return extract(path, doc_type, config)
+    finally:
+        budget.end(token)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:

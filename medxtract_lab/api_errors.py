@@ -164,9 +164,9 @@ def _examples(max_upload_bytes: int, choices: dict[str, list[str]]) -> list[Answ
         ),
         _typed(
             errors.NoisePage(
-                "Page 1 of upload.pdf looks like noise, not text (10682 specks per megapixel; "
-                "a text page has under 4000). Scan or photograph the page again, in focus and "
-                "with enough light."
+                "Page 1 of upload.pdf looks like noise, not text (52046 separate specks of ink; "
+                "a page of text has under 40000). Scan or photograph the page again, in focus "
+                "and with enough light."
             )
         ),
         _typed(

@@ -15,7 +15,8 @@ import json
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,6 @@ from medxtract_lab.config import PipelineConfig
 from medxtract_lab.doctypes import doc_type_names, get_doctype
 from medxtract_lab.errors import DependencyMissing, MedXtractError
 from medxtract_lab.progress import progress
-
-FORMATS = (".jsonl", ".csv")
 
 
 def find_pdfs(paths: Iterable[str | Path]) -> list[Path]:
@@ -63,26 +62,49 @@ def run_batch(
     config: PipelineConfig,
     workers: int | None = None,
     progress_mode: str = "terminal",
+    reader: Callable[[Path, str, PipelineConfig], dict[str, Any]] = extract_record,
 ) -> Iterator[dict[str, Any]]:
-    """The records of ``paths``, in their order, with a progress bar on stderr."""
+    """The records of ``paths`` (each made by ``reader``), in their order, with a progress bar
+    on stderr."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(paths)))
     task_config = replace(config, workers=1)  # one page at a time in each process
     bar = progress(total=len(paths), desc="extracting", mode=progress_mode)
     try:
         if workers == 1:
-            for path in paths:
-                yield extract_record(path, doc_type, task_config)
-                bar.update()
-            return
-        context = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for record in pool.map(
-                extract_record, paths, [doc_type] * len(paths), [task_config] * len(paths)
-            ):
-                yield record
-                bar.update()
+            records = (reader(path, doc_type, task_config) for path in paths)
+        else:
+            records = _pooled(paths, doc_type, task_config, workers, reader)
+        for record in records:
+            yield record
+            bar.update()
     finally:
         bar.close()
+
+
+def _pooled(paths, doc_type, config, workers, reader) -> Iterator[dict[str, Any]]:  # noqa: ANN001
+    """Records from a process pool, in order. A worker that dies (killed for memory, or a
+    crash in native code) breaks the pool: every file not yet read is then read again in a
+    process of its own, and a file that kills that one too is recorded as ``worker_died``."""
+    context = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(workers, mp_context=context)
+    try:
+        futures = [pool.submit(reader, path, doc_type, config) for path in paths]
+        for path, future in zip(paths, futures, strict=True):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                yield _alone(path, doc_type, config, reader, context)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _alone(path, doc_type, config, reader, context) -> dict[str, Any]:  # noqa: ANN001
+    with cf.ProcessPoolExecutor(1, mp_context=context) as pool:
+        try:
+            return pool.submit(reader, path, doc_type, config).result()
+        except BrokenProcessPool:
+            detail = "the process reading this file stopped (out of memory, or a crash)."
+            return {"file": str(path), "error": "worker_died", "detail": detail, "exit": 1}
 
 
 def csv_columns(doc_type: str) -> list[str]:

@@ -29,8 +29,8 @@ class Deadline:
     stopped: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
-    def start(cls, budget_s: float) -> Deadline:
-        return cls(budget_s, time.monotonic() + budget_s)
+    def start(cls, budget_s: float, since: float | None = None) -> Deadline:
+        return cls(budget_s, (time.monotonic() if since is None else since) + budget_s)
 
     def left(self) -> float:
         return 0.0 if self.stopped.is_set() else self.end - time.monotonic()
@@ -53,15 +53,21 @@ _live: set[Deadline] = set()  # every document being read in this process
 _live_lock = threading.Lock()
 
 
-def begin(budget_s: float) -> object:
-    """Start the current document's budget; returns a token for ``end``."""
-    deadline = Deadline.start(budget_s)
+def begin(budget_s: float, since: float | None = None) -> object | None:
+    """Start the current document's budget, counted from ``since`` (a ``time.monotonic()``
+    value; now by default); returns a token for ``end``. Inside a budget already started (a
+    server's, counted from when the request arrived) that one goes on, and None is returned."""
+    if _deadline.get() is not None:
+        return None
+    deadline = Deadline.start(budget_s, since)
     with _live_lock:
         _live.add(deadline)
     return _deadline.set(deadline)
 
 
-def end(token: object) -> None:
+def end(token: object | None) -> None:
+    if token is None:
+        return  # an outer budget goes on
     with _live_lock:
         _live.discard(_deadline.get())
     _deadline.reset(token)  # type: ignore[arg-type]
@@ -84,7 +90,7 @@ def seconds_left(limit: float) -> float:
 
 def time_left(stage: str, limit: float) -> float:
     """Seconds ``stage`` may take: its own ``limit``, cut to what is left of the document's
-    budget; raises ``DocumentTimeout`` when nothing is left."""
+    budget; raises ``DocumentTimeout`` (or ``ServiceStopping``) when nothing is left."""
     left = seconds_left(limit)
     if left <= 0:
         check(stage)

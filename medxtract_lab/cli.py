@@ -37,7 +37,7 @@ def _extract(args: argparse.Namespace) -> int:
         summaries = []
         for record in records:
             sys.stdout.write(json_line(record))
-            summaries.append(record)
+            summaries.append({k: record.get(k) for k in ("file", "error", "exit")})
     failed = Counter(s["error"] for s in summaries if s["error"])
     where = f"; written to {args.out}" if args.out else ""
     codes = f" ({', '.join(f'{code}: {n}' for code, n in failed.most_common())})" if failed else ""
@@ -51,7 +51,7 @@ def _extract(args: argparse.Namespace) -> int:
 
 def _output_file(value: str) -> str:
     """An --out path ending in .jsonl or .csv (checked before any document is read)."""
-    if Path(value).suffix.lower() not in (".jsonl", ".csv"):
+    if Path(value).suffix.lower() not in (".jsonl", ".csv"):  # batch.write_records writes these
         raise argparse.ArgumentTypeError(
             f"{value}: write .jsonl (one JSON line a document) or .csv"
         )

@@ -119,13 +119,23 @@ def decoded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
 # this runs on every page before anything else, and a page of text is mostly text operators.
 _DRAWS = re.compile(rb"/([^\s/\[\](){}<>%]+)\s+Do(?![^\s/\[\](){}<>%])")
 _MAX_NESTING = 32
+# How much a stream whose filters are not decoded here is taken to expand: RunLength's worst
+# case (128 bytes from 2); LZW's can be larger, and its rare bombs are left to poppler's caps.
+_UNDECODED_EXPANSION = 64
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _unescaped(name: bytes) -> str:
+    """A name as written in a content stream ('X#30'), as the dictionary holds it ('X0')."""
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), name).decode("latin-1")
 
 
 def drawing_bytes(page: pikepdf.Page, limit: int) -> int:
     """The content bytes poppler interprets to draw ``page``: every content stream, and every
     form XObject each time it is drawn (a form drawn four times by a form drawn four times
     counts sixteen times), decoded. Counting stops past ``limit``: the result is then
-    ``limit + 1``. A stream with a filter this cannot bound counts its stored size."""
+    ``limit + 1``. A stream with a filter decoded here without a cap counts its stored size
+    times ``_UNDECODED_EXPANSION``."""
     memo: dict[tuple[int, int], int] = {}
     total = 0
     for stream in content_streams(page):
@@ -142,12 +152,12 @@ def _work(stream, resources, memo, limit: int, drawing: tuple) -> int:  # noqa: 
     if not isinstance(stream, pikepdf.Stream):
         return 0  # a damaged /Contents (an integer): poppler draws nothing for it
     data = decoded_bytes(stream, limit)
-    if data is None:
-        return len(stream.read_raw_bytes())
+    if data is None:  # a filter decoded here without a cap (LZW, RunLength): at its worst
+        return min(limit + 1, len(stream.read_raw_bytes()) * _UNDECODED_EXPANSION)
     work = len(data)
     xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
     for name in _DRAWS.findall(data) if xobjects else ():
-        form = xobjects.get("/" + name.decode("latin-1"))
+        form = xobjects.get("/" + _unescaped(name))
         if not isinstance(form, pikepdf.Stream) or form.get("/Subtype") != "/Form":
             continue
         key = form.objgen

@@ -3,10 +3,10 @@ budget, and a kill when either runs out.
 
 A PDF can make poppler's rasteriser take without bound: one filled path of 100 000 lines
 across a letter page (22 KB) took pdftoppm to 18 GB in a minute. Each program therefore runs
-with an address-space limit (``RLIMIT_AS``), set in the child before it starts; past it the
-allocation fails and poppler stops within seconds. pdf2image, which the project used for
-rendering, starts its children itself and cannot set a limit, and ran ``pdfinfo`` before
-every page as well; a page is now one ``pdftoppm`` call writing to a pipe.
+with an address-space limit (``RLIMIT_AS``), set on it with ``prlimit`` as soon as it has
+started; past it the allocation fails and poppler stops within seconds. pdf2image, which the
+project used for rendering, starts its children itself and cannot set a limit, and ran
+``pdfinfo`` before every page as well; a page is now one ``pdftoppm`` call writing to a pipe.
 """
 
 from __future__ import annotations
@@ -50,7 +50,10 @@ def run(program: str, args: list[str], stage: str) -> bytes:
     ``PopplerFailed`` when it fails, exceeds ``MEMORY_BYTES`` or its own timeout."""
     timeout = budget.time_left(stage, TIMEOUT_S)
     try:
-        child = subprocess.Popen([program, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # stderr is dropped: a damaged file can make poppler print a line per operator.
+        child = subprocess.Popen(
+            [program, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
     except FileNotFoundError as exc:
         raise DependencyMissing(f"poppler's {program} was not found. {INSTALL}") from exc
     with child:
@@ -63,8 +66,11 @@ def run(program: str, args: list[str], stage: str) -> bytes:
             budget.check(stage)
             raise PopplerFailed(stage, f"still running after {timeout:.0f} s") from exc
     if child.returncode < 0:
+        budget.check(stage)  # killed because the budget ended or the server is stopping
         limit = MEMORY_BYTES // 2**20
-        raise PopplerFailed(stage, f"stopped by signal {-child.returncode}, as over {limit} MB")
+        raise PopplerFailed(
+            stage, f"stopped by signal {-child.returncode}: over its {limit} MB cap, or it crashed"
+        )
     if child.returncode != 0:
         raise PopplerFailed(stage, f"exit {child.returncode}")
     return stdout

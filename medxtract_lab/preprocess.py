@@ -322,21 +322,17 @@ def text_height(image: np.ndarray) -> float:
     return 2 * float(np.median(letters)) if len(letters) else 0.0
 
 
-def specks_per_megapixel(image: np.ndarray) -> float:
-    """Separate ink blobs per megapixel of the page, counted at half size (a few ms).
-
-    The 200 scanned and photographed corpus pages hold 30 to 804 (speckled scans are the most);
-    a page of random noise holds about 10 700, and Tesseract spent over two minutes and 1.6 GB
-    on a 12-megapixel one.
+def ink_specks(image: np.ndarray) -> int:
+    """Separate ink blobs on the page, counted at half size (a few ms): what Tesseract's work
+    grows with. ``pages.ocr_input`` refuses a page with far more per square inch than text has.
     """
     if min(image.shape[:2]) < 8:
-        return 0.0
+        return 0
     half = cv2.resize(to_gray(image), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     ink = cv2.adaptiveThreshold(
         half, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
     )
-    blobs = cv2.connectedComponents(ink, connectivity=8)[0] - 1
-    return blobs / (image.shape[0] * image.shape[1] / 1e6)
+    return int(cv2.connectedComponents(ink, connectivity=8)[0] - 1)
 
 
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:

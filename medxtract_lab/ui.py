@@ -1,8 +1,9 @@
 """Streamlit page: upload a PDF, see where each field was read, correct the fields, download.
 
 It calls the server at ``MEDXTRACT_API_URL`` when that is set, and otherwise runs the engine
-in-process. A document is read once per content, type and preset (``st.cache_data``): editing
-a field or downloading re-runs the page script, not the OCR. The upload lives in memory, and on
+in-process. A document is read once per content, type, file name and server
+(``st.cache_data``, successes only): editing a field or downloading re-runs the page script,
+not the OCR. The upload lives in memory, and on
 disk only in temporary directories removed as soon as the extraction or the previews return.
 """
 
@@ -35,10 +36,19 @@ REVIEW_BELOW = json.loads(
 _CACHE = {"max_entries": 16, "ttl": 3600, "show_spinner": False}  # bounded: uploads are private
 
 
+class Refused(Exception):
+    """An extraction that gave an error: raised, not returned, so that it is never cached (a
+    busy or stopping server, or a timeout, may answer the same file differently later)."""
+
+    def __init__(self, answer: dict) -> None:
+        super().__init__(answer["error"])
+        self.answer = answer
+
+
 @st.cache_data(**_CACHE)
 def extract_bytes(data: bytes, doc_type: str, name: str, url: str | None) -> dict:
     """The full extraction as the API's /v1/extract at ``url`` returns it, or in-process when
-    ``url`` is None; errors as {"error", "detail"}."""
+    ``url`` is None. An error raises ``Refused`` with its {"error", "detail"}."""
     if url:
         import httpx
 
@@ -49,13 +59,16 @@ def extract_bytes(data: bytes, doc_type: str, name: str, url: str | None) -> dic
                 data={"file_format": doc_type},
                 timeout=300,
             )
-            return response.json()
+            answer = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            return {
+            answer = {
                 "error": "server_unreachable",
                 "detail": f"The server at {url} did not "
                 f"answer ({type(exc).__name__}). Check MEDXTRACT_API_URL.",
             }
+        if "error" in answer:
+            raise Refused(answer)
+        return answer
     from medxtract_lab.pipeline import extract
 
     with tempfile.TemporaryDirectory(prefix="medxtract-ui-") as folder:
@@ -64,7 +77,7 @@ def extract_bytes(data: bytes, doc_type: str, name: str, url: str | None) -> dic
         try:
             return extract(path, doc_type).to_dict()
         except MedXtractError as error:
-            return {"error": error.code, "detail": str(error)}
+            raise Refused({"error": error.code, "detail": str(error)}) from None
 
 
 @st.cache_data(**_CACHE)
@@ -139,17 +152,17 @@ def main() -> None:
     upload = st.file_uploader("PDF", type=["pdf"], key="upload")
     if upload is not None:
         data, name = upload.getvalue(), upload_name(upload.name)
-    elif st.session_state.get("pdf_bytes"):
-        data, name = st.session_state["pdf_bytes"], "upload.pdf"
     elif sample in types:
         data, name = sample_pdf(sample), f"sample {sample}.pdf"
     else:
         st.info(f"Upload a PDF of one of these document types: {', '.join(types)}.")
         return
-    with st.spinner(f"Reading {name}: OCR takes a few seconds a page…"):
-        result = extract_bytes(data, doc_type, name, os.environ.get("MEDXTRACT_API_URL"))
-    if "error" in result:
-        st.error(f"{result['detail']} ({result['error']})")  # nothing of another file stays
+    try:
+        with st.spinner(f"Reading {name}: OCR takes a few seconds a page…"):
+            result = extract_bytes(data, doc_type, name, os.environ.get("MEDXTRACT_API_URL"))
+    except Refused as refused:
+        answer = refused.answer
+        st.error(f"{answer['detail']} ({answer['error']})")  # nothing of another file stays
         return
     st.caption(f"{name}: a {result['document_type']} of {result['pages']} page(s)")
     for warning in result.get("warnings", []):

@@ -1,14 +1,13 @@
 """Every bad input fails fast with its own exception and exit code, leaving no temp files."""
 
 import os
-import subprocess
 from pathlib import Path
 
 import pikepdf
 import pytest
 from conftest import blank_pdf
 
-from medxtract_lab import errors, pipeline, render
+from medxtract_lab import errors, pipeline, poppler, render
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.corpus import hostile
@@ -152,7 +151,15 @@ def test_a_jpeg_declaring_another_size_is_rendered_not_decoded(tmp_path) -> None
     assert extract(path, "prescription").page_sources == ["ocr"]
 
 
-@pytest.mark.parametrize("build", [hostile.fanned_out_forms, hostile.flate_bomb])
+@pytest.mark.parametrize(
+    "build",
+    [
+        hostile.fanned_out_forms,
+        lambda path: hostile.fanned_out_forms(path, escaped=True),
+        hostile.flate_bomb,
+    ],
+    ids=["fanned_out", "fanned_out_escaped_names", "flate_bomb"],
+)
 def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tmp, monkeypatch):
     """A Flate bomb and forms fanned out 4 wide and 30 deep are a few KB on disk and without
     bound for poppler: the page's drawing is measured in-process and refused first."""
@@ -160,8 +167,7 @@ def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tm
     def no_poppler(*args, **kwargs):
         raise AssertionError("poppler ran on a page that should have been refused")
 
-    monkeypatch.setattr(subprocess, "run", no_poppler)
-    monkeypatch.setattr(render, "render_page", no_poppler)
+    monkeypatch.setattr(poppler, "run", no_poppler)  # every poppler program goes through it
     path = tmp_path / "hostile.pdf"
     build(path)
     with pytest.raises(errors.PageTooComplex, match="Page 1 of hostile.pdf draws more than 32"):
@@ -189,15 +195,16 @@ def test_a_user_unit_scaled_page_is_measured_at_its_scaled_size(tmp_path, never_
 
 
 def test_a_page_of_noise_is_refused_before_ocr(tmp_path, private_tmp, monkeypatch) -> None:
-    """Random pixels hold ten times the specks of the most speckled corpus scan: refused
-    before preprocessing could enlarge them and before Tesseract works on them for minutes."""
+    """12 megapixels of random pixels hold eight times the specks of the most speckled corpus
+    scan: refused before preprocessing could enlarge them and Tesseract work on them for
+    minutes."""
 
     def no_ocr(*args, **kwargs):
         raise AssertionError("a page of noise reached the OCR engine")
 
     monkeypatch.setattr(pipeline, "_recognize", no_ocr)
     path = tmp_path / "noise.pdf"
-    hostile.noise_page(path, megapixels=2)
+    hostile.noise_page(path, megapixels=12)
     with pytest.raises(errors.NoisePage, match="Page 1 of noise.pdf looks like noise"):
         extract(path, "prescription")
     assert list(private_tmp.iterdir()) == []
@@ -207,6 +214,6 @@ def test_a_render_over_its_memory_cap_is_stopped(tmp_path, private_tmp) -> None:
     """A 22 KB path that took poppler to 18 GB: its address-space cap stops it in seconds."""
     path = tmp_path / "zigzag.pdf"
     hostile.zigzag_path(path)
-    with pytest.raises(errors.CorruptPdf, match="cannot be rendered .*over 768 MB"):
+    with pytest.raises(errors.CorruptPdf, match="cannot be rendered .*over its 768 MB cap"):
         extract(path, "prescription")
     assert list(private_tmp.iterdir()) == []

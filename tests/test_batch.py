@@ -80,3 +80,25 @@ def test_an_output_of_another_kind_is_refused_before_reading(inbox, tmp_path, ca
         main(["extract", str(inbox), "--out", str(tmp_path / "out.xlsx")])
     assert stopped.value.code == 2
     assert "write .jsonl" in capsys.readouterr().err
+
+
+def dies_on_notes(path, doc_type, config):  # noqa: ANN001 - run in a worker process
+    """Fault injection: the worker reading notes.pdf dies as an out-of-memory kill would."""
+    import os
+
+    from medxtract_lab.batch import extract_record
+
+    if path.name == "notes.pdf":
+        os._exit(137)
+    return extract_record(path, doc_type, config)
+
+
+def test_a_worker_that_dies_costs_only_its_own_file(inbox) -> None:
+    from medxtract_lab.batch import find_pdfs, run_batch
+    from medxtract_lab.config import get_preset
+
+    paths = find_pdfs([inbox])
+    records = list(run_batch(paths, "auto", get_preset("default"), 2, "off", reader=dies_on_notes))
+    assert [r["file"] for r in records] == [str(p) for p in paths]  # every file, in order
+    errors = {r["file"].rsplit("/", 1)[-1]: r["error"] for r in records}
+    assert errors == {"notes.pdf": "worker_died", "pr.PDF": None, "rx.pdf": None}

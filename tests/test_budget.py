@@ -78,4 +78,6 @@ def test_time_in_the_queue_counts_against_the_budget(hostile, private_tmp) -> No
     assert max(at for *_, at in answers) - started < BUDGET_S + 3
     # The first is stopped while poppler works; the queued ones when they reach the worker.
     assert sum("waited" in detail and "for a worker" in detail for _, _, detail, _ in answers) == 2
+    # ... and the one stopped while read names the budget as configured, not what was left.
+    assert sum("when its 4 s budget ran out" in detail for _, _, detail, _ in answers) == 1
     assert list(private_tmp.iterdir()) == []

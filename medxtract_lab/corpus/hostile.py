@@ -21,17 +21,16 @@ from medxtract_lab.corpus.degrade import jpeg
 LETTER_PT = (612, 792)
 
 
-def fanned_out_forms(path: Path, width: int = 4, depth: int = 30) -> None:
+def fanned_out_forms(path: Path, width: int = 4, depth: int = 30, escaped: bool = False) -> None:
     """A few KB whose page draws ``width ** depth`` copies of a line through nested form
-    XObjects: poppler reads its text layer and renders it for as long as it is allowed to."""
+    XObjects: poppler reads its text layer and renders it for as long as it is allowed to.
+    ``escaped`` writes the forms' names with ``#xx`` escapes (``/X#30`` for ``/X0``), which
+    PDF allows and a reader must decode."""
     pdf = pikepdf.new()
     form = None
     for level in range(depth + 1):
-        body = (
-            b"0 0 m 100 100 l S"
-            if level == 0
-            else b" ".join(f"/X{i} Do".encode() for i in range(width))
-        )
+        names = (f"/X#{ord(str(i)):02x}" if escaped else f"/X{i}" for i in range(width))
+        body = b"0 0 m 100 100 l S" if level == 0 else b" ".join(f"{n} Do".encode() for n in names)
         stream = pikepdf.Stream(pdf, body)
         stream.Type, stream.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
         stream.BBox = [0, 0, *LETTER_PT]
