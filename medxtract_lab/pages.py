@@ -18,9 +18,9 @@ from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
 
 PREVIEW_DPI = 60
 # Separate ink specks past which a page is noise, not text (preprocess.ink_specks). Tesseract's
-# work grows with them: the most speckled corpus scan has 6 200, a page of 6-point print about
-# 28 000; random noise decoded to 300 dpi has 52 000, and Tesseract spent over two minutes and
-# 1.6 GB on such a page.
+# work grows with them: the most speckled corpus scan has 6 200 and a full page of 6-point print
+# 14 900 (both at 300 dpi); random noise decoded to 300 dpi has 52 000, and Tesseract spent over
+# two minutes and 1.6 GB on such a page.
 MAX_INK_SPECKS = 40_000
 
 
