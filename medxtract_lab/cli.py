@@ -208,8 +208,10 @@ def _tune(args: argparse.Namespace) -> int:
 
 def _few_malloc_arenas() -> None:
     """Two malloc arenas for the server (glibc): every request and page thread otherwise gets
-    its own, each keeping the memory it freed, and the server's RSS grew 588 MB over a
-    60-second load (201 MB with two). Elsewhere this does nothing."""
+    its own, each keeping the memory it freed. benchmarks/load_api.py, RSS growth over its
+    60-second hostile mix: 588 MB with glibc's default, 201 MB with two arenas (both counted
+    from before the first read), 19 MB with two counted after a warm-up. Elsewhere this does
+    nothing."""
     import contextlib
     import ctypes
     import ctypes.util
@@ -305,23 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"medxtract {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    extract = commands.add_parser(
+    extract = _command(
+        commands,
         "extract",
-        help="extract the fields of PDFs: one as JSON, or many as JSON lines or CSV",
-        description=(
-            "Read PDFs and print their fields. One file prints its JSON result; several files\n"
-            "or folders (PDFs found recursively) run in parallel with a progress bar and give\n"
-            "one record per document, with the error of any file that could not be read.\n"
-            "Exit code: 0 when every document was read, else that of the worst failure\n"
-            "(2: a bad file, 3: poppler or Tesseract missing)."
-        ),
-        epilog=(
-            "examples:\n"
-            "  medxtract extract scan.pdf --type prescription\n"
-            "  medxtract extract inbox/ --type auto --out results.csv\n"
-            "  medxtract extract a.pdf b.pdf --preset seed --out results.jsonl"
-        ),
-        formatter_class=_HelpFormatter,
+        "extract the fields of PDFs: one as JSON, or many as JSON lines or CSV",
+        "One file prints its JSON result; several files or folders (PDFs found\n"
+        "recursively) run in parallel with a progress bar and give one record per\n"
+        "document, with the error of any file that could not be read. Exit code: 0 when\n"
+        "every document was read, else that of the worst failure (2: a bad file, 3:\n"
+        "poppler or Tesseract missing).",
+        "medxtract extract scan.pdf --type prescription\n"
+        "medxtract extract inbox/ --type auto --out results.csv\n"
+        "medxtract extract a.pdf b.pdf --preset seed --out results.jsonl",
     )
     extract.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders of them")
     extract.add_argument(

@@ -126,7 +126,7 @@ def long_text_layer(path: Path, megabytes: float = 5) -> None:
     of distinct words, which poppler's text extraction and rendering must work through."""
     lines, per_line = 12000, 2000
     chars = int(megabytes * (1 << 20))
-    words = max(1, chars // (lines * 8))  # "w1234567 " is about eight characters
+    words = max(1, chars // (lines * 10))  # "w23999999 ": ten characters at most
     rows = (
         b"(" + b" ".join(b"w%d" % (row * per_line + i) for i in range(words)) + b") Tj T*"
         for row in range(lines)
