@@ -21,7 +21,13 @@ import numpy as np
 from medxtract_lab import budget, render
 from medxtract_lab.config import PipelineConfig, get_preset
 from medxtract_lab.doctypes import doc_type_names, get_doctype
-from medxtract_lab.doctypes.detect import AUTO, RECOGNISED_SHARE, rank_types, wrong_type_warning
+from medxtract_lab.doctypes.detect import (
+    AUTO,
+    RECOGNISED_SHARE,
+    TypeMatch,
+    rank_types,
+    wrong_type_warning,
+)
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout, TypeNotRecognised
 from medxtract_lab.evidence import field_confidence, field_locations
 from medxtract_lab.extraction import match_fields
@@ -266,8 +272,8 @@ def extract(
 ) -> Extraction:
     """Read a medical PDF and return its fields; bad input raises a typed ``MedXtractError``.
     ``doc_type`` may be ``"auto"``: the pages are read first (reading does not depend on the
-    type) and the type whose labels they print is used. A type given by hand that the pages
-    clearly contradict is kept, with a warning naming the likely one."""
+    type) and the type whose labels they print is used. A type given by hand that finds fewer
+    than half its fields is checked against the others, and a warning names the likely one."""
     started = time.perf_counter()
     if doc_type != AUTO:
         get_doctype(doc_type)  # an unknown type fails before any work
@@ -279,23 +285,26 @@ def extract(
     try:
         read = read_pages(document, config, engine)
         read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
-        doc_type, read = _settle_type(document, doc_type, read)
+        if doc_type == AUTO:
+            doc_type = _likely_type(document, read)
         result, _ = extract_from_read(document, doc_type, config, engine, read)
+        # Ranking the types costs about 7 ms: only a poor result is worth checking.
+        if sum(v is not None for v in result.fields.values()) < len(result.fields) / 2:
+            warning = wrong_type_warning(doc_type, _ranked(read))
+            result.warnings += [warning] if warning else []
     finally:
         budget.end(token)
     result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
 
-def _settle_type(
-    document: render.PdfDocument, doc_type: str, read: ReadDocument
-) -> tuple[str, ReadDocument]:
-    """The type to extract with (the likely one for ``auto``), and the read with a warning
-    added when the given type is clearly not what the pages print."""
-    ranked = rank_types([p.text for p in read.pages], [get_doctype(n) for n in doc_type_names()])
-    if doc_type != AUTO:
-        warning = wrong_type_warning(doc_type, ranked)
-        return doc_type, replace(read, warnings=[*read.warnings, warning]) if warning else read
+def _ranked(read: ReadDocument) -> list[TypeMatch]:
+    return rank_types([p.text for p in read.pages], [get_doctype(n) for n in doc_type_names()])
+
+
+def _likely_type(document: render.PdfDocument, read: ReadDocument) -> str:
+    """The registered type whose labels the pages print, or ``TypeNotRecognised``."""
+    ranked = _ranked(read)
     best = ranked[0]
     if best.share < RECOGNISED_SHARE:
         shown = "; ".join(m.describe() for m in ranked)
@@ -303,4 +312,4 @@ def _settle_type(
             f"{document.name} prints too few of any document type's labels to tell its type "
             f"({shown}). Give the type (one of {doc_type_names()})."
         )
-    return best.name, read
+    return best.name
