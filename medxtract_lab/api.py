@@ -4,8 +4,8 @@ Uploads are medical documents: each request works in its own temporary directory
 the response is ready, and nothing from a document (text or field values) is ever logged, only
 sizes, timings and error codes. A stopping server gives requests in flight
 ``shutdown_grace_s`` to finish (uvicorn cancels them after that, and their folders go with
-them), then ends every document's time budget and kills the poppler and Tesseract processes
-still running, so nothing outlives it. Errors and their documentation live in ``api_errors.py``, the
+them), then ends every document's time budget and kills the poppler programs still running,
+so nothing outlives it. Errors and their documentation live in ``api_errors.py``, the
 response models in ``api_models.py``. /docs and /redoc are served from the Swagger UI and ReDoc
 files that fastapi-offline ships, so they work with no network.
 """
@@ -26,7 +26,7 @@ from typing import Annotated, Any, Self
 from fastapi import FastAPI, File, Form, UploadFile
 from fastapi.middleware.cors import CORSMiddleware
 
-from medxtract_lab import __version__, budget, errors
+from medxtract_lab import __version__, budget, errors, poppler
 from medxtract_lab.api_docs import offline_app
 from medxtract_lab.api_errors import (
     Busy,
@@ -44,7 +44,6 @@ from medxtract_lab.api_models import (
     choices,
     example,
 )
-from medxtract_lab.children import kill_children
 from medxtract_lab.config import PRESETS, PipelineConfig, get_preset
 from medxtract_lab.doctypes import DOC_TYPES, doc_type_names
 from medxtract_lab.doctypes.detect import AUTO
@@ -207,7 +206,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             pools.pop().shutdown(wait=False, cancel_futures=True)
         stopped = budget.stop_all()  # documents whose threads still run
         if stopped:
-            killed = kill_children()
+            killed = poppler.kill_running()
             log.info("stopping: %d document(s) cut short, %d process(es) killed", stopped, killed)
 
     app = offline_app(

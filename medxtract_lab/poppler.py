@@ -15,6 +15,7 @@ import contextlib
 import io
 import resource
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,22 @@ TIMEOUT_S = 25
 # 12-megapixel camera page in colour is the most); a 60-megapixel page in colour, the largest
 # the page-size guard lets through, took 243 MB.
 MEMORY_BYTES = 768 * 1024 * 1024
+
+
+# The poppler programs running now, for a stopping server to kill (``kill_running``).
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+
+
+def kill_running() -> int:
+    """Kill every poppler program this process is running; returns how many. Their callers
+    then see a killed program and end with the document's budget (stopped by the server)."""
+    with _running_lock:
+        running = list(_running)
+    for child in running:
+        with contextlib.suppress(OSError):
+            child.kill()
+    return len(running)
 
 
 class PopplerFailed(Exception):
@@ -58,6 +75,8 @@ def run(program: str, args: list[str], stage: str) -> bytes:
         raise DependencyMissing(f"poppler's {program} was not found. {INSTALL}") from exc
     with child:
         _limit_memory(child.pid)
+        with _running_lock:
+            _running.add(child)
         try:
             stdout, _ = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
@@ -65,6 +84,9 @@ def run(program: str, args: list[str], stage: str) -> bytes:
             child.communicate()
             budget.check(stage)
             raise PopplerFailed(stage, f"still running after {timeout:.0f} s") from exc
+        finally:
+            with _running_lock:
+                _running.discard(child)
     if child.returncode < 0:
         budget.check(stage)  # killed because the budget ended or the server is stopping
         limit = MEMORY_BYTES // 2**20

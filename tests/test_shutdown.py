@@ -109,3 +109,17 @@ def _post(base: str, path: Path, outcomes: list[str]) -> None:
         outcomes.append(str(response.status_code))
     except httpx.HTTPError as error:
         outcomes.append(type(error).__name__)
+
+
+def test_only_this_servers_poppler_runs_are_killed() -> None:
+    """A stopping app kills the poppler programs it started, never another child of the
+    process it lives in."""
+    from medxtract_lab import poppler
+
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        assert poppler.kill_running() == 0
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
