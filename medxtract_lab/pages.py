@@ -7,14 +7,13 @@ render) behind the same page-size guard, at the resolution each needs.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.errors import NoisePage
 from medxtract_lab.preprocess import apply_steps, ink_specks
 from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
+from medxtract_lab.stopwatch import Stopwatch
 
 PREVIEW_DPI = 60
 # Separate ink specks past which a page is noise, not text (preprocess.ink_specks). Tesseract's
@@ -38,29 +37,24 @@ def ocr_input(
     pdf: PdfDocument,
     number: int,
     config: PipelineConfig,
-    timings: dict[str, float] | None = None,
+    watch: Stopwatch | None = None,
     turns: int = 0,
 ) -> np.ndarray:
     """What the OCR engine reads for page ``number``: the page image, turned by ``turns``
     quarter turns and preprocessed; a page of noise is refused before any step enlarges it.
-    Milliseconds spent rendering and preprocessing are added to ``timings`` when given."""
-    clock = time.perf_counter()
-    image = page_image(pdf, number, config.render, turns)
-    specks = ink_specks(image)
-    if specks > MAX_INK_SPECKS:
-        raise NoisePage(
-            f"Page {number} of {pdf.name} looks like noise, not text ({specks} separate specks "
-            f"of ink; a page of text has under {MAX_INK_SPECKS}). Scan or photograph the page "
-            "again, in focus and with enough light."
-        )
-    rendered = time.perf_counter()
-    image = apply_steps(image, config.steps)
-    if timings is not None:
-        timings["render"] = timings.get("render", 0.0) + (rendered - clock) * 1000
-        timings["preprocess"] = (
-            timings.get("preprocess", 0.0) + (time.perf_counter() - rendered) * 1000
-        )
-    return image
+    Rendering and preprocessing are timed on ``watch`` when given."""
+    watch = watch or Stopwatch()
+    with watch.stage("render"):
+        image = page_image(pdf, number, config.render, turns)
+    with watch.stage("preprocess"):
+        specks = ink_specks(image)
+        if specks > MAX_INK_SPECKS:
+            raise NoisePage(
+                f"Page {number} of {pdf.name} looks like noise, not text ({specks} separate "
+                f"specks of ink; a page of text has under {MAX_INK_SPECKS}). Scan or "
+                "photograph the page again, in focus and with enough light."
+            )
+        return apply_steps(image, config.steps)
 
 
 def preview(pdf: PdfDocument, number: int, dpi: int = PREVIEW_DPI) -> np.ndarray:

@@ -35,6 +35,7 @@ from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_eng
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
+from medxtract_lab.stopwatch import Stopwatch
 from medxtract_lab.text_layer import TextLayer, text_layers
 
 # Documents up to this many pages keep their processed page images for field re-reads.
@@ -73,17 +74,19 @@ def read_page(
     stage = f"reading page {number}"
     ocr_limit = budget.time_left(stage, config.ocr.page_timeout_s)
     config = replace(config, ocr=replace(config.ocr, page_timeout_s=ocr_limit))
-    timings: dict[str, float] = {}
-    image = ocr_input(pdf, number, config, timings)
-    result = _recognize(engine, image, config, number, timings)
+    watch = Stopwatch()
+    image = ocr_input(pdf, number, config, watch)
+    result = _recognize(engine, image, config, number, watch)
     turns = 0
     if config.ocr.upright and detects_orientation(engine) and _poor(result):
-        upright = _read_upright(pdf, number, config, engine, image, timings)
+        upright = _read_upright(pdf, number, config, engine, image, watch)
         if upright is not None and _mean_confidence(upright[1]) > _mean_confidence(result):
             turns, result, image = upright
     size = (image.shape[1], image.shape[0])
     kept = image if keep_image else None
-    return Page(number, "ocr", result.text, result.words, size, timings, turns, kept)
+    return Page(
+        number, "ocr", result.text, result.words, size, watch.wall_ms, turns, kept, watch.cpu_ms
+    )
 
 
 def _recognize(
@@ -91,11 +94,11 @@ def _recognize(
     image: np.ndarray,
     config: PipelineConfig,
     number: int,
-    timings: dict[str, float],
+    watch: Stopwatch,
 ) -> OcrResult:
-    clock = time.perf_counter()
     try:
-        result = engine.recognize(image, config.ocr)
+        with watch.stage("ocr"):
+            return engine.recognize(image, config.ocr)
     except MedXtractError:
         raise
     except Exception as exc:  # a third-party engine's own failure, named but not leaked
@@ -103,8 +106,6 @@ def _recognize(
             f"The OCR engine failed on page {number} ({type(exc).__name__}). "
             f"Check the installation of the '{config.ocr.engine}' engine."
         ) from exc
-    timings["ocr"] = timings.get("ocr", 0.0) + (time.perf_counter() - clock) * 1000
-    return result
 
 
 def _mean_confidence(result: OcrResult) -> float:
@@ -125,17 +126,16 @@ def _read_upright(
     config: PipelineConfig,
     engine: OcrEngine,
     image: np.ndarray,
-    timings: dict[str, float],
+    watch: Stopwatch,
 ) -> tuple[int, OcrResult, np.ndarray] | None:
     """The page read again upright, when the engine finds it turned; None when it is not."""
-    clock = time.perf_counter()
-    turns, confidence = engine.orientation(image)
-    timings["orientation"] = (time.perf_counter() - clock) * 1000
+    with watch.stage("orientation"):
+        turns, confidence = engine.orientation(image)
     if not turns or confidence < ORIENTATION_CONFIDENCE:
         return None
     # Turned before preprocessing: text height, skew and underlines are measured upright.
-    turned = ocr_input(pdf, number, config, timings, turns)
-    return turns, _recognize(engine, turned, config, number, timings), turned
+    turned = ocr_input(pdf, number, config, watch, turns)
+    return turns, _recognize(engine, turned, config, number, watch), turned
 
 
 def _typed_on_picture(layer: TextLayer | None, info: render.PdfInfo, number: int) -> bool:
@@ -154,14 +154,13 @@ def _text_page(number: int, layer: TextLayer) -> Page:
 def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngine) -> ReadDocument:
     """Read each page (text layer or OCR), in page order."""
     info = pdf.info
-    timings: dict[str, float] = {}
+    watch = Stopwatch()
     layers: list[TextLayer | None] = []
     warnings: list[str] = []
     # A document made only of full-page JPEGs shows no text: no text layer to look for.
     if config.render.use_text_layer and not all(info.scans):
-        clock = time.perf_counter()
-        found = text_layers(pdf.path, config.render)
-        timings["text_layer"] = (time.perf_counter() - clock) * 1000
+        with watch.stage("text_layer"):
+            found = text_layers(pdf.path, config.render)
         if found is None:
             warnings.append(
                 "poppler could not read the text layer, so every page was read by OCR; "
@@ -177,7 +176,7 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     if all(kept):
         # Born-digital: nothing is rasterised, so the page-size guard has nothing to guard.
         pages = [_text_page(n, layer) for n, layer in enumerate(kept, start=1) if layer]
-        return ReadDocument(pages, warnings, timings)
+        return ReadDocument(pages, warnings, watch.wall_ms, cpu_ms=watch.cpu_ms)
     needs_ocr = [layer is None for layer in kept]
     if config.ocr.upright and not detects_orientation(engine):
         warnings.append(
@@ -229,9 +228,8 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
             # wait for them, so their poppler is killed and reaped before the error goes out.
             cf.wait([f for f in futures if f is not None], timeout=_TIMEOUT_GRACE_S)
     for page in pages:
-        for stage, ms in page.timings_ms.items():
-            timings[stage] = timings.get(stage, 0.0) + ms
-    return ReadDocument(pages, warnings, timings)
+        watch.add_all(page.timings_ms, page.cpu_ms)
+    return ReadDocument(pages, warnings, watch.wall_ms, cpu_ms=watch.cpu_ms)
 
 
 def extract_from_read(
@@ -247,19 +245,20 @@ def extract_from_read(
     same object when nothing new was read), for the caller to cache.
     """
     spec = get_doctype(doc_type)
-    clock = time.perf_counter()
-    matches = match_fields(spec, [p.text for p in read.pages], [p.words for p in read.pages])
-    timings = {**read.timings_ms, "extract": (time.perf_counter() - clock) * 1000}
+    watch = Stopwatch(dict(read.timings_ms), dict(read.cpu_ms))
+    with watch.stage("extract"):
+        matches = match_fields(spec, [p.text for p in read.pages], [p.words for p in read.pages])
     result = Extraction(
         document_type=spec.name,
         fields={name: f.value for name, f in matches.items()},
         confidence={name: field_confidence(f, read.pages) for name, f in matches.items()},
         pages=len(read.pages),
         page_sources=[p.source for p in read.pages],
-        timings_ms={k: round(v, 1) for k, v in timings.items()},
+        timings_ms={k: round(v, 1) for k, v in watch.wall_ms.items()},
         warnings=list(read.warnings),
         locations={name: field_locations(f, read.pages) for name, f in matches.items()},
         page_texts=[p.text for p in read.pages],
+        cpu_ms=watch.cpu_ms,
     )
     return reread_fields(pdf, spec, matches, config, engine, read, result)
 
@@ -278,13 +277,18 @@ def extract(
     if doc_type != AUTO:
         get_doctype(doc_type)  # an unknown type fails before any work
     config = config or get_preset("default")
-    document = render.open_pdf(pdf, config.render)  # names the problem with a bad file
-    inspected = (time.perf_counter() - started) * 1000
+    opening = Stopwatch()
+    with opening.stage("inspect"):
+        document = render.open_pdf(pdf, config.render)  # names the problem with a bad file
     engine = engine or get_engine(config.ocr.engine)
     token = budget.begin(config.render.doc_timeout_s)
     try:
         read = read_pages(document, config, engine)
-        read = replace(read, timings_ms={"inspect": inspected, **read.timings_ms})
+        read = replace(
+            read,
+            timings_ms={**opening.wall_ms, **read.timings_ms},
+            cpu_ms={**opening.cpu_ms, **read.cpu_ms},
+        )
         if doc_type == AUTO:
             doc_type = _likely_type(document, read)
         result, _ = extract_from_read(document, doc_type, config, engine, read)

@@ -27,6 +27,8 @@ class Page:
     # The processed page image, kept for short documents so that re-reading a field's region
     # does not render and preprocess the page again; never cached or serialised.
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # CPU milliseconds per stage (``stopwatch``), beside the wall-clock ``timings_ms``.
+    cpu_ms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
 
 # A cropped region read on its own: its text and the mean confidence of its words.
@@ -45,6 +47,7 @@ class ReadDocument:
     regions: dict[str, RegionReading] = field(default_factory=dict)
     # Whole pages read again through a fallback chain ("<chain>:<page number>" -> page).
     fallback_pages: dict[str, Page] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Extraction:
     # Fields whose value a fallback candidate supplied, and which ("region:seed", "page:seed").
     rereads: dict[str, str] = field(default_factory=dict)
     page_texts: list[str] = field(repr=False, default_factory=list)
+    # CPU milliseconds per stage: what benchmarks weigh; not part of the JSON contract.
+    cpu_ms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract printed by the CLI and returned by the API."""

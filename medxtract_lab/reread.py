@@ -40,6 +40,7 @@ from medxtract_lab.pages import ocr_input, page_image
 from medxtract_lab.preprocess import GEOMETRIC_STEPS, apply_steps
 from medxtract_lab.records import Extraction, Location, Page, ReadDocument, RegionReading
 from medxtract_lab.render import PdfDocument
+from medxtract_lab.stopwatch import Stopwatch
 
 DOUBTFUL = 0.5  # a field below this confidence is re-read
 # A re-read of a free-text field must be this similar (0-100) to the value it corrects.
@@ -308,20 +309,24 @@ def reread_fields(
     """
     if config.ocr.reread_budget_s <= 0 or not reads_lines(engine):
         return result, read
-    work = _Rereader(pdf, config, engine, read)
-    out = _Outcome(
-        dict(result.fields), dict(result.confidence), dict(result.locations), dict(result.rereads)
-    )
-    _reread_regions(work, doc_type, matches, out)
-    _reread_pages(work, doc_type, matches, out)
-    timings = dict(result.timings_ms)
-    timings["reread"] = round((time.perf_counter() - work.started) * 1000, 1)
+    watch = Stopwatch()
+    with watch.stage("reread"):
+        work = _Rereader(pdf, config, engine, read)
+        out = _Outcome(
+            dict(result.fields),
+            dict(result.confidence),
+            dict(result.locations),
+            dict(result.rereads),
+        )
+        _reread_regions(work, doc_type, matches, out)
+        _reread_pages(work, doc_type, matches, out)
     improved = replace(
         result,
         fields=out.fields,
         confidence=out.confidence,
         locations=out.locations,
         rereads=out.rereads,
-        timings_ms=timings,
+        timings_ms={**result.timings_ms, "reread": round(watch.wall_ms["reread"], 1)},
+        cpu_ms={**result.cpu_ms, **watch.cpu_ms},
     )
     return improved, work.document()
