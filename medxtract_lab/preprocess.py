@@ -101,6 +101,16 @@ def otsu(image: np.ndarray) -> np.ndarray:
     return binary
 
 
+def half_size(gray: np.ndarray) -> np.ndarray:
+    """``gray`` at half size by area averaging, an odd last row or column left out: at an exact
+    ratio of 2 OpenCV averages pixel blocks, while a size one pixel off it takes the general
+    path, several times slower."""
+    height, width = gray.shape[:2]
+    height, width = height - height % 2, width - width % 2
+    size = (width // 2, height // 2)
+    return cv2.resize(gray[:height, :width], size, interpolation=cv2.INTER_AREA)
+
+
 def normalize_illumination(image: np.ndarray, kernel: int) -> np.ndarray:
     """Divide by the page background so shadows and light gradients flatten to white paper.
 
@@ -311,7 +321,7 @@ def text_height(image: np.ndarray) -> float:
     """
     if min(image.shape[:2]) < 8:
         return 0.0  # too small to hold a letter
-    half = cv2.resize(to_gray(image), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    half = half_size(to_gray(image))
     ink = cv2.adaptiveThreshold(
         cv2.medianBlur(half, 3), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
     )
@@ -328,18 +338,31 @@ def ink_specks(image: np.ndarray) -> int:
     """
     if min(image.shape[:2]) < 8:
         return 0
-    half = cv2.resize(to_gray(image), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    half = half_size(to_gray(image))
     ink = cv2.adaptiveThreshold(
         half, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
     )
     return int(cv2.connectedComponents(ink, connectivity=8)[0] - 1)
 
 
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` at ``size`` (width, height). Shrinking to half or less averages areas, so
+    strokes do not alias; shrinking by less is bilinear, which reads the corpus as well at a
+    fraction of the time (OpenCV's area averaging by a ratio such as 0.8 takes 20-70 ms a
+    page, against 3-8); enlarging is bicubic."""
+    width, height = max(1, size[0]), max(1, size[1])
+    factor = min(width / image.shape[1], height / image.shape[0])
+    if factor <= 0.5:
+        interpolation = cv2.INTER_AREA
+    elif factor < 1:
+        interpolation = cv2.INTER_LINEAR
+    else:
+        interpolation = cv2.INTER_CUBIC
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:
-    """Area averaging when shrinking (no aliasing of strokes), bicubic when enlarging."""
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-    return cv2.resize(image, size, interpolation=interpolation)
+    return resize(image, (round(image.shape[1] * factor), round(image.shape[0] * factor)))
 
 
 def upscale_small_text(image: np.ndarray, min_height: int) -> np.ndarray:

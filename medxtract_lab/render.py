@@ -10,6 +10,7 @@ every page in memory.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +32,17 @@ from medxtract_lab.errors import (
     TooManyPages,
 )
 from medxtract_lab.page_content import drawing_bytes
-from medxtract_lab.page_pictures import picture_coverage
+from medxtract_lab.page_pictures import picture_coverage, picture_ppi
 from medxtract_lab.page_scans import EmbeddedScan, declared_size, page_scan, read_jpeg
+from medxtract_lab.preprocess import resize
 
 # poppler answers some damaged pages (a /Contents that is not a stream) with a 1x1 px image;
 # a page this small holds nothing to read, and the image steps cannot work on it.
 MIN_RENDERED_PX = 16
+# A rendered page whose pictures cover this share of it is a photo (typed on, or wrapped in a
+# way that is not decoded), rendered at the photo's own resolution (``page_dpi``).
+PHOTO_PAGE = 0.9
+MIN_PHOTO_DPI = 150
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class PdfInfo:
     scans: tuple[EmbeddedScan | None, ...]
     # Per page, the share of it that drawn images cover (0 to 1).
     pictures: tuple[float, ...]
+    # Per page that is almost all one picture and rendered: the picture's pixels per inch.
+    picture_ppi: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                     "Split the document or raise max_pages in the config."
                 )
             decode = settings.decode_embedded_scans and settings.grayscale
-            sizes, rotations, scans, pictures = [], [], [], []
+            sizes, rotations, scans, pictures, ppis = [], [], [], [], []
             for number, page in enumerate(pdf.pages, start=1):
                 _check_drawing(page, number, path.name, settings.max_drawing_bytes)
                 left, bottom, right, top = (float(v) for v in page.mediabox)
@@ -116,6 +124,8 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                     page_scan(page, settings.max_page_pixels) if decode and upright else None
                 )
                 pictures.append(1.0 if scans[-1] else picture_coverage(page))
+                photo = not scans[-1] and pictures[-1] >= PHOTO_PAGE
+                ppis.append(picture_ppi(page) if photo else 0.0)
     except pikepdf.PasswordError as exc:
         raise EncryptedPdf(
             f"{path.name} is encrypted with a password. Remove the password "
@@ -127,7 +137,9 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
         ) from exc
     if pages < 1:
         raise EmptyFile(f"{path.name} has no pages. Check that the right file was sent.")
-    return PdfInfo(pages, tuple(sizes), tuple(rotations), tuple(scans), tuple(pictures))
+    return PdfInfo(
+        pages, tuple(sizes), tuple(rotations), tuple(scans), tuple(pictures), tuple(ppis)
+    )
 
 
 def _user_unit(page: pikepdf.Page) -> float:
@@ -174,9 +186,12 @@ def check_page_sizes(
             )
 
 
-def render_page(path: str | Path, page: int, settings: RenderSettings) -> np.ndarray:
-    """Rasterise one page (1-based) as a grayscale or RGB uint8 array, by a bounded poppler."""
-    image = poppler.render(path, page, settings.dpi, settings.grayscale)
+def render_page(
+    path: str | Path, page: int, settings: RenderSettings, dpi: int | None = None
+) -> np.ndarray:
+    """Rasterise one page (1-based) as a grayscale or RGB uint8 array, by a bounded poppler,
+    at ``dpi`` (the config's by default)."""
+    image = poppler.render(path, page, dpi or settings.dpi, settings.grayscale)
     if min(image.shape[:2]) < MIN_RENDERED_PX:
         height, width = image.shape[:2]
         raise CorruptPdf(
@@ -191,19 +206,36 @@ def load_page(pdf: PdfDocument, number: int, settings: RenderSettings) -> np.nda
     ten times cheaper than rasterising, and the scanner's own pixels), else rendered."""
     scan = pdf.info.scans[number - 1]
     if scan is not None and settings.decode_embedded_scans and settings.grayscale:
-        return decode_scan(pdf.path, number, scan, settings)
-    return render_page(pdf.path, number, settings)
+        return decode_scan(pdf.path, number, scan, settings, pdf.info.page_sizes_pt[number - 1])
+    return render_page(pdf.path, number, settings, page_dpi(pdf.info, number, settings))
+
+
+def page_dpi(info: PdfInfo, number: int, settings: RenderSettings) -> int:
+    """The config's dpi, or less for a page that is almost all one photo of lower resolution:
+    rendering a 200-ppi photo at 300 dpi enlarges it (2.25 times the pixels to render and to
+    preprocess) and adds no detail. Never below ``MIN_PHOTO_DPI``, so text typed onto the
+    photo stays legible."""
+    ppi = info.picture_ppi[number - 1] if number <= len(info.picture_ppi) else 0.0
+    if ppi <= 0:
+        return settings.dpi
+    return max(min(settings.dpi, MIN_PHOTO_DPI), min(settings.dpi, round(ppi)))
 
 
 def decode_scan(
-    path: str | Path, page: int, scan: EmbeddedScan, settings: RenderSettings
+    path: str | Path,
+    page: int,
+    scan: EmbeddedScan,
+    settings: RenderSettings,
+    page_pt: tuple[float, float],
 ) -> np.ndarray:
     """The page's own JPEG as grayscale, reduced to ``settings.dpi`` when it has more pixels
     per inch, and never enlarged: enlarging adds no information, and on the corpus it read no
-    better than the scanner's own pixels while the run took 37% longer. Falls back to poppler's
-    render. A JPEG whose own header declares more pixels than the page-size limit is refused
-    before decoding (one that declared 32000x32000 px took 2.2 GB); one that declares another
-    size than its PDF image is rendered by poppler rather than decoded."""
+    better than the scanner's own pixels while the run took 37% longer. A placed photo is put
+    on its page as poppler would draw it (``_composed``). Falls back to poppler's render.
+
+    A JPEG whose own header declares more pixels than the page-size limit is refused before
+    decoding (one that declared 32000x32000 px took 2.2 GB); one that declares another size
+    than its PDF image is rendered by poppler rather than decoded."""
     data = read_jpeg(path, scan)
     size = declared_size(data) if data else None
     if size and size[0] * size[1] > settings.max_page_pixels:
@@ -219,7 +251,47 @@ def decode_scan(
     image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if image is None or image.shape != (scan.height, scan.width):
         return render_page(path, page, settings)
+    if scan.placement is not None:
+        return _composed(image, scan, page_pt, settings.dpi)
     factor = settings.dpi / scan.ppi
     if factor >= 0.98:
         return image
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    size = (round(image.shape[1] * factor), round(image.shape[0] * factor))
+    return resize(image, size)
+
+
+def _composed(
+    image: np.ndarray, scan: EmbeddedScan, page_pt: tuple[float, float], dpi: int
+) -> np.ndarray:
+    """The page of a placed photo: white paper, the flat fills, then the photo inside its
+    clip, at ``dpi`` or at the photo's own resolution when that is lower (never enlarged)."""
+    dpi = min(dpi, round(scan.ppi))
+    # Rounded up, as poppler sizes a page.
+    width, height = (max(1, math.ceil(side * dpi / 72 - 1e-6)) for side in page_pt)
+    page = np.full((height, width), 255, np.uint8)
+
+    def pixels(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = box
+        return round(x0 * width), round(y0 * height), round(x1 * width), round(y1 * height)
+
+    def visible(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = pixels(box)
+        return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+    for box, gray in scan.fills:
+        x0, y0, x1, y1 = visible(box)
+        page[y0:y1, x0:x1] = gray
+    px0, py0, px1, py1 = pixels(scan.placement)
+    clip = scan.clip
+    x0, y0, x1, y1 = visible(
+        (
+            max(scan.placement[0], clip[0]),
+            max(scan.placement[1], clip[1]),
+            min(scan.placement[2], clip[2]),
+            min(scan.placement[3], clip[3]),
+        )
+    )
+    if x1 > x0 and y1 > y0 and px1 > px0 and py1 > py0:
+        picture = resize(image, (px1 - px0, py1 - py0))
+        page[y0:y1, x0:x1] = picture[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+    return page

@@ -65,6 +65,53 @@ def _partial_image(pdf: canvas.Canvas) -> None:
     pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 150, 200)
 
 
+def _print_wrapper(pdf: canvas.Canvas) -> None:
+    """What a print-to-PDF app writes around a photo: a white page, a clip a little inside the
+    picture, the picture placed off the page's edges."""
+    pdf.setFillColorRGB(1, 1, 1)
+    pdf.rect(0, 0, 300, 400, stroke=0, fill=1)
+    clip = pdf.beginPath()
+    clip.rect(12, 15, 270, 370)
+    pdf.clipPath(clip, stroke=0, fill=0)
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 10, 12, 276, 378)
+
+
+def _photo_on_grey_paper(pdf: canvas.Canvas) -> None:
+    pdf.setFillGray(0.5)
+    pdf.rect(0, 0, 300, 200, stroke=0, fill=1)
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 50, 100, 200, 267)
+
+
+@pytest.mark.parametrize("draw", [_partial_image, _print_wrapper, _photo_on_grey_paper])
+def test_a_photo_placed_on_the_page_is_decoded_and_put_where_poppler_draws_it(
+    tmp_path, draw
+) -> None:
+    """Decoding the photo and placing it costs a fraction of poppler's render of a 12 MP photo;
+    the page must come out the same."""
+    path = _write(tmp_path, drawn_pdf(draw))
+    [scan] = _plan(path)
+    assert scan is not None and scan.placement is not None
+    composed = _load(path)
+    # Never enlarged: a photo of fewer pixels per inch than the config is put at its own.
+    rendered = render.render_page(path, 1, SETTINGS, round(min(SETTINGS.dpi, scan.ppi)))
+    assert composed.shape == rendered.shape
+    assert np.abs(composed.astype(int) - rendered.astype(int)).mean() < 3.5
+    assert _best_shift(composed, rendered) in {(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+
+
+def _best_shift(first: np.ndarray, second: np.ndarray) -> tuple[int, int]:
+    """The shift of ``second`` (up to 3 px each way) that matches ``first`` best: a picture put
+    in the wrong place or at the wrong size matches at a larger shift, or at none."""
+    inner = first[3:-3, 3:-3].astype(int)
+    height, width = second.shape
+    scores = {
+        (dy, dx): np.abs(inner - second[3 + dy : height - 3 + dy, 3 + dx : width - 3 + dx]).mean()
+        for dy in range(-3, 4)
+        for dx in range(-3, 4)
+    }
+    return min(scores, key=scores.get)
+
+
 def _two_images(pdf: canvas.Canvas) -> None:
     for y in (0, 200):
         pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(600, 400), 90))), 0, y, 300, 200)
@@ -96,6 +143,12 @@ def _scan_with_an_annotation(pdf: canvas.Canvas) -> None:
     pdf.linkURL("https://example.invalid", (20, 20, 120, 50))
 
 
+def _box_over_the_photo(pdf: canvas.Canvas) -> None:
+    """A rectangle filled over the picture (a redaction) hides part of it: poppler draws it."""
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, 300, 400)
+    pdf.rect(20, 20, 100, 30, stroke=0, fill=1)
+
+
 def _flipped(pdf: canvas.Canvas) -> None:
     pdf.translate(0, 400)
     pdf.scale(1, -1)
@@ -105,13 +158,13 @@ def _flipped(pdf: canvas.Canvas) -> None:
 @pytest.mark.parametrize(
     "draw",
     [
-        _partial_image,
         _two_images,
         _rotated,
         _lossless,
         _vector,
         _scan_with_a_stamp,
         _scan_with_an_annotation,
+        _box_over_the_photo,
         _flipped,
     ],
 )
@@ -143,7 +196,7 @@ def test_a_jpeg_behind_a_flate_filter_is_rendered_not_inflated(tmp_path) -> None
         image.write(zlib.compress(data), filter=[pikepdf.Name.FlateDecode, pikepdf.Name.DCTDecode])
         pdf.save(path)
     assert _plan(path) == [None]
-    assert _load(path).shape == (1200, 900)
+    assert _load(path).shape == (800, 600)  # rendered, at the picture's own 200 ppi
 
 
 def test_seed_style_colour_rendering_never_decodes(tmp_path) -> None:
@@ -181,3 +234,20 @@ def test_a_scan_page_whose_content_inflates_is_rendered_not_parsed(tmp_path) -> 
         pdf.pages[0].contents_add(pdf.make_stream(bomb, Filter=pikepdf.Name.FlateDecode))
         pdf.save(path)
     assert _plan(path) == [None]  # parsed, those operators would pass for a clean scan
+
+
+@pytest.mark.parametrize("ppi, dpi", [(144, 150), (200, 200), (600, 300)])
+def test_a_photo_page_with_typed_text_renders_at_the_photos_resolution(tmp_path, ppi, dpi) -> None:
+    """A 600x800 px photo drawn over the page, with a line typed on it, must be rendered (the
+    typed line is not in the photo), at the photo's own resolution: finer adds no detail."""
+    size = (600 * 72 / ppi, 800 * 72 / ppi)
+
+    def draw(pdf: canvas.Canvas) -> None:
+        pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, *size)
+        pdf.drawString(10, 10, "Refill: 2")
+
+    path = _write(tmp_path, drawn_pdf(draw, size))
+    assert _plan(path) == [None]
+    page = _load(path)
+    expected = (size[1] * dpi / 72, size[0] * dpi / 72)
+    assert all(abs(got - want) <= 1 for got, want in zip(page.shape, expected, strict=True))

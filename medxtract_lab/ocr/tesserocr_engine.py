@@ -22,6 +22,7 @@ from medxtract_lab.ocr.types import OcrResult, locate_words
 if TYPE_CHECKING:
     from medxtract_lab.config import OcrSettings
 
+PIL_DEFAULT_DPI = 96
 SINGLE_LINE_PSM = 7  # Tesseract's page segmentation mode for one text line
 
 
@@ -63,10 +64,9 @@ class TesserocrEngine:
 
     def _read(self, api, image: np.ndarray, settings: OcrSettings) -> OcrResult:  # noqa: ANN001
         import tesserocr
-        from PIL import Image
 
         api.SetPageSegMode(tesserocr.PSM.AUTO if settings.psm is None else settings.psm)
-        api.SetImage(Image.fromarray(image))
+        _set_image(api, image)
         if not api.Recognize(timeout=int(settings.page_timeout_s * 1000)):
             raise OcrTimeout(
                 f"OCR did not finish within {settings.page_timeout_s:g} s for one page. "
@@ -93,7 +93,6 @@ class TesserocrEngine:
         """Tesseract's orientation and script detection (OSD) on the page: the text's turn,
         counter-clockwise, is the turn that makes the page upright."""
         import tesserocr
-        from PIL import Image
 
         key, api = ("osd",), None
         with self._lock:
@@ -103,7 +102,7 @@ class TesserocrEngine:
             path = check_languages("osd")
             api = tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
         try:
-            api.SetImage(Image.fromarray(image))
+            _set_image(api, image)
             found = api.DetectOrientationScript()
         finally:
             self._give_back(key, api)
@@ -115,3 +114,15 @@ class TesserocrEngine:
         import tesserocr
 
         return f"tesserocr {tesserocr.tesseract_version().splitlines()[0]}"
+
+
+def _set_image(api, image: np.ndarray) -> None:  # noqa: ANN001
+    """Hand Tesseract the pixels themselves: ``SetImage`` with a PIL image encodes it to a file
+    format and decodes it again (7-10 ms a page, against 3 ms)."""
+    pixels = np.ascontiguousarray(image)
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    height, width = pixels.shape[:2]
+    api.SetImageBytes(pixels.tobytes(), width, height, channels, width * channels)
+    # What the PIL route declared (a BMP's default 96 dpi), which the corpus results were read
+    # with; without it Tesseract estimates a resolution and reads some pages differently.
+    api.SetSourceResolution(PIL_DEFAULT_DPI)
