@@ -67,6 +67,8 @@ def page_scan(page: pikepdf.Page, max_pixels: int) -> EmbeddedScan | None:
     """The page's full-page JPEG, or None when the page must be rendered. The caller checks
     /Rotate (which a page can inherit)."""
     try:
+        if not page.resources.get("/XObject"):
+            return None  # draws no image: the common born-digital page, no parsing
         return _full_page_jpeg(page, max_pixels) or _placed_jpeg(page, max_pixels)
     except Exception:  # noqa: BLE001 - an unexpected structure: render this page
         return None

@@ -345,24 +345,11 @@ def ink_specks(image: np.ndarray) -> int:
     return int(cv2.connectedComponents(ink, connectivity=8)[0] - 1)
 
 
-def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``image`` at ``size`` (width, height). Shrinking to half or less averages areas, so
-    strokes do not alias; shrinking by less is bilinear, which reads the corpus as well at a
-    fraction of the time (OpenCV's area averaging by a ratio such as 0.8 takes 20-70 ms a
-    page, against 3-8); enlarging is bicubic."""
-    width, height = max(1, size[0]), max(1, size[1])
-    factor = min(width / image.shape[1], height / image.shape[0])
-    if factor <= 0.5:
-        interpolation = cv2.INTER_AREA
-    elif factor < 1:
-        interpolation = cv2.INTER_LINEAR
-    else:
-        interpolation = cv2.INTER_CUBIC
-    return cv2.resize(image, (width, height), interpolation=interpolation)
-
-
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:
-    return resize(image, (round(image.shape[1] * factor), round(image.shape[0] * factor)))
+    """Area averaging when shrinking (no aliasing of strokes), bicubic when enlarging."""
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return cv2.resize(image, size, interpolation=interpolation)
 
 
 def upscale_small_text(image: np.ndarray, min_height: int) -> np.ndarray:

@@ -226,8 +226,9 @@ def _logical_lines(text: str, labels: Sequence[str]) -> list[tuple[int, str]]:
         lines.append((offset, raw))
         offset += len(raw) + 1
     joined: list[tuple[int, str]] = []
+    whole: dict[str, set[str]] = {}  # long labels each line holds whole, found once per line
     for offset, raw in lines:
-        if joined and _label_across(joined[-1][1], raw, labels):
+        if joined and _label_across(joined[-1][1], raw, labels, whole):
             joined[-1] = (joined[-1][0], joined[-1][1] + "\n" + raw)
         else:
             joined.append((offset, raw))
@@ -237,16 +238,22 @@ def _logical_lines(text: str, labels: Sequence[str]) -> list[tuple[int, str]]:
     return joined
 
 
-def _label_across(upper: str, lower: str, labels: Sequence[str]) -> bool:
+def _label_across(
+    upper: str, lower: str, labels: Sequence[str], whole: dict[str, set[str]]
+) -> bool:
     """Whether a long label starts on ``upper`` and ends on ``lower`` ('List any Medical P' /
-    'roblems (asthma, ...):') while neither line holds it alone."""
+    'roblems (asthma, ...):') while neither line holds it alone. ``whole`` keeps, per line,
+    the long labels it holds, so each line is searched once as the lower and once as the upper
+    line's partner rather than twice."""
     if not upper.strip() or not lower.strip():
         return False
     long_labels = [label for label in labels if len(label) > SPLIT_LABEL]
     if not long_labels:
         return False
-    whole = {h.label for h in find_labels(upper, long_labels) + find_labels(lower, long_labels)}
-    wanted = [label for label in long_labels if label not in whole]
+    for line in (upper, lower):
+        if line not in whole:
+            whole[line] = {h.label for h in find_labels(line, long_labels)}
+    wanted = [label for label in long_labels if label not in whole[upper] | whole[lower]]
     if not wanted:
         return False
     # A label split at the line break lies within its own length of it on either side.
