@@ -31,8 +31,10 @@ class RenderSettings:
     dpi: int = 300
     grayscale: bool = True
     use_text_layer: bool = True
-    # A page that is one full-page JPEG is decoded rather than rendered: same pixels, about ten
-    # times cheaper. Only with ``grayscale``.
+    # Pictures are read at their own resolution: a page that is one JPEG (full-page, or a photo
+    # placed by a print app) is decoded rather than rendered, same pixels and about ten times
+    # cheaper (only with ``grayscale``), and a photo page that must be rendered is rendered no
+    # finer than its photo. Off for ``seed``, which rendered everything at its dpi.
     decode_embedded_scans: bool = True
     max_pages: int = 20
     # Guard applied before rasterising: width x height at ``dpi`` must stay below this.

@@ -215,7 +215,7 @@ def page_dpi(info: PdfInfo, number: int, settings: RenderSettings) -> int:
     preprocess) and adds no detail. Never below ``MIN_PHOTO_DPI``, so text typed onto the
     photo stays legible."""
     ppi = info.picture_ppi[number - 1] if number <= len(info.picture_ppi) else 0.0
-    if ppi <= 0:
+    if ppi <= 0 or not settings.decode_embedded_scans:
         return settings.dpi
     return max(min(settings.dpi, MIN_PHOTO_DPI), min(settings.dpi, round(ppi)))
 

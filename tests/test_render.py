@@ -251,3 +251,17 @@ def test_a_photo_page_with_typed_text_renders_at_the_photos_resolution(tmp_path,
     page = _load(path)
     expected = (size[1] * dpi / 72, size[0] * dpi / 72)
     assert all(abs(got - want) <= 1 for got, want in zip(page.shape, expected, strict=True))
+
+
+def test_seed_style_settings_render_a_photo_page_at_their_own_dpi(tmp_path) -> None:
+    """The original pipeline rendered every page at 200 dpi; its baseline must not move."""
+    size = (600 * 72 / 144, 800 * 72 / 144)
+
+    def draw(pdf: canvas.Canvas) -> None:
+        pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 0, 0, *size)
+
+    path = _write(tmp_path, drawn_pdf(draw, size))
+    seed = RenderSettings(dpi=200, grayscale=False, decode_embedded_scans=False)
+    expected = (size[1] * 200 / 72, size[0] * 200 / 72)  # not the photo's 144
+    got = _load(path, seed).shape[:2]
+    assert all(abs(side - want) <= 1 for side, want in zip(got, expected, strict=True))
