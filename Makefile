@@ -25,11 +25,14 @@ lint: setup
 test: setup
 	$(BIN)/ruff check medxtract_lab tests benchmarks
 	$(BIN)/medxtract validate ground_truth
+	$(BIN)/medxtract validate ground_truth/layouts
 	$(BIN)/python -m pytest
 
-# The main job: evaluate the bundled corpus with `default`, compared with the `seed` baseline.
+# The main job: evaluate the bundled corpus with `default`, compared with the `seed` baseline;
+# then the layouts evaluation set (layouts the house ones were not written for), per layout.
 report: setup
 	$(BIN)/medxtract report --corpus ground_truth --preset default --compare seed --out reports/
+	$(BIN)/medxtract report --corpus ground_truth/layouts --preset default --compare seed --out reports/layouts/
 
 # The accuracy gate: `make report` again, failing when a source or field drops against the
 # committed reports/baseline.json (writes reports/summary.md and reports/junit.xml).

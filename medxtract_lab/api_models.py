@@ -26,6 +26,7 @@ SAMPLE_FIELDS: dict[str, str | None] = {
 }
 SAMPLE_EXTRACTION = {
     "document_type": "prescription",
+    "layout": "standard",
     "fields": SAMPLE_FIELDS,
     "confidence": {
         "doctor_name": 0.961,
@@ -85,6 +86,10 @@ class ExtractionBody(BaseModel):
     """The full extraction, as ``Extraction.to_dict`` writes it (the CLI prints the same)."""
 
     document_type: str = Field(description="The document type the fields were read for.")
+    layout: str = Field(
+        description="The type's layout the fields were read with: the one whose labels the "
+        "pages print most of."
+    )
     fields: dict[str, str | None] = Field(
         description="Every field of the type, null when it was not found."
     )

@@ -59,9 +59,15 @@ def _output_file(value: str) -> str:
 
 
 def _doctypes(args: argparse.Namespace) -> int:
-    from medxtract_lab.doctypes import doc_type_names, get_doctype
+    from medxtract_lab.doctypes import doc_type_names, get_doctype, layouts_of
 
-    listing = {name: get_doctype(name).field_names for name in doc_type_names()}
+    listing = {
+        name: {
+            "fields": get_doctype(name).field_names,
+            "layouts": [layout.layout for layout in layouts_of(name)],
+        }
+        for name in doc_type_names()
+    }
     print(json.dumps(listing, indent=2))
     return EXIT_OK
 
@@ -87,6 +93,7 @@ def _synth(args: argparse.Namespace) -> int:
         args.doc_type or None,
         args.conditions or None,
         progress_mode="terminal",
+        layouts=args.layouts or None,
     )
     print(f"wrote {len(written)} labelled documents to {args.out}")
     return EXIT_OK
@@ -284,6 +291,16 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+def _layouts_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--layouts",
+        nargs="+",
+        metavar="DIR",
+        help="also read the document types and layouts in these folders (*.type.yaml, "
+        "*.layout.yaml; added to MEDXTRACT_LAYOUTS)",
+    )
+
+
 def _command(
     commands: argparse._SubParsersAction, name: str, summary: str, about: str, examples: str
 ) -> argparse.ArgumentParser:
@@ -337,15 +354,18 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument(
         "--workers", type=int, help="documents read at once (one per core when not given)"
     )
+    _layouts_option(extract)
     extract.set_defaults(run=_extract)
 
     doctypes = _command(
         commands,
         "doctypes",
         "list document types and their fields",
-        "Prints a JSON object: each registered type (built in or from a plugin) and its fields.",
-        "medxtract doctypes",
+        "Prints a JSON object: each registered type (built in, from --layouts or\n"
+        "MEDXTRACT_LAYOUTS, or from a plugin), its fields and its layouts.",
+        "medxtract doctypes\nmedxtract doctypes --layouts my_layouts/",
     )
+    _layouts_option(doctypes)
     doctypes.set_defaults(run=_doctypes)
 
     engines = _command(
@@ -362,9 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
         "synth",
         "write a labelled synthetic corpus",
         "Writes PDFs and their labels for every document type and capture condition\n"
-        "(digital, scan, photo, camera, annotated, columns, dates, rotated), seeded.",
+        "(digital, scan, photo, camera, annotated, columns, dates, rotated), seeded, in each\n"
+        "type's house layout or in the named layouts (pharmacy_label, clinic_letterhead,\n"
+        "intake_form: digital, scan and photo unless conditions are named).",
         "medxtract synth --out corpus --per-condition 10 --seed 2026\n"
-        "medxtract synth --out photos --conditions photo camera --doc-type prescription",
+        "medxtract synth --out photos --conditions photo camera --doc-type prescription\n"
+        "medxtract synth --out labels --layouts pharmacy_label --per-condition 10",
     )
     synth.add_argument("--out", required=True, help="folder to write into")
     synth.add_argument(
@@ -378,6 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument(
         "--doc-type", nargs="+", help="only these document types (all when not given)"
+    )
+    synth.add_argument(
+        "--layouts",
+        nargs="+",
+        help="draw these layouts (each type's 'standard' house layout when not given)",
     )
     synth.set_defaults(run=_synth)
 
@@ -420,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.5,
         help="accuracy points a source or field may drop against the baseline (default 0.5)",
     )
+    _layouts_option(report)
     report.set_defaults(run=_report)
 
     tune = _command(
@@ -448,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--resume", action="store_true", help="add --budget trials to the existing study"
     )
+    _layouts_option(tune)
     tune.set_defaults(run=_tune)
 
     serve = _command(
@@ -463,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, help="documents extracted at once (one per core when not given)"
     )
+    _layouts_option(serve)
     serve.set_defaults(run=_serve)
 
     ui = _command(
@@ -475,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
     ui.add_argument("--port", type=int, default=8501, help="port to listen on")
+    _layouts_option(ui)
     ui.set_defaults(run=_ui)
     return parser
 
@@ -482,6 +514,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "layouts", None):
+            from medxtract_lab.doctypes import use_layout_folders
+
+            use_layout_folders(args.layouts)
         return args.run(args)
     except MedXtractError as error:
         print(f"medxtract: {error.code}: {error}", file=sys.stderr)

@@ -110,6 +110,13 @@ class ConfigError(MedXtractError):
     http_status = 422
 
 
+class LayoutFileError(ConfigError):
+    """A document type or layout file that cannot be used; the message names the file, the
+    key and the fix."""
+
+    code = "bad_layout_file"
+
+
 class DependencyMissing(MedXtractError):
     """A system program (poppler, Tesseract) or an engine's package is not installed."""
 

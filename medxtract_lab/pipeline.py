@@ -20,17 +20,18 @@ import numpy as np
 
 from medxtract_lab import budget, render
 from medxtract_lab.config import PipelineConfig, get_preset
-from medxtract_lab.doctypes import doc_type_names, get_doctype
+from medxtract_lab.doctypes import LAYOUTS, all_layouts, doc_type_names, get_doctype, layouts_of
 from medxtract_lab.doctypes.detect import (
     AUTO,
     RECOGNISED_SHARE,
     TypeMatch,
+    rank_layouts,
     rank_types,
     wrong_type_warning,
 )
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout, TypeNotRecognised
 from medxtract_lab.evidence import field_confidence, field_locations
-from medxtract_lab.extraction import match_fields
+from medxtract_lab.extraction import DocType, match_fields
 from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_engine, reads_lines
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
@@ -244,12 +245,13 @@ def extract_from_read(
     Returns the extraction and the document as read, including any regions re-read now (the
     same object when nothing new was read), for the caller to cache.
     """
-    spec = get_doctype(doc_type)
     watch = Stopwatch(dict(read.timings_ms), dict(read.cpu_ms))
     with watch.stage("extract"):
+        spec = choose_layout(doc_type, read)
         matches = match_fields(spec, [p.text for p in read.pages], [p.words for p in read.pages])
     result = Extraction(
         document_type=spec.name,
+        layout=spec.layout,
         fields={name: f.value for name, f in matches.items()},
         confidence={name: field_confidence(f, read.pages) for name, f in matches.items()},
         pages=len(read.pages),
@@ -302,8 +304,18 @@ def extract(
     return result
 
 
+def choose_layout(doc_type: str, read: ReadDocument) -> DocType:
+    """The layout of ``doc_type`` whose own labels the pages print most of (the only one, when
+    the type has one)."""
+    layouts = layouts_of(doc_type)
+    if len(layouts) == 1:
+        return layouts[0]
+    best = rank_layouts([p.text for p in read.pages], layouts, by_type=False)[0]
+    return LAYOUTS[doc_type][best.layout]
+
+
 def _ranked(read: ReadDocument) -> list[TypeMatch]:
-    return rank_types([p.text for p in read.pages], [get_doctype(n) for n in doc_type_names()])
+    return rank_types([p.text for p in read.pages], all_layouts())
 
 
 def _likely_type(document: render.PdfDocument, read: ReadDocument) -> str:

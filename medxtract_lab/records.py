@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from medxtract_lab.extraction.spec import HOUSE_LAYOUT
 from medxtract_lab.ocr.types import Word
 
 
@@ -73,6 +74,7 @@ class Extraction:
     warnings: list[str]
     # Per field, one box per line of its value; empty for a null field.
     locations: dict[str, list[Location]] = field(default_factory=dict)
+    layout: str = HOUSE_LAYOUT  # the layout of the type the fields were read with
     # Fields whose value a fallback candidate supplied, and which ("region:seed", "page:seed").
     rereads: dict[str, str] = field(default_factory=dict)
     page_texts: list[str] = field(repr=False, default_factory=list)
@@ -83,6 +85,7 @@ class Extraction:
         """The JSON contract printed by the CLI and returned by the API."""
         return {
             "document_type": self.document_type,
+            "layout": self.layout,
             "fields": self.fields,
             "confidence": self.confidence,
             "pages": self.pages,

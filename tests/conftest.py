@@ -23,6 +23,7 @@ from medxtract_lab.doctypes import DOC_TYPES
 # The keys of an extraction result, in order: the JSON contract of the CLI and the API.
 RESULT_KEYS = [
     "document_type",
+    "layout",
     "fields",
     "confidence",
     "pages",

@@ -17,11 +17,12 @@ from medxtract_lab import render
 from medxtract_lab.cli import main
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.corpus import LabelError, capture, load_corpus, save_label
-from medxtract_lab.corpus.synth import CONDITIONS, GENERATORS, synthesize
+from medxtract_lab.corpus.synth import CONDITIONS, GENERATORS, HOUSE, synthesize
 from medxtract_lab.preprocess import estimate_skew
 from medxtract_lab.text_layer import text_layers
 
 GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
+LAYOUTS_SET = GROUND_TRUTH / "layouts"
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,7 @@ def test_same_seed_gives_identical_labels_and_images(tmp_path) -> None:
     first = synthesize(tmp_path / "a", per_condition=1, seed=3, conditions=FAST)
     second = synthesize(tmp_path / "b", per_condition=1, seed=3, conditions=FAST)
     assert len(first) == 11  # the prescription has no two-column variant
+    assert {d.layout for d in first} == {HOUSE}
     for a, b in zip(first, second, strict=True):
         label_a = (a.label_path).read_bytes()
         label_b = (b.label_path).read_bytes()
@@ -59,12 +61,46 @@ def test_committed_corpus_is_large_enough_and_small_enough(corpus) -> None:
         counts[(doc.doc_type, doc.source)] = counts.get((doc.doc_type, doc.source), 0) + 1
     conditions = {c.split(":")[1] for _, c in counts}
     assert conditions == set(CONDITIONS)
-    for doc_type, generator in GENERATORS.items():
+    for (doc_type, layout), generator in GENERATORS.items():
+        if layout != HOUSE:
+            continue
         for condition in CONDITIONS.values():
             if condition.variant is None or condition.variant in generator.variants:
                 assert counts[(doc_type, f"synthetic:{condition.name}")] >= 10
-    size = sum(p.stat().st_size for p in GROUND_TRUTH.rglob("*") if p.is_file())
+    files = [p for p in GROUND_TRUTH.rglob("*") if p.is_file() and LAYOUTS_SET not in p.parents]
+    size = sum(p.stat().st_size for p in files)
     assert size <= 45 * 1024 * 1024  # 150 documents in eight conditions: about 40 MB
+    assert {doc.layout for doc in corpus} == {HOUSE}
+
+
+def test_layouts_set_holds_each_family_in_each_of_its_conditions() -> None:
+    """The evaluation set of the layouts the house layouts were not written for: 10 documents
+    per family and condition, kept out of the main corpus (it is a corpus of its own)."""
+    docs = load_corpus(LAYOUTS_SET)
+    counts: dict[tuple[str, str, str], int] = {}
+    for doc in docs:
+        key = (doc.doc_type, doc.layout, doc.source)
+        counts[key] = counts.get(key, 0) + 1
+    expected = {
+        (doc_type, layout, f"synthetic:{condition}")
+        for (doc_type, layout), generator in GENERATORS.items()
+        if layout != HOUSE
+        for condition in generator.conditions
+    }
+    assert set(counts) == expected and min(counts.values()) >= 10
+    assert not {d.id for d in docs} & {d.id for d in load_corpus(GROUND_TRUTH)}
+    size = sum(p.stat().st_size for p in LAYOUTS_SET.rglob("*") if p.is_file())
+    assert size <= 20 * 1024 * 1024  # 90 one-page documents: about 15 MB
+
+
+def test_a_folder_below_a_type_folder_is_a_corpus_of_its_own(one_label) -> None:
+    doc, path = one_label
+    nested = path.parent / "prescription" / "more"
+    nested.mkdir(parents=True)
+    (nested / path.name).write_bytes(path.read_bytes())
+    (nested / doc.document).write_bytes(doc.pdf_path.read_bytes())
+    assert [d.label_path for d in load_corpus(path.parent)] == [path]
+    assert [d.label_path for d in load_corpus(nested)] == [nested / path.name]
 
 
 def test_validate_command_passes_on_the_committed_corpus(capsys) -> None:
@@ -134,6 +170,8 @@ def test_label_round_trip(one_label) -> None:
         (lambda d: d.update(source="synthetic:scna"), "condition of the generator"),
         (lambda d: d.update(doc_type="invoice"), "doc_type"),
         (lambda d: d.pop("labeled_by"), "labeled_by"),
+        (lambda d: d.update(layout=3), "'layout' must be a str"),
+        (lambda d: d.update(layuot="standard"), "layuot"),
     ],
 )
 def test_malformed_labels_name_file_and_field(one_label, change, message) -> None:

@@ -43,6 +43,7 @@ EXPECTED = {
     "ServiceStopping": (1, 503),
     "UnknownDocType": (2, 422),
     "ConfigError": (2, 422),
+    "LayoutFileError": (2, 422),
     "DependencyMissing": (3, 503),
     "OcrError": (1, 500),
     "OcrTimeout": (1, 504),

@@ -12,7 +12,7 @@ import pytest
 from medxtract_lab.cli import main
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import load_corpus
-from medxtract_lab.doctypes import DOC_TYPES
+from medxtract_lab.doctypes import DOC_TYPES, LAYOUTS
 from medxtract_lab.evaluation import runner
 from medxtract_lab.evaluation.runner import evaluate, stratified
 
@@ -21,6 +21,7 @@ FAST_SOURCES = ("digital", "scan", "photo")  # the camera condition's 12 MP page
 COLUMNS = [
     "id",
     "doc_type",
+    "layout",  # the layout the label records, "" when it does not
     "source",
     "error",  # the code a refused document was refused with, else ""
     "field",
@@ -89,6 +90,7 @@ def test_changing_a_field_spec_reruns_only_extraction(subset, tmp_path, monkeypa
         changed = replace(spec.fields[1], normalise=lambda v: v.upper())
         fields = (spec.fields[0], changed, *spec.fields[2:])
         monkeypatch.setitem(DOC_TYPES, "prescription", replace(spec, fields=fields))
+        monkeypatch.setitem(LAYOUTS["prescription"], "standard", DOC_TYPES["prescription"])
         result = evaluate(subset, config, executor=pool, cache_dir=tmp_path, progress="off")
     names = result.fields[result.fields.field == "patient_name"]
     names = names[names.doc_type == "prescription"]["got"].dropna()

@@ -80,8 +80,9 @@ def test_cli_prints_the_json_contract(docs, capsys) -> None:
 def test_cli_lists_doctypes_and_version(capsys) -> None:
     assert main(["doctypes"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert "hepatitis_b_vaccination" in listing["patient_details"]
-    assert listing["prescription"][0] == "doctor_name"
+    assert "hepatitis_b_vaccination" in listing["patient_details"]["fields"]
+    assert listing["prescription"]["fields"][0] == "doctor_name"
+    assert listing["prescription"]["layouts"][0] == "standard"
     try:
         main(["--version"])
     except SystemExit as done:

@@ -17,7 +17,7 @@ from reportlab.pdfgen import canvas
 
 from medxtract_lab import errors
 from medxtract_lab.cli import main
-from medxtract_lab.corpus.synth import GENERATORS
+from medxtract_lab.corpus.synth import GENERATORS, HOUSE
 from medxtract_lab.doctypes import DOC_TYPES, register_doctype, unregister_doctype
 from medxtract_lab.doctypes.patterns import DATE
 from medxtract_lab.extraction import DocType, FieldSpec, Label, Section
@@ -31,12 +31,25 @@ GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
 
 @pytest.mark.parametrize("doc_type", sorted(DOC_TYPES))
 def test_every_registered_type_has_a_generator_fixtures_a_sample_and_a_corpus(doc_type) -> None:
-    assert doc_type in GENERATORS, f"no synthetic generator for {doc_type}"
-    pdf, fields, pages = GENERATORS[doc_type].document(random.Random(1))
+    assert (doc_type, HOUSE) in GENERATORS, f"no synthetic generator for {doc_type}"
+    pdf, fields, pages = GENERATORS[(doc_type, HOUSE)].document(random.Random(1))
     assert pdf.startswith(b"%PDF-") and list(fields) == DOC_TYPES[doc_type].field_names
     assert sorted((FIXTURES / doc_type).glob("*.txt")), f"no extraction fixtures for {doc_type}"
     assert (sample_pdf(doc_type) or b"").startswith(b"%PDF-"), f"no bundled sample for {doc_type}"
     assert sorted((GROUND_TRUTH / doc_type).glob("*.json")), f"no labelled corpus for {doc_type}"
+
+
+@pytest.mark.parametrize("key", sorted(GENERATORS))
+def test_every_layout_family_fills_its_types_contract_with_what_it_prints(key) -> None:
+    """A family's label holds exactly its type's fields, and every value it gives is printed
+    on the page it drew (so the ground truth is known by construction)."""
+    doc_type, _ = key
+    pdf, fields, pages = GENERATORS[key].document(random.Random(7))
+    assert pdf.startswith(b"%PDF-") and list(fields) == DOC_TYPES[doc_type].field_names
+    printed = " ".join(" ".join(page.split()) for page in pages)
+    for name, value in fields.items():
+        for line in (value or "").split("\n"):
+            assert " ".join(line.split()) in printed, f"{key} {name}: {line!r} not printed"
 
 
 class CountingEngine:
@@ -146,7 +159,7 @@ def test_a_toy_document_type_registered_from_a_test_runs_end_to_end(
     assert main(["extract", str(path), "--type", "referral"]) == 0
     assert json.loads(capsys.readouterr().out)["fields"] == expected
     assert main(["doctypes"]) == 0
-    assert json.loads(capsys.readouterr().out)["referral"] == list(expected)
+    assert json.loads(capsys.readouterr().out)["referral"]["fields"] == list(expected)
 
 
 def test_the_api_lists_and_reads_a_registered_type(referral, tmp_path) -> None:
@@ -199,7 +212,7 @@ def test_a_plugin_package_registers_in_every_process(tmp_path) -> None:
     listed = subprocess.run(
         [*command, "doctypes"], capture_output=True, text=True, env=env, timeout=120, check=True
     )
-    assert json.loads(listed.stdout)["referral"] == ["patient_name"]
+    assert json.loads(listed.stdout)["referral"]["fields"] == ["patient_name"]
     assert "'broken'" in listed.stderr and "was not loaded" in listed.stderr  # named, skipped
     engines = subprocess.run(
         [*command, "engines"], capture_output=True, text=True, env=env, timeout=120, check=True

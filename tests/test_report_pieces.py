@@ -20,7 +20,7 @@ import pytest
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import hostile, load_corpus
 from medxtract_lab.doctypes import DOC_TYPES
-from medxtract_lab.evaluation import confidence, decision, gallery
+from medxtract_lab.evaluation import confidence, decision, gallery, report
 from medxtract_lab.evaluation.gate import accept_as_baseline
 from medxtract_lab.evaluation.runner import EvaluationResult, evaluate
 from medxtract_lab.progress import _Lines, progress
@@ -235,3 +235,19 @@ def test_a_refused_document_is_scored_as_read_to_nothing(tmp_path) -> None:
     assert set(result.fields[result.fields["id"] == good.id]["error"]) == {""}
     html = gallery.wrong_fields(result, [good, refused])
     assert "hostile-000" in html
+
+
+def test_accuracy_is_reported_per_layout_the_labels_record(read_two) -> None:
+    docs, result = read_two
+    table = report.by_layout_and_source(result)
+    rows = result.fields
+    expected = {f"{d.doc_type}/{d.layout}" for d in docs}
+    assert set(table.index) == expected and "all" in table.columns
+    first = f"{docs[0].doc_type}/{docs[0].layout}"
+    own = rows[(rows["doc_type"] + "/" + rows["layout"]) == first]
+    assert table.loc[first, "digital"].endswith(f"({own['match'].sum()} of {len(own)})")
+    summary = result.summary()["by_layout"]
+    assert set(summary) == expected
+    unrecorded = result.fields.assign(layout="")
+    result_without = type(result)(**{**result.__dict__, "fields": unrecorded})
+    assert report.by_layout_and_source(result_without).empty

@@ -120,7 +120,7 @@ class Writer:
         self.y -= self.style.leading * times
 
 
-def _new_canvas(buffer: io.BytesIO) -> canvas.Canvas:
+def new_canvas(buffer: io.BytesIO) -> canvas.Canvas:
     register_fonts()
     pdf = canvas.Canvas(buffer, pagesize=letter, invariant=1, pageCompression=1)
     pdf.setTitle("Synthetic medical document")
@@ -130,7 +130,7 @@ def _new_canvas(buffer: io.BytesIO) -> canvas.Canvas:
 def draw_prescription(values: dict, rng: random.Random) -> tuple[bytes, list[str]]:
     """One-page prescription; returns the PDF bytes and the page text in reading order."""
     buffer = io.BytesIO()
-    pdf = _new_canvas(buffer)
+    pdf = new_canvas(buffer)
     style = Style.random(rng)
     w = Writer(pdf, style)
     f = values["fields"]
@@ -206,7 +206,7 @@ def draw_patient_record(
     ``columns``, page 2 prints the insurer's address and the expiry date in a right-hand column
     beside the company and the policy number."""
     buffer = io.BytesIO()
-    pdf = _new_canvas(buffer)
+    pdf = new_canvas(buffer)
     style = Style.random(rng)
     f = values["fields"]
     pages = []

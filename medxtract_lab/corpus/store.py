@@ -41,6 +41,9 @@ REQUIRED = {
     "labeled_by": str,
     "updated": str,
 }
+# The layout a document was drawn in, when known (the generator records it; ``learn`` and the
+# report group documents by it).
+OPTIONAL = {"layout": str}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class LabeledDocument:
     pages: list[str]
     labeled_by: str
     updated: str
+    layout: str | None = None
     label_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -67,6 +71,8 @@ class LabeledDocument:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("label_path")
+        if data["layout"] is None:
+            data.pop("layout")
         return data
 
 
@@ -80,7 +86,10 @@ def label_problems(data: Any, label_path: Path, check_pdf: bool = True) -> list[
             problems.append(f"missing key '{key}'")
         elif not isinstance(data[key], kind):
             problems.append(f"'{key}' must be a {kind.__name__}, got {type(data[key]).__name__}")
-    extra = sorted(set(data) - set(REQUIRED))
+    for key, kind in OPTIONAL.items():
+        if key in data and not isinstance(data[key], kind):
+            problems.append(f"'{key}' must be a {kind.__name__}, got {type(data[key]).__name__}")
+    extra = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
     if extra:
         problems.append(f"unknown key(s) {extra}")
     if problems:
@@ -148,9 +157,12 @@ def _read(label_path: Path) -> tuple[LabeledDocument | None, list[str]]:
 
 
 def label_files(root: Path) -> list[Path]:
+    """Labels in ``root`` and in its folders (``<root>/<doc_type>/<id>.json``). A folder deeper
+    down is a corpus of its own (``ground_truth/layouts/<layout>/``), read only when named."""
+    root = Path(root)
     return sorted(
         p
-        for p in Path(root).rglob("*.json")
+        for p in (*root.glob("*.json"), *root.glob("*/*.json"))
         if not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from medxtract_lab.corpus import capture, layout, values
+from medxtract_lab.corpus import capture, families, layout, values
 from medxtract_lab.corpus.store import LabeledDocument, save_label
-from medxtract_lab.doctypes import doc_type_names
+from medxtract_lab.doctypes import HOUSE, doc_type_names
 from medxtract_lab.errors import ConfigError
 from medxtract_lab.progress import progress
 
@@ -52,16 +52,20 @@ CONDITIONS: dict[str, Condition] = {
 
 @dataclass(frozen=True)
 class Generator:
-    """How to make one labelled document of a type: its id prefix, its values (including the
-    ``fields`` of its label), its drawing (PDF bytes and the text of each page), and the
-    variants it can draw, each a change of the values and drawing options."""
+    """How to make one labelled document of one layout of a type: its id prefix, its values
+    (including the ``fields`` of its label), its drawing (PDF bytes and the text of each page),
+    the variants it can draw (each a change of the values and drawing options), and the
+    conditions it is captured under when none are named (None: all)."""
 
+    doc_type: str
+    layout: str
     prefix: str
     make_values: Callable[[random.Random], dict]
     draw: Callable[..., tuple[bytes, list[str]]]
     variants: dict[str, tuple[Callable[[dict, random.Random], dict] | None, dict]] = field(
         default_factory=dict
     )
+    conditions: tuple[str, ...] | None = None
 
     def document(
         self, rng: random.Random, variant: str | None = None
@@ -76,31 +80,71 @@ class Generator:
         return pdf, made["fields"], pages
 
 
-# One generator per registered document type (a test fails when one is missing).
-GENERATORS: dict[str, Generator] = {
-    "prescription": Generator(
-        "rx",
-        values.prescription_values,
-        layout.draw_prescription,
-        {"dates": (values.day_first_dates, {})},
-    ),
-    "patient_details": Generator(
-        "pr",
-        values.patient_values,
-        layout.draw_patient_record,
-        {"dates": (values.day_first_dates, {}), "columns": (None, {"columns": True})},
-    ),
+# The other layouts' families are captured the ways issue 15 evaluates them on.
+FAMILY_CONDITIONS = ("digital", "scan", "photo")
+
+# One generator per layout of a document type; every registered type has its house layout's
+# (a test fails when one is missing).
+GENERATORS: dict[tuple[str, str], Generator] = {
+    (g.doc_type, g.layout): g
+    for g in (
+        Generator(
+            "prescription",
+            HOUSE,
+            "rx",
+            values.prescription_values,
+            layout.draw_prescription,
+            {"dates": (values.day_first_dates, {})},
+        ),
+        Generator(
+            "patient_details",
+            HOUSE,
+            "pr",
+            values.patient_values,
+            layout.draw_patient_record,
+            {"dates": (values.day_first_dates, {}), "columns": (None, {"columns": True})},
+        ),
+        Generator(
+            "prescription",
+            "pharmacy_label",
+            "pl",
+            families.pharmacy_label_values,
+            families.draw_pharmacy_label,
+            conditions=FAMILY_CONDITIONS,
+        ),
+        Generator(
+            "prescription",
+            "clinic_letterhead",
+            "cl",
+            families.clinic_letterhead_values,
+            families.draw_clinic_letterhead,
+            conditions=FAMILY_CONDITIONS,
+        ),
+        Generator(
+            "patient_details",
+            "intake_form",
+            "if",
+            families.intake_form_values,
+            families.draw_intake_form,
+            conditions=FAMILY_CONDITIONS,
+        ),
+    )
 }
 
 
-def generator(doc_type: str) -> Generator:
+def generator(doc_type: str, layout_name: str = HOUSE) -> Generator:
     try:
-        return GENERATORS[doc_type]
+        return GENERATORS[(doc_type, layout_name)]
     except KeyError:
+        known = sorted(f"{t}/{n}" for t, n in GENERATORS)
         raise ConfigError(
-            f"No synthetic generator for document type {doc_type!r}; add one to "
-            "medxtract_lab.corpus.synth.GENERATORS."
+            f"No synthetic generator for layout {layout_name!r} of document type {doc_type!r}; "
+            f"choose one of {known} or add one to medxtract_lab.corpus.synth.GENERATORS."
         ) from None
+
+
+def layout_names() -> list[str]:
+    return sorted({name for _, name in GENERATORS})
 
 
 # Labels carry a fixed date so that one seed gives byte-identical labels.
@@ -114,26 +158,34 @@ def synthesize(
     doc_types: list[str] | None = None,
     conditions: list[str] | None = None,
     progress_mode: str = "off",
+    layouts: list[str] | None = None,
 ) -> list[LabeledDocument]:
-    """Write ``per_condition`` documents per document type and condition into ``out``: the
-    named types (or every registered type that has a generator) under the named conditions (or
-    all); a variant a type's generator does not draw is skipped for that type. A camera page
-    takes seconds, so ``progress_mode`` (see ``medxtract_lab.progress``) can show a bar."""
+    """Write ``per_condition`` documents per layout and condition into ``out/<doc_type>/``: the
+    named types (or every registered type that has a generator) in the named layouts (or each
+    type's house layout) under the named conditions (or the layout's own). A variant a layout's
+    generator does not draw is skipped for it. A camera page takes seconds, so
+    ``progress_mode`` (see ``medxtract_lab.progress``) can show a bar."""
     out = Path(out)
     for name in conditions or []:
         if name not in CONDITIONS:
             raise ConfigError(f"Unknown condition {name!r}; choose from {list(CONDITIONS)}.")
+    for name in layouts or []:
+        if name not in layout_names():
+            raise ConfigError(f"Unknown layout {name!r}; choose from {layout_names()}.")
+    types = doc_types or doc_type_names()
     jobs = []
-    for doc_type in doc_types or [t for t in doc_type_names() if t in GENERATORS]:
-        make = generator(doc_type)
-        for condition in [CONDITIONS[n] for n in conditions or CONDITIONS]:
+    for (doc_type, layout_name), make in GENERATORS.items():
+        if doc_type not in types or layout_name not in (layouts or [HOUSE]):
+            continue
+        for condition in [CONDITIONS[n] for n in conditions or make.conditions or CONDITIONS]:
             if condition.variant is None or condition.variant in make.variants:
-                jobs += [(doc_type, make, condition, i) for i in range(per_condition)]
+                jobs += [(make, condition, i) for i in range(per_condition)]
     written = []
-    for doc_type, make, condition, index in progress(jobs, desc="synthesizing", mode=progress_mode):
-        folder = out / doc_type
+    for make, condition, index in progress(jobs, desc="synthesizing", mode=progress_mode):
+        folder = out / make.doc_type
         folder.mkdir(parents=True, exist_ok=True)
-        rng = random.Random(f"{seed}:{doc_type}:{condition.name}:{index}")
+        key = make.doc_type if make.layout == HOUSE else f"{make.doc_type}/{make.layout}"
+        rng = random.Random(f"{seed}:{key}:{condition.name}:{index}")
         pdf, fields, page_texts = make.document(rng, condition.variant)
         pdf, page_texts = condition.capture(
             pdf, page_texts, np.random.default_rng(rng.getrandbits(64))
@@ -143,12 +195,13 @@ def synthesize(
         label = LabeledDocument(
             id=doc_id,
             document=f"{doc_id}.pdf",
-            doc_type=doc_type,
+            doc_type=make.doc_type,
             source=f"synthetic:{condition.name}",
             fields=fields,
             pages=page_texts,
             labeled_by=f"medxtract synth --seed {seed}",
             updated=GENERATED,
+            layout=make.layout,
             label_path=folder / f"{doc_id}.json",
         )
         save_label(label, label.label_path)

@@ -1,35 +1,92 @@
-"""Document types by name: the one registry every consumer reads (the pipeline, the CLI and the
-API, the ground-truth store, the generator, the labeler, the Streamlit page and the tests).
+"""Document types and their layouts by name: the one registry every consumer reads (the
+pipeline, the CLI and the API, the ground-truth store, the generator, the labeler, the Streamlit
+page and the tests).
 
-Adding a built-in type is adding a module with a ``DocType`` and a line in ``_BUILT_IN``; another
-installed package declares an entry point (``medxtract_lab.plugins``), and a test or a notebook
-calls ``register_doctype`` for the current process.
+A document type is a field contract (``<type>.type.yaml``) with one or more printed layouts
+(``<type>.<layout>.layout.yaml``), all data (``files.py``). The built-in ones ship in
+``builtin/``; more folders come from ``MEDXTRACT_LAYOUTS`` (folders separated by ``:``) in
+every process, and from ``--layouts DIR`` on the command line (``load_layouts``). Another
+installed package may declare an entry point (``medxtract_lab.plugins``), and a test or a
+notebook may call ``register_doctype`` for the current process.
 """
 
-from medxtract_lab.doctypes.patient_details import PATIENT_DETAILS
-from medxtract_lab.doctypes.prescription import PRESCRIPTION
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from medxtract_lab.doctypes.files import Contract, contract_of, read_folder
 from medxtract_lab.errors import UnknownDocType
 from medxtract_lab.extraction.kinds import kind_of
-from medxtract_lab.extraction.spec import DocType
+from medxtract_lab.extraction.spec import HOUSE_LAYOUT, DocType
 from medxtract_lab.plugins import DOCTYPES_GROUP, load_entry_points
 
-_BUILT_IN = (PRESCRIPTION, PATIENT_DETAILS)
+BUILTIN = Path(str(resources.files("medxtract_lab.doctypes") / "builtin"))
+LAYOUTS_ENV = "MEDXTRACT_LAYOUTS"
+HOUSE = HOUSE_LAYOUT
+
+# Each type's contract, and each of its layouts by name. DOC_TYPES holds the layout consumers
+# read a type's fields from (its house layout, or its first).
+CONTRACTS: dict[str, Contract] = {}
+LAYOUTS: dict[str, dict[str, DocType]] = {}
 DOC_TYPES: dict[str, DocType] = {}
 
 
-def register_doctype(doc_type: DocType) -> DocType:
-    """Add (or replace) a document type, after checking every field names a known value kind."""
+def register_doctype(doc_type: DocType, contract: Contract | None = None) -> DocType:
+    """Add (or replace) one layout of a document type, after checking every field names a
+    known value kind and that the layout fills the type's contract (``contract``, else the one
+    registered, else the one the layout implies)."""
     for spec in doc_type.fields:
         kind_of(spec)
     names = doc_type.field_names
     if len(set(names)) != len(names):
         raise ValueError(f"document type {doc_type.name!r} names a field twice: {names}")
-    DOC_TYPES[doc_type.name] = doc_type
+    contract = contract or CONTRACTS.get(doc_type.name) or contract_of(doc_type)
+    if contract.field_names != names:
+        raise ValueError(
+            f"layout {doc_type.layout!r} of {doc_type.name!r} has fields {names}, not the "
+            f"type's {contract.field_names}"
+        )
+    CONTRACTS[doc_type.name] = contract
+    LAYOUTS.setdefault(doc_type.name, {})[doc_type.layout] = doc_type
+    current = DOC_TYPES.get(doc_type.name)
+    if current is None or doc_type.layout in (HOUSE, current.layout):
+        DOC_TYPES[doc_type.name] = doc_type
     return doc_type
 
 
-def unregister_doctype(name: str) -> None:
-    DOC_TYPES.pop(name, None)
+def unregister_doctype(name: str, layout: str | None = None) -> None:
+    """Remove a type with all its layouts, or one layout of it (the type goes with its last)."""
+    layouts = LAYOUTS.get(name, {})
+    if layout is not None:
+        if layout not in layouts:
+            return
+        if len(layouts) > 1:
+            del layouts[layout]
+            if DOC_TYPES[name].layout == layout:
+                DOC_TYPES[name] = layouts.get(HOUSE) or next(iter(layouts.values()))
+            return
+    for registry in (CONTRACTS, LAYOUTS, DOC_TYPES):
+        registry.pop(name, None)
+
+
+def load_layouts(folder: str | Path) -> list[DocType]:
+    """Register every type and layout of ``folder`` (validated as a whole first)."""
+    contracts, layouts = read_folder(folder, CONTRACTS)
+    given = {contract.name: contract for contract in contracts}
+    ordered = sorted(layouts, key=lambda d: d.layout != HOUSE)
+    return [register_doctype(layout, given.get(layout.name)) for layout in ordered]
+
+
+def use_layout_folders(folders: list[str]) -> None:
+    """Load ``folders`` here and in every process started from here (report kernels, workers,
+    the server), by adding them to ``MEDXTRACT_LAYOUTS``."""
+    for folder in folders:
+        load_layouts(folder)
+    known = [f for f in os.environ.get(LAYOUTS_ENV, "").split(os.pathsep) if f]
+    added = [str(Path(f).resolve()) for f in folders if str(Path(f).resolve()) not in known]
+    os.environ[LAYOUTS_ENV] = os.pathsep.join(known + added)
 
 
 def doc_type_names() -> list[str]:
@@ -45,6 +102,18 @@ def get_doctype(name: str) -> DocType:
         ) from None
 
 
-for _doc_type in _BUILT_IN:
-    register_doctype(_doc_type)
+def layouts_of(name: str) -> list[DocType]:
+    """Every layout of a type, its house layout first."""
+    get_doctype(name)
+    return sorted(LAYOUTS[name].values(), key=lambda d: (d.layout != HOUSE, d.layout))
+
+
+def all_layouts() -> list[DocType]:
+    return [layout for name in doc_type_names() for layout in layouts_of(name)]
+
+
+load_layouts(BUILTIN)
+for _folder in os.environ.get(LAYOUTS_ENV, "").split(os.pathsep):
+    if _folder:
+        load_layouts(_folder)
 load_entry_points(DOCTYPES_GROUP, register_doctype)

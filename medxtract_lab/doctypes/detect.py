@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from medxtract_lab.extraction.labels import find_labels
-from medxtract_lab.extraction.spec import DocType
+from medxtract_lab.extraction.spec import HOUSE_LAYOUT, DocType
 
 AUTO = "auto"
 # A type is recognised when at least this share of its landmarks is printed on the pages; the
@@ -25,11 +25,12 @@ CLEARLY_OTHER = 0.3
 
 @dataclass(frozen=True)
 class TypeMatch:
-    """How much of a document type's printed landmarks a document shows."""
+    """How much of one layout of a document type's printed landmarks a document shows."""
 
     name: str
     found: int
     landmarks: int
+    layout: str = HOUSE_LAYOUT
 
     @property
     def share(self) -> float:
@@ -40,7 +41,7 @@ class TypeMatch:
 
 
 def landmarks(doc_type: DocType) -> list[tuple[str, ...]]:
-    """The type's landmarks: each a group of spellings, found when any of them is."""
+    """The layout's landmarks: each a group of spellings, found when any of them is."""
     groups: list[tuple[str, ...]] = []
     for spec in doc_type.fields:
         for group in (getattr(spec.find, "anchors", ()), getattr(spec.find, "until", ())):
@@ -50,24 +51,36 @@ def landmarks(doc_type: DocType) -> list[tuple[str, ...]]:
     return groups
 
 
-def rank_types(pages: Sequence[str], doc_types: Sequence[DocType]) -> list[TypeMatch]:
-    """``doc_types`` by the share of their landmarks found in the page texts, best first. A
-    label printed by more than one of the types ('Address:') tells them apart by nothing and
-    is left out."""
-    groups = {t.name: landmarks(t) for t in doc_types}
-    owners: dict[str, set[str]] = {}
-    for name, type_groups in groups.items():
-        for label in {label for group in type_groups for label in group}:
-            owners.setdefault(label, set()).add(name)
+def rank_layouts(
+    pages: Sequence[str], layouts: Sequence[DocType], by_type: bool = True
+) -> list[TypeMatch]:
+    """``layouts`` by the share of their landmarks found in the page texts, best first. A label
+    that more than one type prints ('Address:') tells them apart by nothing and is left out;
+    with ``by_type=False`` (choosing among one type's layouts) so is a label more than one
+    layout prints. Ties go to the house layout."""
+    owner = (lambda d: d.name) if by_type else (lambda d: (d.name, d.layout))
+    groups = {(d.name, d.layout): landmarks(d) for d in layouts}
+    owners: dict[str, set] = {}
+    for layout in layouts:
+        for label in {label for group in groups[(layout.name, layout.layout)] for label in group}:
+            owners.setdefault(label, set()).add(owner(layout))
     lines = [line for page in pages for line in page.splitlines() if line.strip()]
     ranked = []
-    for name, type_groups in groups.items():
-        own = [g for g in type_groups if all(len(owners[label]) == 1 for label in g)]
+    for (name, layout), layout_groups in groups.items():
+        own = [g for g in layout_groups if all(len(owners[label]) == 1 for label in g)]
         labels = sorted({label for group in own for label in group}, key=len, reverse=True)
-        seen = {hit.label for line in lines for hit in find_labels(line, labels)}
+        seen = {hit.label for line in lines for hit in find_labels(line, labels)} if own else set()
         found = sum(1 for group in own if seen.intersection(group))
-        ranked.append(TypeMatch(name, found, len(own)))
-    return sorted(ranked, key=lambda m: (-m.share, m.name))
+        ranked.append(TypeMatch(name, found, len(own), layout))
+    return sorted(ranked, key=lambda m: (-m.share, m.layout != HOUSE_LAYOUT, m.name, m.layout))
+
+
+def rank_types(pages: Sequence[str], layouts: Sequence[DocType]) -> list[TypeMatch]:
+    """Each type once, as its best-matching layout, best first."""
+    best: dict[str, TypeMatch] = {}
+    for match in rank_layouts(pages, layouts):
+        best.setdefault(match.name, match)
+    return list(best.values())
 
 
 def wrong_type_warning(given: str, ranked: Sequence[TypeMatch]) -> str | None:

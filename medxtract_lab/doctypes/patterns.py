@@ -30,3 +30,13 @@ IMMUNITY = r"(?P<v>(?:N[O0]T[\s.,]*)?[I1l]MMUNE)"
 TWO_OR_THREE_DIGITS = r"(?<![\d.])(?P<v>\d{2,3})(?![\d.])"
 # A small count; '|', 'l' and 'I' standing alone are how OCR reads a '1' (correct.count).
 COUNT = r"(?<![A-Za-z0-9|])(?P<v>[\d|lI]{1,3})(?![A-Za-z0-9|])"
+
+# The patterns type files name as a field's `value`.
+NAMED_VALUES = {
+    "date": DATE,
+    "phone": PHONE,
+    "yes_no": YES_NO,
+    "immunity": IMMUNITY,
+    "two_or_three_digits": TWO_OR_THREE_DIGITS,
+    "count": COUNT,
+}

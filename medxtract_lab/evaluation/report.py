@@ -78,6 +78,23 @@ def by_source(result: EvaluationResult) -> pd.DataFrame:
     return table.astype({c: int for c in counts} | {"field_accuracy": float, "micro_cer": float})
 
 
+def by_layout_and_source(result: EvaluationResult) -> pd.DataFrame:
+    """Field accuracy for each layout (``<doc_type>/<layout>``) under each source, with its
+    counts; empty when the labels do not record their layouts."""
+    rows = result.fields[result.fields["layout"] != ""]
+    rows = rows.assign(
+        layout=rows["doc_type"] + "/" + rows["layout"], source=rows["source"].str.split(":").str[-1]
+    )
+    cells = rows.groupby(["layout", "source"])["match"].agg(["sum", "size"])
+    if cells.empty:
+        return pd.DataFrame()
+    text = cells.apply(lambda c: f"{c['sum'] / c['size']:.1%} ({c['sum']} of {c['size']})", axis=1)
+    overall = rows.groupby("layout")["match"].agg(["sum", "size"])
+    table = text.unstack("source").fillna("")
+    table["all"] = overall.apply(lambda c: f"{c['sum'] / c['size']:.1%}", axis=1)
+    return table
+
+
 def by_type_and_source(result: EvaluationResult) -> pd.DataFrame:
     """Field accuracy for each document type under each source, with its counts."""
     rows = result.fields.assign(source=result.fields["source"].str.split(":").str[-1])

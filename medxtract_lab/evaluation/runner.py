@@ -61,6 +61,14 @@ class EvaluationResult:
             source.split(":")[-1]: block(rows[rows.source == source], pages[pages.source == source])
             for source in sorted(rows["source"].unique())
         }
+        # Per layout drawn ("" when the labels do not say), as "<doc_type>/<layout>".
+        layouts = rows["doc_type"] + "/" + rows["layout"]
+        page_layouts = pages["doc_type"] + "/" + pages["layout"]
+        by_layout = {
+            name: block(rows[layouts == name], pages[page_layouts == name])
+            for name in sorted(layouts.unique())
+            if not name.endswith("/")
+        }
         by_field = {
             doc_type: group.groupby("field", sort=False)["match"].mean().round(4).to_dict()
             for doc_type, group in rows.groupby("doc_type")
@@ -72,6 +80,7 @@ class EvaluationResult:
             "wall_seconds": self.wall_seconds,
             "cache_hits": self.cache_hits,
             "by_source": by_source,
+            "by_layout": by_layout,
             "by_field": by_field,
             "config": self.config.to_dict(),
         }
@@ -108,7 +117,13 @@ def evaluate_document(
     if use_cache and not error and read_now is not cached:
         cache.put(key, read_now)
     # ``error``: the code a document that could not be read was refused with, else "".
-    base = {"id": doc.id, "doc_type": doc.doc_type, "source": doc.source, "error": error}
+    base = {
+        "id": doc.id,
+        "doc_type": doc.doc_type,
+        "layout": doc.layout or "",
+        "source": doc.source,
+        "error": error,
+    }
     field_rows, found = [], Counter()
     for name, expected in doc.fields.items():
         got = result.fields.get(name)

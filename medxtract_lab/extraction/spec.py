@@ -14,6 +14,9 @@ from typing import Literal
 
 from medxtract_lab.extraction.text import clean
 
+# The layout a type's contract was first written for (the committed corpus's).
+HOUSE_LAYOUT = "standard"
+
 
 @dataclass(frozen=True)
 class Label:
@@ -64,7 +67,34 @@ class Pattern:
         return ()
 
 
-Kind = Label | Block | Section | Pattern
+@dataclass(frozen=True)
+class Lines:
+    """Unlabelled lines placed by a label's line (a dispensing label's patient name, a
+    signature): the value's first line is ``offset`` printed lines after (or, negative, before)
+    the line holding one of ``anchors``; it holds ``count`` lines, or, with ``until``, runs to
+    ``until_offset`` lines from the next line holding one of those labels."""
+
+    anchors: tuple[str, ...]
+    offset: int = 1
+    count: int = 1
+    until: tuple[str, ...] = ()
+    until_offset: int = -1
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.anchors + self.until
+
+
+@dataclass(frozen=True)
+class Nowhere:
+    """A field this layout does not print: always absent (null)."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ()
+
+
+Kind = Label | Block | Section | Pattern | Lines | Nowhere
 
 
 @dataclass(frozen=True)
@@ -76,6 +106,7 @@ class FieldSpec:
     normalise: Callable[[str], str] = clean
     # Snaps a value to a known form; returns the value and a confidence factor.
     correct: Callable[[str], tuple[str, float]] | None = None
+    lines: Literal["one", "many"] = "one"  # whether the contract lets the value span lines
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -87,9 +118,11 @@ class FieldSpec:
         """Whether the value may hold several lines (editors show a text area for it)."""
         found = self.find
         return (
-            isinstance(found, Block)
+            self.lines == "many"
+            or isinstance(found, Block)
             or (isinstance(found, Section) and found.take == "lines")
             or (isinstance(found, Label) and found.max_lines > 1)
+            or (isinstance(found, Lines) and (found.count > 1 or bool(found.until)))
         )
 
 
@@ -99,6 +132,8 @@ class DocType:
     fields: tuple[FieldSpec, ...]
     # Labels that carry no field but must stop values and blocks (section headings etc.).
     structural_labels: tuple[str, ...] = ()
+    layout: str = HOUSE_LAYOUT  # which printed layout of the type these specs read
+    description: str = ""
 
     @property
     def field_names(self) -> list[str]:

@@ -283,3 +283,21 @@ def month_date(value: str) -> tuple[str, float]:
     comma is read as a comma and kept."""
     fixed = _MONTH_DATE_SPECK.sub(r"\1 \2", value)
     return _speck_rule(value, fixed)
+
+
+# The validators type files name as a field's `correct`.
+VALIDATORS = {
+    fn.__name__: fn
+    for fn in (
+        immunity,
+        yes_no,
+        text_or_na,
+        medication_or_na,
+        count,
+        phone,
+        medicines,
+        us_address,
+        prose,
+        month_date,
+    )
+}

@@ -47,4 +47,11 @@ def kind_of(spec: FieldSpec) -> KindInfo:
 
 
 # The built-in kinds register themselves on import.
-from medxtract_lab.extraction.kinds import block, label, pattern, section  # noqa: E402, F401
+from medxtract_lab.extraction.kinds import (  # noqa: E402, F401
+    block,
+    label,
+    lines,
+    nowhere,
+    pattern,
+    section,
+)

@@ -1,0 +1,60 @@
+"""Lines kind: unlabelled lines at a fixed number of printed lines from a label's line."""
+
+from __future__ import annotations
+
+from medxtract_lab.extraction.kinds import register_kind
+from medxtract_lab.extraction.sheet import Found, Line, Sheet
+from medxtract_lab.extraction.spec import FieldSpec, Lines
+from medxtract_lab.extraction.text import clean
+
+
+def _printed(sheet: Sheet, line: Line) -> list[Line]:
+    """The printed (non-blank) lines of ``line``'s page."""
+    return [ln for ln in sheet.lines if ln.page == line.page and ln.text.strip()]
+
+
+@register_kind(Lines, "lines", order=2)
+def resolve(spec: FieldSpec, sheet: Sheet) -> Found | None:
+    options: Lines = spec.find
+    for anchor, _ in sheet.hits(spec.page, options.anchors):
+        printed = _printed(sheet, anchor)
+        at = printed.index(anchor)
+        first = at + options.offset
+        if options.until:
+            ends = [
+                i
+                for i, ln in enumerate(printed)
+                if i > at and any(h.label in options.until for h in ln.hits)
+            ]
+            if not ends:
+                continue
+            last = ends[0] + options.until_offset
+        else:
+            last = first + options.count - 1
+        if first < 0 or last < first or last >= len(printed):
+            continue
+        found = _take(sheet, printed[first : last + 1], spec)
+        if found is not None:
+            return found
+    return None
+
+
+def _take(sheet: Sheet, lines: list[Line], spec: FieldSpec) -> Found | None:
+    """Each line's value (the field's pattern in its free text, or the whole of it)."""
+    parts, spans = [], []
+    for line in lines:
+        if spec.value is not None:
+            found = sheet.take(line, 0, len(line.text), spec.value, last=False)
+            if found is not None:
+                parts.append(found.value)
+                spans.extend(found.spans)
+            continue
+        value = clean(line.free_text())
+        if value:
+            start = line.text.find(value.split()[0])
+            parts.append(value)
+            spans.append(line.span(start, start + len(value)))
+            line.consume(0, len(line.text))
+    if not parts:
+        return None
+    return Found("\n".join(parts), tuple(spans))
