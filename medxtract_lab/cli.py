@@ -147,6 +147,36 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK if verdict.passed else EXIT_FAILED
 
 
+def _learn(args: argparse.Namespace) -> int:
+    from medxtract_lab.config import resolve_config
+    from medxtract_lab.learn import learn_layout
+
+    learned = learn_layout(
+        args.corpus,
+        args.doc_type,
+        args.layout,
+        args.out,
+        resolve_config(args.config or args.preset),
+        limit=args.limit,
+        use_cache=not args.no_cache,
+    )
+    print(
+        f"learned {args.doc_type}/{args.layout} from {len(learned.documents)} documents "
+        f"in {learned.seconds:.1f} s: {', '.join(learned.documents)}"
+    )
+    for rule in learned.induced.rules:
+        right, total = learned.leave_one_out[rule.name]
+        print(
+            f"  {rule.name:<26} {type(rule.find).__name__.lower():<8} leave-one-out "
+            f"{right}/{total}  {rule.kind}"
+        )
+    print(f"leave-one-out field accuracy over the examples: {learned.accuracy:.1%}")
+    for warning in learned.induced.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"written to {learned.path}; read it with --layouts {learned.path.parent}")
+    return EXIT_OK
+
+
 def _tune(args: argparse.Namespace) -> int:
     from medxtract_lab.corpus import load_corpus
     from medxtract_lab.evaluation.tune import (
@@ -479,6 +509,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _layouts_option(tune)
     tune.set_defaults(run=_tune)
+
+    learn = _command(
+        commands,
+        "learn",
+        "learn a new layout of a document type from a few labelled documents",
+        "For each field, finds the label or the label's line that places the labelled value\n"
+        "on every example (using the words' positions), the value's kind and extent, and\n"
+        "writes a commented layout file a person can edit. Prints leave-one-out accuracy\n"
+        "over the examples and warns about fields it could not anchor. Needs 3 or more\n"
+        "labelled documents of the layout (5 is a good start).",
+        "medxtract learn --corpus labelled/ --doc-type prescription --layout pharmacy_label \\\n"
+        "    --out my_layouts/prescription.pharmacy_label.layout.yaml\n"
+        "medxtract extract label.pdf --type auto --layouts my_layouts/",
+    )
+    learn.add_argument("--corpus", required=True, help="folder of labelled documents")
+    learn.add_argument("--doc-type", required=True, help="the type the documents are")
+    learn.add_argument(
+        "--layout", required=True, help="the new layout's name (letters, digits and _)"
+    )
+    learn.add_argument(
+        "--out", required=True, help="the layout file to write (<type>.<layout>.layout.yaml)"
+    )
+    learn.add_argument(
+        "--limit", type=int, help="learn from at most N documents (stratified by source)"
+    )
+    learned_from = learn.add_mutually_exclusive_group()
+    learned_from.add_argument(
+        "--preset",
+        default="default",
+        help=f"named config the pages are read with: {sorted(PRESETS)}",
+    )
+    learned_from.add_argument("--config", help="a config file (.json, .yaml)")
+    learn.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
+    _layouts_option(learn)
+    learn.set_defaults(run=_learn)
 
     serve = _command(
         commands,

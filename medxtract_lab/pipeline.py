@@ -12,6 +12,7 @@ import contextvars
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,12 +33,14 @@ from medxtract_lab.doctypes.detect import (
 from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout, TypeNotRecognised
 from medxtract_lab.evidence import field_confidence, field_locations
 from medxtract_lab.extraction import DocType, match_fields
+from medxtract_lab.extraction.spec import Choice
 from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_engine, reads_lines
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
 from medxtract_lab.stopwatch import Stopwatch
 from medxtract_lab.text_layer import TextLayer, text_layers
+from medxtract_lab.ticks import read_ticks
 
 # Documents up to this many pages keep their processed page images for field re-reads.
 KEEP_IMAGES_UP_TO_PAGES = 4
@@ -233,6 +236,22 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     return ReadDocument(pages, warnings, watch.wall_ms, cpu_ms=watch.cpu_ms)
 
 
+def pictures_of(pdf: render.PdfDocument, config: PipelineConfig) -> Callable[[Page], np.ndarray]:
+    """Each page's OCR input, made once and only when asked for (a ticked box is measured on
+    it): the one kept from the first read, or rendered and preprocessed again."""
+    made: dict[int, np.ndarray] = {}
+
+    def picture(page: Page) -> np.ndarray:
+        if page.number not in made:
+            own = page.image
+            made[page.number] = (
+                own if own is not None else ocr_input(pdf, page.number, config, turns=page.turns)
+            )
+        return made[page.number]
+
+    return picture
+
+
 def extract_from_read(
     pdf: render.PdfDocument,
     doc_type: str,
@@ -249,6 +268,8 @@ def extract_from_read(
     with watch.stage("extract"):
         spec = choose_layout(doc_type, read)
         matches = match_fields(spec, [p.text for p in read.pages], [p.words for p in read.pages])
+        if any(isinstance(f.find, Choice) for f in spec.fields):
+            matches = read_ticks(spec, matches, read.pages, pictures_of(pdf, config))
     result = Extraction(
         document_type=spec.name,
         layout=spec.layout,

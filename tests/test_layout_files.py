@@ -196,6 +196,22 @@ def _write(folder: Path, name: str, text: str) -> Path:
             REFERRAL_LAYOUT.replace("document_type: referral", "document_type: invoice"),
             "'invoice' is not a known type",
         ),
+        (
+            "referral.letter.layout.yaml",
+            REFERRAL_LAYOUT.replace(
+                "{find: label, anchors: [\"Date:\"], page: 1}",
+                "{find: choice, anchors: [\"Date:\"], options: [\"Yes\"]}",
+            ),
+            "fields.date.choice.options",
+        ),
+        (
+            "referral.letter.layout.yaml",
+            REFERRAL_LAYOUT.replace(
+                "{find: label, anchors: [\"Date:\"], page: 1}",
+                "{find: lines, anchors: [\"Date:\"], until_offset: 2}",
+            ),
+            "fields.date.lines.until_offset",
+        ),
     ],
 )
 def test_a_malformed_file_is_refused_naming_the_file_the_key_and_the_fix(

@@ -8,7 +8,7 @@ A folder of layouts holds two kinds of file:
   and whether it may span lines;
 - ``<type>.<layout>.layout.yaml``: one printed layout of a type: for every field of the
   contract, how it is found on the page (``find``: ``label``, ``block``, ``section``,
-  ``lines``, ``pattern`` or ``none``, with that kind's options) and on which page.
+  ``lines``, ``choice``, ``pattern`` or ``none``, with that kind's options) and on which page.
 
 The built-in types and layouts ship in ``doctypes/builtin/``. Every problem is reported with
 the file, the key and what to do, before anything is registered.
@@ -30,6 +30,7 @@ from medxtract_lab.errors import LayoutFileError
 from medxtract_lab.extraction import validators
 from medxtract_lab.extraction.spec import (
     Block,
+    Choice,
     DocType,
     FieldSpec,
     Kind,
@@ -143,6 +144,12 @@ class LinesFind(_Placed):
     until_offset: int = Field(default=-1, ge=-20, le=0)
 
 
+class ChoiceFind(_Placed):
+    find: Literal["choice"]
+    anchors: list[str] = Field(min_length=1)
+    options: list[str] = Field(min_length=2)
+
+
 class PatternFind(_Placed):
     find: Literal["pattern"]
 
@@ -152,7 +159,7 @@ class NoneFind(_Strict):
 
 
 FieldFind = Annotated[
-    LabelFind | BlockFind | SectionFind | LinesFind | PatternFind | NoneFind,
+    LabelFind | BlockFind | SectionFind | LinesFind | ChoiceFind | PatternFind | NoneFind,
     Field(discriminator="find"),
 ]
 
@@ -200,6 +207,8 @@ def _kind(find: Any) -> Kind:
         return Lines(
             tuple(find.anchors), find.offset, find.count, tuple(find.until), find.until_offset
         )
+    if isinstance(find, ChoiceFind):
+        return Choice(tuple(find.anchors), tuple(find.options))
     if isinstance(find, PatternFind):
         return Pattern()
     return Nowhere()
@@ -216,7 +225,7 @@ def _problems(error: ValidationError) -> list[str]:
         elif item["type"] == "missing":
             message = "is required"
         elif item["type"] == "union_tag_invalid":
-            message = "`find` must be one of label, block, section, lines, pattern, none"
+            message = "`find` must be one of label, block, section, lines, choice, pattern, none"
         lines.append(f"{where}: {message}")
     return lines
 

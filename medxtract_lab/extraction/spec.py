@@ -86,6 +86,19 @@ class Lines:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """Options printed after a label, one of them ticked in a box (a form's Yes/No): the value
+    is the ticked option, read from the page's pixels (``ticks.py``)."""
+
+    anchors: tuple[str, ...]
+    options: tuple[str, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.anchors
+
+
+@dataclass(frozen=True)
 class Nowhere:
     """A field this layout does not print: always absent (null)."""
 
@@ -94,7 +107,7 @@ class Nowhere:
         return ()
 
 
-Kind = Label | Block | Section | Pattern | Lines | Nowhere
+Kind = Label | Block | Section | Pattern | Lines | Choice | Nowhere
 
 
 @dataclass(frozen=True)

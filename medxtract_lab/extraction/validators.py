@@ -34,12 +34,16 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", "", text).casefold().translate(_LOOKALIKE_LETTERS)
 
 
+IMMUNITY_CHOICES = ("IMMUNE", "NOT IMMUNE")
+YES_NO_CHOICES = ("Yes", "No")
+
+
 def immunity(value: str) -> tuple[str, float]:
-    return snap(value, ("IMMUNE", "NOT IMMUNE"), threshold=80)
+    return snap(value, IMMUNITY_CHOICES, threshold=80)
 
 
 def yes_no(value: str) -> tuple[str, float]:
-    return snap(value, ("Yes", "No"), threshold=66)
+    return snap(value, YES_NO_CHOICES, threshold=66)
 
 
 _NOT_APPLICABLE = re.compile(r"^N\s*[/|1lI\\]?\s*A\.?$", re.IGNORECASE)
@@ -301,3 +305,6 @@ VALIDATORS = {
         month_date,
     )
 }
+
+# The values validators that snap to a fixed set allow: a form may print them as options.
+CHOICES = {immunity: IMMUNITY_CHOICES, yes_no: YES_NO_CHOICES}

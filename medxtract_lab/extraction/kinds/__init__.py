@@ -49,6 +49,7 @@ def kind_of(spec: FieldSpec) -> KindInfo:
 # The built-in kinds register themselves on import.
 from medxtract_lab.extraction.kinds import (  # noqa: E402, F401
     block,
+    choice,
     label,
     lines,
     nowhere,

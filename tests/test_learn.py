@@ -1,0 +1,182 @@
+"""Learning a layout from labelled documents, the kinds it writes (lines placed by a label's
+line, options ticked in boxes), and the file it writes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import rasterise
+from reportlab.pdfgen import canvas
+
+from medxtract_lab.cli import main
+from medxtract_lab.corpus import load_corpus
+from medxtract_lab.doctypes import CONTRACTS, load_layouts, unregister_doctype
+from medxtract_lab.doctypes.files import read_layout
+from medxtract_lab.extraction import DocType, FieldSpec, match_fields
+from medxtract_lab.extraction.spec import Lines
+from medxtract_lab.pipeline import extract
+
+LAYOUTS_SET = Path(__file__).parent.parent / "ground_truth" / "layouts"
+
+
+def test_lines_are_placed_by_the_printed_lines_from_a_labels_line() -> None:
+    page = (
+        "CORNER DRUG STORE\n"
+        "Rx# 3793146 Filled: 07-May-2021\n"
+        "\n"
+        "JOSHUA SIMPSON\n"
+        "676 Robyn Square, Holderstad, SD 55126\n"
+        "TAKE 1 CAPSULE BY MOUTH TWICE DAILY\n"
+        "WITH FOOD\n"
+        "Pregabalin 150 mg\n"
+        "Qty: 28 CAPSULES Refills: 1\n"
+        "Prescriber: Rita Thies\n"
+    )
+    doc = DocType(
+        "label",
+        (
+            FieldSpec("name", Lines(("Filled:",), offset=1)),
+            FieldSpec(
+                "directions", Lines(("Filled:",), offset=3, until=("Qty:",), until_offset=-2)
+            ),
+            FieldSpec("medicine", Lines(("Qty:",), offset=-1)),
+        ),
+        ("Refills:", "Prescriber:"),
+    )
+    found = match_fields(doc, [page])
+    assert found["name"].value == "JOSHUA SIMPSON"  # the blank line is not a printed line
+    assert found["directions"].value == "TAKE 1 CAPSULE BY MOUTH TWICE DAILY\nWITH FOOD"
+    assert found["medicine"].value == "Pregabalin 150 mg"
+
+
+@pytest.fixture
+def learned(tmp_path, capsys):
+    out = tmp_path / "layouts" / "prescription.pharmacy_label.layout.yaml"
+    code = main(
+        [
+            "learn",
+            "--corpus",
+            str(LAYOUTS_SET),
+            "--doc-type",
+            "prescription",
+            "--layout",
+            "pharmacy_label",
+            "--limit",
+            "5",
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    yield code, out, printed
+    unregister_doctype("prescription", "pharmacy_label")
+
+
+def test_learn_writes_an_editable_layout_that_reads_unseen_documents(learned) -> None:
+    code, out, printed = learned
+    assert code == 0 and "leave-one-out field accuracy" in printed
+    text = out.read_text()
+    assert text.startswith('# Layout "pharmacy_label" of prescription')
+    assert all(len(line) <= 100 for line in text.splitlines())
+    data = yaml.safe_load(text)
+    assert list(data["fields"]) == CONTRACTS["prescription"].field_names
+    assert data["fields"]["refills"]["anchors"] == ["Refills:"]  # a label it found itself
+    assert read_layout(out, CONTRACTS).layout == "pharmacy_label"
+    learned_from = printed.split("documents in")[1].split(": ")[1].split("\n")[0].split(", ")
+    assert len(learned_from) == 5
+    load_layouts(out.parent)
+    unseen = [
+        d
+        for d in load_corpus(LAYOUTS_SET, doc_type="prescription")
+        if d.layout == "pharmacy_label" and d.id not in learned_from
+    ]
+    chosen = [next(d for d in unseen if d.source.endswith(c)) for c in ("digital", "scan", "photo")]
+    right = total = 0
+    for doc in chosen:
+        result = extract(doc.pdf_path, "auto")
+        assert (result.document_type, result.layout) == ("prescription", "pharmacy_label")
+        right += sum(
+            (result.fields[k] or "").casefold() == (v or "").casefold()
+            for k, v in doc.fields.items()
+        )
+        total += len(doc.fields)
+    assert right / total >= 0.9, (right, total)
+
+
+def test_learn_refuses_too_few_documents_and_a_file_a_folder_would_not_read(
+    tmp_path, capsys
+) -> None:
+    base = ["learn", "--corpus", str(LAYOUTS_SET), "--doc-type", "prescription"]
+    out = str(tmp_path / "prescription.pharmacy_label.layout.yaml")
+    assert main([*base, "--layout", "pharmacy_label", "--limit", "2", "--out", out]) == 2
+    assert "needs at least 3" in capsys.readouterr().err
+    assert main([*base, "--layout", "pharmacy_label", "--out", str(tmp_path / "x.yaml")]) == 2
+    assert "prescription.pharmacy_label.layout.yaml" in capsys.readouterr().err
+    assert main([*base, "--layout", "Pharmacy Label", "--out", out]) == 2
+    assert "lower-case letters" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+CHECKS_TYPE = """\
+document_type: checks
+fields:
+  insured: {correct: yes_no}
+  smoker: {correct: yes_no}
+  pets: {correct: yes_no}
+"""
+CHECKS_LAYOUT = """\
+layout: boxes
+document_type: checks
+fields:
+  insured: {find: choice, anchors: ["Are you insured?"], options: ["Yes", "No"]}
+  smoker: {find: choice, anchors: ["Do you smoke?"], options: ["Yes", "No"]}
+  pets: {find: choice, anchors: ["Any pets at home?"], options: ["Yes", "No"]}
+"""
+
+
+def _ticked_form() -> bytes:
+    """Three yes/no questions with boxes: Yes ticked, No ticked, neither ticked."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=(612, 792), invariant=1)
+    pdf.setFont("Helvetica", 13)
+    for y, question, tick in (
+        (700, "Are you insured?", "Yes"),
+        (660, "Do you smoke?", "No"),
+        (620, "Any pets at home?", None),
+    ):
+        pdf.drawString(72, y, question)
+        x = 260
+        for option in ("Yes", "No"):
+            pdf.rect(x, y - 1, 10, 10)
+            if option == tick:
+                pdf.setLineWidth(1.6)
+                pdf.line(x + 1.5, y + 0.5, x + 8.5, y + 7.5)
+                pdf.line(x + 1.5, y + 7.5, x + 8.5, y + 0.5)
+                pdf.setLineWidth(1)
+            pdf.drawString(x + 15, y, option)
+            x += 80
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("scanned", [False, True], ids=["text layer", "scan"])
+def test_the_ticked_box_is_read_from_the_pixels_and_never_guessed(tmp_path, scanned) -> None:
+    folder = tmp_path / "layouts"
+    folder.mkdir()
+    (folder / "checks.type.yaml").write_text(CHECKS_TYPE)
+    (folder / "checks.boxes.layout.yaml").write_text(CHECKS_LAYOUT)
+    pdf = tmp_path / "form.pdf"
+    pdf.write_bytes(rasterise(_ticked_form(), dpi=300) if scanned else _ticked_form())
+    load_layouts(folder)
+    try:
+        result = extract(pdf, "checks")
+    finally:
+        unregister_doctype("checks")
+    assert result.fields == {"insured": "Yes", "smoker": "No", "pets": None}
+    assert result.locations["insured"] and not result.locations["pets"]
+    assert json.dumps(result.to_dict())  # the JSON contract holds
