@@ -199,16 +199,16 @@ def _write(folder: Path, name: str, text: str) -> Path:
         (
             "referral.letter.layout.yaml",
             REFERRAL_LAYOUT.replace(
-                "{find: label, anchors: [\"Date:\"], page: 1}",
-                "{find: choice, anchors: [\"Date:\"], options: [\"Yes\"]}",
+                '{find: label, anchors: ["Date:"], page: 1}',
+                '{find: choice, anchors: ["Date:"], options: ["Yes"]}',
             ),
             "fields.date.choice.options",
         ),
         (
             "referral.letter.layout.yaml",
             REFERRAL_LAYOUT.replace(
-                "{find: label, anchors: [\"Date:\"], page: 1}",
-                "{find: lines, anchors: [\"Date:\"], until_offset: 2}",
+                '{find: label, anchors: ["Date:"], page: 1}',
+                '{find: lines, anchors: ["Date:"], until_offset: 2}',
             ),
             "fields.date.lines.until_offset",
         ),

@@ -180,3 +180,41 @@ def test_the_ticked_box_is_read_from_the_pixels_and_never_guessed(tmp_path, scan
     assert result.fields == {"insured": "Yes", "smoker": "No", "pets": None}
     assert result.locations["insured"] and not result.locations["pets"]
     assert json.dumps(result.to_dict())  # the JSON contract holds
+
+
+def _placed(lines: list[list[tuple[str, int]]]) -> tuple[str, list]:
+    """A page text and its words from rows of (word, left x), 20 px tall, 10 px a letter."""
+    from medxtract_lab.ocr import Word
+
+    text, words = "", []
+    for row, items in enumerate(lines):
+        for i, (word, x) in enumerate(items):
+            if i:
+                text += " "
+            words.append(Word(word, 95.0, (x, 40 * row, 10 * len(word), 20), len(text), 0))
+            text += word
+            words[-1] = Word(word, 95.0, words[-1].box, words[-1].start, len(text))
+        text += "\n"
+    return text, words
+
+
+def test_a_label_in_its_own_column_passes_over_another_columns_line() -> None:
+    """OCR may read a right-hand column's line between the lines of a value: with own_column
+    the value's lines go on under it; without, the value stops at that line."""
+    from medxtract_lab.extraction.spec import Label
+
+    text, words = _placed(
+        [
+            [("Home", 50), ("address:", 100), ("12", 200), ("Main", 230), ("St", 280)],
+            [("Height", 600), ("(cm):", 670), ("165", 730)],
+            [("Springfield,", 200), ("IL", 330), ("62701", 360)],
+            [("United", 200), ("States", 270)],
+        ]
+    )
+    labels = ("Height (cm):",)
+    column = DocType("f", (FieldSpec("address", Label(("Home address:",), 3, 1, True)),), labels)
+    plain = DocType("f", (FieldSpec("address", Label(("Home address:",), 3, 1)),), labels)
+    assert match_fields(column, [text], [words])["address"].value == (
+        "12 Main St\nSpringfield, IL 62701\nUnited States"
+    )
+    assert match_fields(plain, [text], [words])["address"].value == "12 Main St"

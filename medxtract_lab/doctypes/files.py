@@ -117,6 +117,7 @@ class LabelFind(_Placed):
     anchors: list[str] = Field(min_length=1)
     max_lines: int = Field(default=1, ge=1, le=50)
     lookahead: int = Field(default=2, ge=0, le=20)
+    own_column: bool = False  # pass over other columns' lines between the value's lines
 
 
 class BlockFind(_Placed):
@@ -198,7 +199,7 @@ class Contract:
 
 def _kind(find: Any) -> Kind:
     if isinstance(find, LabelFind):
-        return Label(tuple(find.anchors), find.max_lines, find.lookahead)
+        return Label(tuple(find.anchors), find.max_lines, find.lookahead, find.own_column)
     if isinstance(find, BlockFind):
         return Block(tuple(find.anchors), tuple(find.until), find.line_filter)
     if isinstance(find, SectionFind):

@@ -25,6 +25,9 @@ class Label:
     anchors: tuple[str, ...]  # the label as printed, and its other spellings
     max_lines: int = 1  # lines the value may span
     lookahead: int = 2  # lines below the label searched for the value
+    # The value's lines continue in its own column: a line printed only further right (a
+    # second column OCR read in between) is passed over instead of ending the value.
+    own_column: bool = False
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -234,10 +234,15 @@ def _in_values(phrase: str, values: Sequence[str]) -> bool:
 
 
 def _candidates(
-    places: list[_Place], sheet: Sheet, lines: int, values: Sequence[str]
+    places: list[_Place],
+    sheet: Sheet,
+    lines: int,
+    values: Sequence[str],
+    line_filter: str | None = None,
 ) -> list[Kind]:
     """Rules one example proposes for a field printed at ``places``; no rule is anchored on a
-    phrase one of the example's ``values`` holds."""
+    phrase one of the example's ``values`` holds. ``line_filter``: what every line of the
+    field's values holds, which keeps a block to them."""
     found: list[Kind] = []
     for place in places:
         printed = _printed(sheet, place.page)
@@ -249,6 +254,9 @@ def _candidates(
                 found.append(Label((phrase,), max_lines=lines, lookahead=1))
                 if lines > 1:
                     found.append(Label((phrase,), max_lines=lines, lookahead=lines))
+        if lines > 1:
+            for phrase in _phrases_ending(place.before.rstrip()):
+                found.append(Label((phrase,), max_lines=lines, lookahead=1, own_column=True))
         for j in range(max(0, place.first - REACH), min(len(printed), place.last + REACH + 1)):
             if place.first <= j <= place.last:
                 continue
@@ -268,7 +276,18 @@ def _candidates(
                             )
                             if offset == 1 and place.last == k - 1:
                                 found.append(Block((phrase,), (end_phrase,)))
+                            if line_filter and place.last == k - 1:
+                                found.append(Block((phrase,), (end_phrase,), line_filter))
     return [rule for rule in found if not any(_in_values(a, values) for a in rule.labels)]
+
+
+def _line_filter(values: Sequence[str]) -> str | None:
+    """What every line of the values holds: a digit (a medicine's strength), or a word."""
+    lines = [line for value in values for line in value.split("\n") if line.strip()]
+    for pattern in (r"\d", r"[^\W\d_]{3,}"):
+        if lines and all(re.search(pattern, line) for line in lines):
+            return pattern
+    return None
 
 
 def _suffix_pattern(afters: list[str], base: str | None) -> str | None:
@@ -371,13 +390,14 @@ def induce_field(
             "a ticked box, read from the page's pixels",
         )
     lines = max(len(v.split("\n")) for _, _, v in present)
+    filters = _line_filter([v for _, _, v in present])
     proposed: Counter[Kind] = Counter()
     pages: Counter[int] = Counter()
     afters: list[str] = []
     for example, sheet, value in present:
         places = _locate(sheet, value)
         printed = [v for v in example.fields.values() if v]
-        for kind_rule in set(_candidates(places, sheet, lines, printed)):
+        for kind_rule in set(_candidates(places, sheet, lines, printed, filters)):
             proposed[kind_rule] += 1
         if places:
             pages[places[0].page] += 1
@@ -432,7 +452,9 @@ def _size(rule: Kind) -> int:
     if isinstance(rule, Lines):
         return abs(rule.offset) + len(rule.until) + sum(len(a) for a in rule.anchors) // 10
     if isinstance(rule, Label):
-        return rule.lookahead + rule.max_lines
+        return rule.lookahead + rule.max_lines + rule.own_column
+    if isinstance(rule, Block):
+        return 5 + bool(rule.line_filter)
     return 5
 
 

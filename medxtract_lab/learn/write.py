@@ -26,7 +26,8 @@ def describe(rule: FieldRule) -> str:
     find = rule.find
     if isinstance(find, Label):
         where = "on its line" if find.lookahead <= 1 and find.max_lines == 1 else "or below it"
-        return f"the value after the label {_q(find.anchors[0])} {where}"
+        column = ", in its own column" if find.own_column else ""
+        return f"the value after the label {_q(find.anchors[0])} {where}{column}"
     if isinstance(find, Lines):
         side = "below" if find.offset > 0 else "above"
         start = f"{abs(find.offset)} printed line(s) {side} the line with {_q(find.anchors[0])}"
@@ -65,6 +66,8 @@ def _rule_lines(rule: FieldRule, loo: tuple[int, int] | None) -> list[str]:
     if isinstance(find, Label):
         body = [("find", "label"), ("anchors", _list(find.anchors))]
         body += [("max_lines", str(find.max_lines)), ("lookahead", str(find.lookahead))]
+        if find.own_column:
+            body.append(("own_column", "true"))
     elif isinstance(find, Lines):
         body = [("find", "lines"), ("anchors", _list(find.anchors))]
         body += [("offset", str(find.offset))]

@@ -10,7 +10,7 @@ import re
 
 from medxtract_lab.extraction.kinds import register_kind
 from medxtract_lab.extraction.labels import Hit
-from medxtract_lab.extraction.sheet import Found, Line, Sheet
+from medxtract_lab.extraction.sheet import GUTTER, Found, Line, Sheet
 from medxtract_lab.extraction.spec import FieldSpec, Label
 from medxtract_lab.extraction.text import value_span
 
@@ -43,6 +43,8 @@ def _below(
         if not below.text.strip():
             continue
         starts_with_label = below.hits and not below.free_text(0, below.hits[0].start).strip()
+        if starts_with_label and options.own_column and _further_right(below, line, same):
+            continue
         if starts_with_label:
             if not value_lines and not parts and not below.free_text().strip():
                 row.extend(below.hits)  # the label row continues on this line
@@ -71,6 +73,19 @@ def _below(
     if not parts:
         return None
     return Found("\n".join(p.value for p in parts), tuple(s for p in parts for s in p.spans))
+
+
+def _further_right(below: Line, line: Line, same: Found | None) -> bool:
+    """Whether every word of ``below`` stands right of the label's value (or the label) by more
+    than a column gutter: another column's line, read between the value's lines."""
+    if same is None or not below.words:
+        return False
+    start = same.spans[0][1] - line.offset
+    reach = line.extent(start, start + len(same.value))
+    if reach is None:
+        return False
+    gap = GUTTER * max(line.height, below.height)
+    return min(left for _, _, left, _ in below.words) > reach[1] + gap
 
 
 def _by_column(lines: list[Line], row: list[Hit], column: int, pattern: str) -> Found | None:
