@@ -182,20 +182,37 @@ def test_the_ticked_box_is_read_from_the_pixels_and_never_guessed(tmp_path, scan
     assert json.dumps(result.to_dict())  # the JSON contract holds
 
 
-def _placed(lines: list[list[tuple[str, int]]]) -> tuple[str, list]:
-    """A page text and its words from rows of (word, left x), 20 px tall, 10 px a letter."""
+def _placed(lines: list[list[tuple[str, int]]], rows: list[int] | None = None) -> tuple[str, list]:
+    """A page text and its words from lines of (word, left x), 20 px tall, 10 px a letter;
+    line i stands on visual row ``rows[i]`` (its own row when not given)."""
     from medxtract_lab.ocr import Word
 
     text, words = "", []
-    for row, items in enumerate(lines):
+    for index, items in enumerate(lines):
+        row = rows[index] if rows else index
         for i, (word, x) in enumerate(items):
             if i:
                 text += " "
-            words.append(Word(word, 95.0, (x, 40 * row, 10 * len(word), 20), len(text), 0))
+            start = len(text)
             text += word
-            words[-1] = Word(word, 95.0, words[-1].box, words[-1].start, len(text))
+            words.append(Word(word, 95.0, (x, 40 * row, 10 * len(word), 20), start, len(text)))
         text += "\n"
     return text, words
+
+
+def test_lines_count_visual_rows_when_a_row_is_cut_into_blocks() -> None:
+    """A text layer may give one printed row as two lines ('Rx# 123' then 'Filled: ...'): the
+    name is one row below the 'Rx#' row either way."""
+    items = [
+        [("Rx#", 50), ("3793146", 90)],
+        [("Filled:", 400), ("07-May-2021", 470)],
+        [("JOSHUA", 50), ("SIMPSON", 120)],
+    ]
+    name = DocType("f", (FieldSpec("name", Lines(("Rx#",), offset=1)),), ("Filled:",))
+    split, split_words = _placed(items, rows=[0, 0, 1])
+    whole, whole_words = _placed([items[0] + items[1], items[2]])
+    assert match_fields(name, [split], [split_words])["name"].value == "JOSHUA SIMPSON"
+    assert match_fields(name, [whole], [whole_words])["name"].value == "JOSHUA SIMPSON"
 
 
 def test_a_label_in_its_own_column_passes_over_another_columns_line() -> None:

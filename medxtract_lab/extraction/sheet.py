@@ -68,6 +68,9 @@ class Line:
     # (start, end, left, right) of each word of the line, in line characters and pixels.
     words: list[tuple[int, int, float, float]] = field(default_factory=list)
     height: float = 0.0  # the median height of the line's words, in pixels
+    # The top and bottom of the line's words, in pixels (0, 0 without word geometry).
+    top: float = 0.0
+    bottom: float = 0.0
 
     def segment_after(self, hit: Hit) -> tuple[int, int]:
         """From the end of ``hit`` to the next label on the line or the end of the label's
@@ -173,6 +176,8 @@ class Sheet:
                     if own:
                         heights = sorted(w.box[3] for w in own)
                         line.height = float(max(1, heights[len(heights) // 2]))
+                        line.top = float(min(w.box[1] for w in own))
+                        line.bottom = float(max(w.box[1] + w.box[3] for w in own))
                 self.lines.append(line)
 
     def lines_on(self, page: int | None) -> list[Line]:
@@ -193,6 +198,19 @@ class Sheet:
                 break
             below.append(other)
         return below
+
+    def rows(self, page_index: int) -> list[list[Line]]:
+        """The printed lines of a 0-based page as visual rows: consecutive lines whose words
+        share a row are one (a text layer or OCR may cut a printed row into blocks)."""
+        rows: list[list[Line]] = []
+        for line in self.lines:
+            if line.page != page_index or not line.text.strip():
+                continue
+            if rows and _same_row(rows[-1][-1], line):
+                rows[-1].append(line)
+            else:
+                rows.append([line])
+        return rows
 
     def region(self, page: int | None, anchors: Sequence[str], until: Sequence[str]) -> list[Line]:
         """The lines after the first ``anchors`` label up to an ``until`` label or the page end."""
@@ -215,6 +233,14 @@ class Sheet:
         value, s, e = found
         line.consume(start + s, start + e)
         return Found(value, (line.span(start + s, start + e),))
+
+
+def _same_row(upper: Line, lower: Line) -> bool:
+    """Whether two lines' words overlap by half the shorter line's height, vertically."""
+    if upper.bottom <= upper.top or lower.bottom <= lower.top:
+        return False
+    overlap = min(upper.bottom, lower.bottom) - max(upper.top, lower.top)
+    return overlap >= 0.5 * min(upper.bottom - upper.top, lower.bottom - lower.top)
 
 
 def _logical_lines(text: str, labels: Sequence[str]) -> list[tuple[int, str]]:

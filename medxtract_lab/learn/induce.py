@@ -26,7 +26,7 @@ from medxtract_lab.doctypes.files import Contract
 from medxtract_lab.doctypes.patterns import NAMED_VALUES
 from medxtract_lab.evaluation.metrics import field_match, normalise
 from medxtract_lab.extraction.match import match_fields
-from medxtract_lab.extraction.sheet import Line, Placed, Sheet
+from medxtract_lab.extraction.sheet import Placed, Sheet
 from medxtract_lab.extraction.spec import (
     Block,
     Choice,
@@ -46,6 +46,8 @@ from medxtract_lab.ticks import options_in_row, row_after, ticked
 LOCATE_SCORE = 85
 # Lines above and below a value searched for a label's line that places it.
 REACH = 6
+# Lines a value whose examples span different numbers of lines may run beyond the longest.
+VARYING_LINES = 3
 # A phrase that ends like a printed label ('Name:', 'Rx#', 'vaccination?').
 _LABEL_END = re.compile(r"[:?#]$")
 _WORD = re.compile(r"\S+")
@@ -132,8 +134,9 @@ class _Place:
     after: str
 
 
-def _printed(sheet: Sheet, page: int) -> list[Line]:
-    return [ln for ln in sheet.lines if ln.page == page and ln.text.strip()]
+def _printed(sheet: Sheet, page: int) -> list[str]:
+    """The texts of a page's visual rows (the rows ``lines`` rules count)."""
+    return [" ".join(ln.text for ln in row) for row in sheet.rows(page)]
 
 
 def _locate(sheet: Sheet, value: str) -> list[_Place]:
@@ -147,14 +150,14 @@ def _locate(sheet: Sheet, value: str) -> list[_Place]:
             for k, part in enumerate(wanted):
                 if i + k >= len(printed):
                     break
-                text = printed[i + k].text
+                text = printed[i + k]
                 span = _find(part, text)
                 if span is None:
                     break
                 spans.append(span)
             if len(spans) != len(wanted):
                 continue
-            first_text, last_text = line.text, printed[i + len(wanted) - 1].text
+            first_text, last_text = line, printed[i + len(wanted) - 1]
             places.append(
                 _Place(
                     page,
@@ -249,7 +252,7 @@ def _candidates(
         for phrase in _phrases_ending(place.before.rstrip()):
             found.append(Label((phrase,), max_lines=lines, lookahead=1))
         if place.first > 0:
-            above = printed[place.first - 1].text
+            above = printed[place.first - 1]
             for phrase in _phrases_ending(above.rstrip()) + _phrases_starting(above):
                 found.append(Label((phrase,), max_lines=lines, lookahead=1))
                 if lines > 1:
@@ -260,12 +263,12 @@ def _candidates(
         for j in range(max(0, place.first - REACH), min(len(printed), place.last + REACH + 1)):
             if place.first <= j <= place.last:
                 continue
-            for phrase in _phrases_starting(printed[j].text):
+            for phrase in _phrases_starting(printed[j]):
                 offset = place.first - j
                 found.append(Lines((phrase,), offset=offset, count=lines))
                 if j < place.first:
                     for k in range(place.last + 1, min(len(printed), place.last + REACH + 1)):
-                        for end_phrase in _phrases_starting(printed[k].text):
+                        for end_phrase in _phrases_starting(printed[k]):
                             found.append(
                                 Lines(
                                     (phrase,),
@@ -389,7 +392,10 @@ def induce_field(
             len(examples),
             "a ticked box, read from the page's pixels",
         )
-    lines = max(len(v.split("\n")) for _, _, v in present)
+    counts = {len(v.split("\n")) for _, _, v in present}
+    # A value printed on as many lines every time keeps to them; one whose lines vary may run
+    # longer than the examples showed (the next label still ends it).
+    lines = max(counts) + (VARYING_LINES if len(counts) > 1 else 0)
     filters = _line_filter([v for _, _, v in present])
     proposed: Counter[Kind] = Counter()
     pages: Counter[int] = Counter()

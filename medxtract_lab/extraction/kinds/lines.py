@@ -1,4 +1,4 @@
-"""Lines kind: unlabelled lines at a fixed number of printed lines from a label's line."""
+"""Lines kind: unlabelled lines at a fixed number of printed rows from a label's row."""
 
 from __future__ import annotations
 
@@ -8,32 +8,28 @@ from medxtract_lab.extraction.spec import FieldSpec, Lines
 from medxtract_lab.extraction.text import clean
 
 
-def _printed(sheet: Sheet, line: Line) -> list[Line]:
-    """The printed (non-blank) lines of ``line``'s page."""
-    return [ln for ln in sheet.lines if ln.page == line.page and ln.text.strip()]
-
-
 @register_kind(Lines, "lines", order=2)
 def resolve(spec: FieldSpec, sheet: Sheet) -> Found | None:
+    """Offsets count visual rows, so a row a text layer cut in two still counts once."""
     options: Lines = spec.find
     for anchor, _ in sheet.hits(spec.page, options.anchors):
-        printed = _printed(sheet, anchor)
-        at = printed.index(anchor)
+        rows = sheet.rows(anchor.page)
+        at = next(i for i, row in enumerate(rows) if anchor in row)
         first = at + options.offset
         if options.until:
             ends = [
                 i
-                for i, ln in enumerate(printed)
-                if i > at and any(h.label in options.until for h in ln.hits)
+                for i, row in enumerate(rows)
+                if i > at and any(h.label in options.until for ln in row for h in ln.hits)
             ]
             if not ends:
                 continue
             last = ends[0] + options.until_offset
         else:
             last = first + options.count - 1
-        if first < 0 or last < first or last >= len(printed):
+        if first < 0 or last < first or last >= len(rows):
             continue
-        found = _take(sheet, printed[first : last + 1], spec)
+        found = _take(sheet, [ln for row in rows[first : last + 1] for ln in row], spec)
         if found is not None:
             return found
     return None
