@@ -267,7 +267,12 @@ def extract_from_read(
     watch = Stopwatch(dict(read.timings_ms), dict(read.cpu_ms))
     with watch.stage("extract"):
         spec = choose_layout(doc_type, read)
-        matches = match_fields(spec, [p.text for p in read.pages], [p.words for p in read.pages])
+        matches = match_fields(
+            spec,
+            [p.text for p in read.pages],
+            [p.words for p in read.pages],
+            [p.size for p in read.pages],
+        )
         if any(isinstance(f.find, Choice) for f in spec.fields):
             matches = read_ticks(spec, matches, read.pages, pictures_of(pdf, config))
     result = Extraction(

@@ -280,7 +280,9 @@ def _reread_pages(
         if again is None:
             continue
         pages = [again if p.number == page.number else p for p in work.read.pages]
-        found = match_fields(doc_type, [p.text for p in pages], [p.words for p in pages])
+        found = match_fields(
+            doc_type, [p.text for p in pages], [p.words for p in pages], [p.size for p in pages]
+        )
         for spec in wanted:
             match = found[spec.name]
             if match.value is None or match.quality <= KEPT_AS_READ:

@@ -212,6 +212,14 @@ def _write(folder: Path, name: str, text: str) -> Path:
             ),
             "fields.date.lines.until_offset",
         ),
+        (
+            "referral.letter.layout.yaml",
+            REFERRAL_LAYOUT.replace(
+                "{find: label, anchors: [\"Date:\"], page: 1}",
+                "{find: region, box: [0.8, 0.1, 0.2, 0.3]}",
+            ),
+            "fields.date.region.box: must be [x0, y0, x1, y1]",
+        ),
     ],
 )
 def test_a_malformed_file_is_refused_naming_the_file_the_key_and_the_fix(

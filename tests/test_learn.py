@@ -235,3 +235,34 @@ def test_a_label_in_its_own_column_passes_over_another_columns_line() -> None:
         "12 Main St\nSpringfield, IL 62701\nUnited States"
     )
     assert match_fields(plain, [text], [words])["address"].value == "12 Main St"
+
+
+def _example(code: str, note: str, shift: int = 0):
+    """A page with a code alone in its top right corner and a note below it that changes
+    from document to document: no printed text places the code."""
+    from medxtract_lab.learn.induce import Example
+    from medxtract_lab.records import Page
+
+    text, words = _placed([[(code, 850 + shift)], [(note, 50)]])
+    page = Page(1, "ocr", text, tuple(words), (1000, 1400))
+    return Example(code, (text,), (tuple(words),), {"code": code}, (page,))
+
+
+def test_a_field_no_label_places_is_learned_as_the_part_of_the_page_it_is_printed_in() -> None:
+    from medxtract_lab.doctypes.files import Contract, ContractField
+    from medxtract_lab.extraction.spec import Region
+    from medxtract_lab.learn.induce import as_doctype, induce
+
+    contract = Contract("t", (ContractField("code"),))
+    examples = [_example("QX-1234", "Urgent"), _example("BR-5521", "Routine", 10)]
+    examples.append(_example("ZT-0087", "Follow-up", -8))
+    induced = induce(contract, "corner", examples)
+    rule = induced.rules[0]
+    assert isinstance(rule.find, Region) and rule.read == 3
+    x0, y0, x1, y1 = rule.find.box
+    assert x0 < 0.842 and x1 > 0.937 and y1 < 0.1  # around the three, and no more
+    unseen = _example("MM-9100", "Urgent", 5)
+    layout = as_doctype(induced, contract)
+    found = match_fields(layout, unseen.pages, unseen.words, [(1000, 1400)])
+    assert found["code"].value == "MM-9100"
+    assert match_fields(layout, unseen.pages, unseen.words)["code"].value is None  # no size

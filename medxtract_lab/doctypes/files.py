@@ -8,7 +8,8 @@ A folder of layouts holds two kinds of file:
   and whether it may span lines;
 - ``<type>.<layout>.layout.yaml``: one printed layout of a type: for every field of the
   contract, how it is found on the page (``find``: ``label``, ``block``, ``section``,
-  ``lines``, ``choice``, ``pattern`` or ``none``, with that kind's options) and on which page.
+  ``lines``, ``choice``, ``region``, ``pattern`` or ``none``, with that kind's options) and
+  on which page.
 
 The built-in types and layouts ship in ``doctypes/builtin/``. Every problem is reported with
 the file, the key and what to do, before anything is registered.
@@ -38,6 +39,7 @@ from medxtract_lab.extraction.spec import (
     Lines,
     Nowhere,
     Pattern,
+    Region,
     Section,
 )
 from medxtract_lab.extraction.text import clean
@@ -151,6 +153,22 @@ class ChoiceFind(_Placed):
     options: list[str] = Field(min_length=2)
 
 
+class RegionFind(_Placed):
+    find: Literal["region"]
+    box: list[float] = Field(min_length=4, max_length=4)  # x0, y0, x1, y1: page fractions
+
+    @field_validator("box")
+    @classmethod
+    def _inside_the_page(cls, box: list[float]) -> list[float]:
+        x0, y0, x1, y1 = box
+        if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+            raise ValueError(
+                "must be [x0, y0, x1, y1] as fractions of the page, 0 <= x0 < x1 <= 1 and "
+                "0 <= y0 < y1 <= 1"
+            )
+        return box
+
+
 class PatternFind(_Placed):
     find: Literal["pattern"]
 
@@ -160,7 +178,14 @@ class NoneFind(_Strict):
 
 
 FieldFind = Annotated[
-    LabelFind | BlockFind | SectionFind | LinesFind | ChoiceFind | PatternFind | NoneFind,
+    LabelFind
+    | BlockFind
+    | SectionFind
+    | LinesFind
+    | ChoiceFind
+    | RegionFind
+    | PatternFind
+    | NoneFind,
     Field(discriminator="find"),
 ]
 
@@ -210,6 +235,8 @@ def _kind(find: Any) -> Kind:
         )
     if isinstance(find, ChoiceFind):
         return Choice(tuple(find.anchors), tuple(find.options))
+    if isinstance(find, RegionFind):
+        return Region(tuple(find.box))
     if isinstance(find, PatternFind):
         return Pattern()
     return Nowhere()
@@ -226,7 +253,9 @@ def _problems(error: ValidationError) -> list[str]:
         elif item["type"] == "missing":
             message = "is required"
         elif item["type"] == "union_tag_invalid":
-            message = "`find` must be one of label, block, section, lines, choice, pattern, none"
+            message = (
+                "`find` must be one of label, block, section, lines, choice, region, pattern, none"
+            )
         lines.append(f"{where}: {message}")
     return lines
 

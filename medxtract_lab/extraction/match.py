@@ -42,11 +42,15 @@ def resolve_value(spec: FieldSpec, text: str) -> tuple[str, float] | None:
 
 
 def match_fields(
-    doc_type: DocType, pages: Sequence[str], words: Sequence[Sequence[Placed]] | None = None
+    doc_type: DocType,
+    pages: Sequence[str],
+    words: Sequence[Sequence[Placed]] | None = None,
+    sizes: Sequence[tuple[int, int]] | None = None,
 ) -> dict[str, FieldMatch]:
     """Resolve every field of ``doc_type`` over the page texts (one string per page), using
-    the OCR words of each page (``words``) to keep values within their column when given."""
-    sheet = Sheet(pages, doc_type.labels(), words)
+    the words of each page (``words``) to keep values within their column, and the pages'
+    sizes (``sizes``, in the words' pixels) to read a part of a page, when given."""
+    sheet = Sheet(pages, doc_type.labels(), words, sizes)
     results: dict[str, FieldMatch] = {}
     for spec in sorted(doc_type.fields, key=lambda s: kind_of(s).order):
         anchors = tuple(

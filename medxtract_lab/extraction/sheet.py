@@ -153,8 +153,11 @@ class Sheet:
         pages: Sequence[str],
         labels: Sequence[str],
         words: Sequence[Sequence[Placed]] | None = None,
+        sizes: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         self.pages = list(pages)
+        # Each page's (width, height) in the words' pixels, when known ((0, 0) otherwise).
+        self.sizes = list(sizes) if sizes else [(0, 0)] * len(self.pages)
         self.lines: list[Line] = []
         for page_index, page_text in enumerate(self.pages):
             placed = (

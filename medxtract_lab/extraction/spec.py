@@ -102,6 +102,19 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Region:
+    """The text printed inside a part of the page, when no label places the value (a stamp, a
+    code in a corner): ``box`` is (x0, y0, x1, y1) as fractions of the page's width and height,
+    origin top-left. It needs the words' positions and the page's size."""
+
+    box: tuple[float, float, float, float]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
 class Nowhere:
     """A field this layout does not print: always absent (null)."""
 
@@ -110,7 +123,7 @@ class Nowhere:
         return ()
 
 
-Kind = Label | Block | Section | Pattern | Lines | Choice | Nowhere
+Kind = Label | Block | Section | Pattern | Lines | Choice | Region | Nowhere
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ def leave_one_out(
     for held in examples:
         rest = [e for e in examples if e is not held]
         learned = as_doctype(induce(contract, layout, rest), contract)
-        got = match_fields(learned, held.pages, held.words)
+        sizes = [p.size for p in held.read_pages] if held.read_pages else None
+        got = match_fields(learned, held.pages, held.words, sizes)
         if held.picture is not None:
             got = read_ticks(learned, got, held.read_pages, held.picture)
         for name, expected in held.fields.items():

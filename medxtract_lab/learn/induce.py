@@ -36,6 +36,7 @@ from medxtract_lab.extraction.spec import (
     Label,
     Lines,
     Nowhere,
+    Region,
 )
 from medxtract_lab.extraction.text import looks_like_name
 from medxtract_lab.extraction.validators import CHOICES
@@ -48,6 +49,8 @@ LOCATE_SCORE = 85
 REACH = 6
 # Lines a value whose examples span different numbers of lines may run beyond the longest.
 VARYING_LINES = 3
+# A region around where the examples print a value reaches this share of the page beyond them.
+REGION_MARGIN = 0.02
 # A phrase that ends like a printed label ('Name:', 'Rx#', 'vaccination?').
 _LABEL_END = re.compile(r"[:?#]$")
 _WORD = re.compile(r"\S+")
@@ -342,6 +345,50 @@ def _choice(
     return Choice((phrase,), tuple(options)), count
 
 
+def _sizes(example: Example) -> list[tuple[int, int]] | None:
+    return [p.size for p in example.read_pages] if example.read_pages else None
+
+
+def _value_box(example: Example, value: str) -> tuple[int, tuple[float, ...]] | None:
+    """(page, box as page fractions) around the words the value's lines are printed with."""
+    for index, page in enumerate(example.read_pages):
+        width, height = page.size
+        if not width or not height:
+            continue
+        boxes = []
+        for part in (normalise(v) for v in value.split("\n") if normalise(v)):
+            span = _find(part, page.text)
+            if span is None:
+                break
+            boxes += [w.box for w in page.words if w.start < span[1] and w.end > span[0]]
+        else:
+            if boxes:
+                x0 = min(b[0] for b in boxes) / width
+                y0 = min(b[1] for b in boxes) / height
+                x1 = max(b[0] + b[2] for b in boxes) / width
+                y1 = max(b[1] + b[3] for b in boxes) / height
+                return index, (x0, y0, x1, y1)
+    return None
+
+
+def _region(present: Sequence[tuple[Example, Sheet, str]]) -> tuple[int, Region] | None:
+    """(1-based page, region) around where every example prints its value, with a margin,
+    when every example's words place it (on one page)."""
+    placed = [_value_box(example, value) for example, _, value in present]
+    if not placed or any(p is None for p in placed) or len({p[0] for p in placed}) > 1:
+        return None
+    boxes = [p[1] for p in placed]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    box = (
+        round(max(0.0, x0 - REGION_MARGIN), 3),
+        round(max(0.0, y0 - REGION_MARGIN / 2), 3),
+        round(min(1.0, x1 + REGION_MARGIN), 3),
+        round(min(1.0, y1 + REGION_MARGIN / 2), 3),
+    )
+    return placed[0][0] + 1, Region(box)
+
+
 def _score(
     spec: FieldSpec, examples: Sequence[Example], labels: tuple[str, ...], floor: int
 ) -> int:
@@ -349,7 +396,7 @@ def _score(
     doc = DocType("learning", (spec,), labels)
     read = 0
     for done, example in enumerate(examples):
-        got = match_fields(doc, example.pages, example.words)[spec.name].value
+        got = match_fields(doc, example.pages, example.words, _sizes(example))[spec.name].value
         read += field_match(example.fields.get(spec.name), got)
         if read + len(examples) - done - 1 <= floor:
             return read
@@ -408,7 +455,9 @@ def induce_field(
         if places:
             pages[places[0].page] += 1
             afters.append(places[0].after)
-    if not proposed:
+    page = pages.most_common(1)[0][0] + 1 if pages else None
+    region = _region(present)
+    if not proposed and region is None:
         return FieldRule(
             name,
             Nowhere(),
@@ -419,7 +468,6 @@ def induce_field(
             len(examples),
             "its value was not found on the pages of the examples",
         )
-    page = pages.most_common(1)[0][0] + 1 if pages else None
     suffix = _suffix_pattern(afters, pattern)
     # Rules that more than one example proposes are tried first; one-off rules only when
     # nothing else was proposed.
@@ -438,6 +486,12 @@ def induce_field(
             best = (read, rule, own_pattern)
             if read == len(examples):
                 break
+    if region is not None and (best is None or best[0] < len(examples)):
+        # No label places it on every example: the part of the page it is printed in.
+        spec = replace(contract_spec, find=region[1], page=region[0], value=pattern)
+        read = _score(spec, examples, labels, best[0] if best else -1)
+        if best is None or read > best[0]:
+            best, page = (read, region[1], None), region[0]
     read, rule, own_pattern = best
     added = own_pattern or (KIND_PATTERNS.get(kind) if contract_spec.value is None else None)
     note = "" if read == len(examples) else f"reads {read} of {len(examples)} examples"

@@ -9,7 +9,16 @@ from __future__ import annotations
 import json
 import textwrap
 
-from medxtract_lab.extraction.spec import Block, Choice, Label, Lines, Nowhere, Pattern, Section
+from medxtract_lab.extraction.spec import (
+    Block,
+    Choice,
+    Label,
+    Lines,
+    Nowhere,
+    Pattern,
+    Region,
+    Section,
+)
 from medxtract_lab.learn.induce import FieldRule, Induced
 
 
@@ -38,6 +47,12 @@ def describe(rule: FieldRule) -> str:
         return f"the lines between {_q(find.anchors[0])} and {_q(find.until[0])}"
     if isinstance(find, Choice):
         return f"the option ticked after the label {_q(find.anchors[0])}"
+    if isinstance(find, Region):
+        x0, y0, x1, y1 = find.box
+        return (
+            f"no label places it: the text within {x0:.0%}-{x1:.0%} of the page's width and "
+            f"{y0:.0%}-{y1:.0%} of its height"
+        )
     if isinstance(find, Nowhere):
         return "not printed by this layout: always null"
     return "found by its pattern"
@@ -85,6 +100,8 @@ def _rule_lines(rule: FieldRule, loo: tuple[int, int] | None) -> list[str]:
     elif isinstance(find, Choice):
         body = [("find", "choice"), ("anchors", _list(find.anchors))]
         body += [("options", _list(find.options))]
+    elif isinstance(find, Region):
+        body = [("find", "region"), ("box", "[" + ", ".join(f"{v:.3f}" for v in find.box) + "]")]
     elif isinstance(find, Pattern):
         body = [("find", "pattern")]
     else:

@@ -54,5 +54,6 @@ from medxtract_lab.extraction.kinds import (  # noqa: E402, F401
     lines,
     nowhere,
     pattern,
+    region,
     section,
 )
