@@ -215,7 +215,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
         (
             "referral.letter.layout.yaml",
             REFERRAL_LAYOUT.replace(
-                "{find: label, anchors: [\"Date:\"], page: 1}",
+                '{find: label, anchors: ["Date:"], page: 1}',
                 "{find: region, box: [0.8, 0.1, 0.2, 0.3]}",
             ),
             "fields.date.region.box: must be [x0, y0, x1, y1]",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -41,9 +42,18 @@ def page_with_fields(
     """The page with each read value boxed, named by its field and the label that placed it."""
     image = preview(open_pdf(pdf_path, RenderSettings(dpi=dpi)), page, dpi)
     height, width = image.shape[:2]
-    figure, axes = plt.subplots(figsize=(8, 8 * height / width))
+    # Shown cropped to what is printed (a label may fill a corner of its page).
+    gray = image if image.ndim == 2 else image.mean(axis=2)
+    rows, cols = np.nonzero(gray < 160)
+    top, bottom = (rows.min() - 20, rows.max() + 20) if rows.size else (0, height)
+    left, right = (cols.min() - 20, cols.max() + 20) if cols.size else (0, width)
+    shown = (right - left) * 1.35  # room for the names on the right
+    figure, axes = plt.subplots(figsize=(10, 10 * (bottom - top) / max(1.0, shown)))
     axes.imshow(image, cmap="gray")
+    axes.set_xlim(left, left + shown)
+    axes.set_ylim(bottom, top)
     axes.set_axis_off()
+    pad = 2
     labels = {spec.name: spec.find.labels for spec in layout.fields}
     for name, places in result.locations.items():
         for place in places:
@@ -52,9 +62,9 @@ def page_with_fields(
             x0, y0, x1, y1 = place.box
             axes.add_patch(
                 Rectangle(
-                    (x0 * width, y0 * height),
-                    (x1 - x0) * width,
-                    (y1 - y0) * height,
+                    (x0 * width - pad, y0 * height - pad),
+                    (x1 - x0) * width + 2 * pad,
+                    (y1 - y0) * height + 2 * pad,
                     fill=False,
                     edgecolor="#d62728",
                     linewidth=1.2,
@@ -62,10 +72,10 @@ def page_with_fields(
             )
             anchor = f" ← {labels[name][0]}" if labels.get(name) else ""
             axes.text(
-                x1 * width + 4,
+                x1 * width + 6,
                 y0 * height,
                 f"{name}{anchor}",
-                fontsize=7,
+                fontsize=9,
                 color="#d62728",
                 va="top",
             )

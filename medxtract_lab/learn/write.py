@@ -39,10 +39,12 @@ def describe(rule: FieldRule) -> str:
         return f"the value after the label {_q(find.anchors[0])} {where}{column}"
     if isinstance(find, Lines):
         side = "below" if find.offset > 0 else "above"
-        start = f"{abs(find.offset)} printed line(s) {side} the line with {_q(find.anchors[0])}"
+        rows = "1 row" if abs(find.offset) == 1 else f"{abs(find.offset)} rows"
+        start = f"{rows} {side} the row with {_q(find.anchors[0])}"
         if find.until:
-            return f"the lines from {start} to {-find.until_offset} above {_q(find.until[0])}"
-        return f"{find.count} line(s), {start}"
+            return f"the rows from {start} to {-find.until_offset} above {_q(find.until[0])}"
+        taken = "the row" if find.count == 1 else f"{find.count} rows"
+        return f"{taken} {start}"
     if isinstance(find, Block):
         return f"the lines between {_q(find.anchors[0])} and {_q(find.until[0])}"
     if isinstance(find, Choice):
