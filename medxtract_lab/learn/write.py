@@ -43,8 +43,7 @@ def describe(rule: FieldRule) -> str:
         start = f"{rows} {side} the row with {_q(find.anchors[0])}"
         if find.until:
             return f"the rows from {start} to {-find.until_offset} above {_q(find.until[0])}"
-        taken = "the row" if find.count == 1 else f"{find.count} rows"
-        return f"{taken} {start}"
+        return start if find.count == 1 else f"{find.count} rows from {start}"
     if isinstance(find, Block):
         return f"the lines between {_q(find.anchors[0])} and {_q(find.until[0])}"
     if isinstance(find, Choice):
