@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from medxtract_lab.extraction.labels import Hit, find_labels
-from medxtract_lab.extraction.text import find_value
+from medxtract_lab.extraction.text import clean, find_value
 
 Span = tuple[int, int, int]  # (0-based page, start, end) in that page's text
 # A gap between two words wider than this many word heights separates two column segments. A
@@ -132,6 +132,15 @@ class Line:
 
     def consume(self, start: int, end: int) -> None:
         self.consumed.append((start, end))
+
+    def whole_text(self, start: int = 0, end: int | None = None) -> tuple[str, Span] | None:
+        """The cleaned free text of [start, end) and where it stands, or None when nothing
+        is left there (the caller consumes it once it keeps it)."""
+        value = clean(self.free_text(start, end))
+        if not value:
+            return None
+        at = self.text.find(value.split()[0], start)
+        return value, self.span(at, at + len(value))
 
     def span(self, start: int, end: int) -> Span:
         """A span of this line as (page, start, end) in the page text."""

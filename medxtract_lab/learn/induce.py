@@ -403,6 +403,11 @@ def _score(
     return read
 
 
+def _absent(name: str, kind: str, read: int, labelled: int, note: str) -> FieldRule:
+    """A field the layout reads as absent, and why."""
+    return FieldRule(name, Nowhere(), None, None, kind, read, labelled, note)
+
+
 def induce_field(
     contract_spec: FieldSpec,
     examples: Sequence[Example],
@@ -415,16 +420,7 @@ def induce_field(
     kind = value_kind([v for v in values if v])
     present = [(e, s, v) for e, s, v in zip(examples, sheets, values, strict=True) if v]
     if not present:
-        return FieldRule(
-            name,
-            Nowhere(),
-            None,
-            None,
-            kind,
-            len(examples),
-            len(examples),
-            "never printed on the examples",
-        )
+        return _absent(name, kind, len(examples), len(examples), "never printed on the examples")
     pattern = contract_spec.value or KIND_PATTERNS.get(kind)
     choice = _choice(contract_spec, present)
     if choice is not None:
@@ -458,16 +454,8 @@ def induce_field(
     page = pages.most_common(1)[0][0] + 1 if pages else None
     region = _region(present)
     if not proposed and region is None:
-        return FieldRule(
-            name,
-            Nowhere(),
-            None,
-            None,
-            kind,
-            0,
-            len(examples),
-            "its value was not found on the pages of the examples",
-        )
+        missing = "its value was not found on the pages of the examples"
+        return _absent(name, kind, 0, len(examples), missing)
     suffix = _suffix_pattern(afters, pattern)
     # Rules that more than one example proposes are tried first; one-off rules only when
     # nothing else was proposed.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from medxtract_lab.extraction.kinds import register_kind
 from medxtract_lab.extraction.sheet import Found, Line, Sheet
 from medxtract_lab.extraction.spec import FieldSpec, Lines
-from medxtract_lab.extraction.text import clean
 
 
 @register_kind(Lines, "lines", order=2)
@@ -45,11 +44,10 @@ def _take(sheet: Sheet, lines: list[Line], spec: FieldSpec) -> Found | None:
                 parts.append(found.value)
                 spans.extend(found.spans)
             continue
-        value = clean(line.free_text())
-        if value:
-            start = line.text.find(value.split()[0])
-            parts.append(value)
-            spans.append(line.span(start, start + len(value)))
+        whole = line.whole_text()
+        if whole is not None:
+            parts.append(whole[0])
+            spans.append(whole[1])
             line.consume(0, len(line.text))
     if not parts:
         return None

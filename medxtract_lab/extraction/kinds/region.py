@@ -5,7 +5,6 @@ from __future__ import annotations
 from medxtract_lab.extraction.kinds import register_kind
 from medxtract_lab.extraction.sheet import Found, Sheet
 from medxtract_lab.extraction.spec import FieldSpec, Region
-from medxtract_lab.extraction.text import clean
 
 
 @register_kind(Region, "region", order=3)
@@ -32,13 +31,12 @@ def resolve(spec: FieldSpec, sheet: Sheet) -> Found | None:
                 parts.append(found.value)
                 spans.extend(found.spans)
             continue
-        value = clean(line.free_text(start, end))
-        if not value:
+        whole = line.whole_text(start, end)
+        if whole is None:
             continue
-        at = line.text.find(value.split()[0], start)
         line.consume(start, end)
-        parts.append(value)
-        spans.append(line.span(at, at + len(value)))
+        parts.append(whole[0])
+        spans.append(whole[1])
     if not parts:
         return None
     return Found("\n".join(parts), tuple(spans))

@@ -42,12 +42,11 @@ def _name(region: list[Line]) -> Found | None:
 def _lines(region: list[Line]) -> Found | None:
     parts, spans = [], []
     for line in region:
-        value = clean(line.free_text())
+        whole = line.whole_text()
         # A real line holds a word of three letters or digits; "oe" is a speck of dirt.
-        if value and re.search(r"\w{3}", value):
-            start = line.text.find(value.split()[0])
-            parts.append(value)
-            spans.append(line.span(start, start + len(value)))
+        if whole is not None and re.search(r"\w{3}", whole[0]):
+            parts.append(whole[0])
+            spans.append(whole[1])
             line.consume(0, len(line.text))
     if not parts:
         return None
