@@ -55,14 +55,21 @@ def _accuracy(docs: list) -> tuple[float, int, dict[str, float]]:
     return float(rows["match"].mean()), len(docs), per_source
 
 
+_SETTING = os.environ.get(LAYOUTS_ENV)
+
+
 def _with_layouts(folder: Path):
     """Register the folder's layouts here and for the runner's worker processes."""
-    os.environ[LAYOUTS_ENV] = str(folder)
+    os.environ[LAYOUTS_ENV] = os.pathsep.join(filter(None, [_SETTING, str(folder)]))
     return load_layouts(folder)
 
 
 def _forget(layouts) -> None:
-    os.environ.pop(LAYOUTS_ENV, None)
+    """Back to the layouts this run started with."""
+    if _SETTING is None:
+        os.environ.pop(LAYOUTS_ENV, None)
+    else:
+        os.environ[LAYOUTS_ENV] = _SETTING
     for layout in layouts:
         unregister_doctype(layout.name, layout.layout)
 

@@ -93,7 +93,7 @@ def _synth(args: argparse.Namespace) -> int:
         args.doc_type or None,
         args.conditions or None,
         progress_mode="terminal",
-        layouts=args.layouts or None,
+        families=args.families or None,
     )
     print(f"wrote {len(written)} labelled documents to {args.out}")
     return EXIT_OK
@@ -326,6 +326,7 @@ def _layouts_option(command: argparse.ArgumentParser) -> None:
         "--layouts",
         nargs="+",
         metavar="DIR",
+        dest="layout_folders",
         help="also read the document types and layouts in these folders (*.type.yaml, "
         "*.layout.yaml; added to MEDXTRACT_LAYOUTS)",
     )
@@ -413,11 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
         "write a labelled synthetic corpus",
         "Writes PDFs and their labels for every document type and capture condition\n"
         "(digital, scan, photo, camera, annotated, columns, dates, rotated), seeded, in each\n"
-        "type's house layout or in the named layouts (pharmacy_label, clinic_letterhead,\n"
+        "type's house layout or in the named layout families (pharmacy_label, clinic_letterhead,\n"
         "intake_form: digital, scan and photo unless conditions are named).",
         "medxtract synth --out corpus --per-condition 10 --seed 2026\n"
         "medxtract synth --out photos --conditions photo camera --doc-type prescription\n"
-        "medxtract synth --out labels --layouts pharmacy_label --per-condition 10",
+        "medxtract synth --out labels --families pharmacy_label --per-condition 10",
     )
     synth.add_argument("--out", required=True, help="folder to write into")
     synth.add_argument(
@@ -433,9 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--doc-type", nargs="+", help="only these document types (all when not given)"
     )
     synth.add_argument(
-        "--layouts",
+        "--families",
         nargs="+",
-        help="draw these layouts (each type's 'standard' house layout when not given)",
+        help="draw these layout families (each type's 'standard' house layout when not given)",
     )
     synth.set_defaults(run=_synth)
 
@@ -579,10 +580,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if getattr(args, "layouts", None):
+        if getattr(args, "layout_folders", None):
             from medxtract_lab.doctypes import use_layout_folders
 
-            use_layout_folders(args.layouts)
+            use_layout_folders(args.layout_folders)
         return args.run(args)
     except MedXtractError as error:
         print(f"medxtract: {error.code}: {error}", file=sys.stderr)

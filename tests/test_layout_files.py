@@ -14,6 +14,7 @@ from medxtract_lab.cli import main
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.doctypes import (
     BUILTIN,
+    CONTRACTS,
     DOC_TYPES,
     LAYOUTS,
     get_doctype,
@@ -244,3 +245,47 @@ def test_a_folder_without_layouts_and_a_type_without_one_are_refused(tmp_path) -
     with pytest.raises(LayoutFileError, match="has no layout"):
         load_layouts(tmp_path)
     assert "referral" not in doctypes.DOC_TYPES
+
+
+def test_a_type_file_that_redefines_a_registered_type_is_refused(tmp_path) -> None:
+    _write(tmp_path, "prescription.type.yaml", "document_type: prescription\nfields: {a: {}}\n")
+    _write(
+        tmp_path,
+        "prescription.small.layout.yaml",
+        "layout: small\ndocument_type: prescription\nfields: {a: {find: none}}\n",
+    )
+    before = (dict(CONTRACTS), {name: dict(v) for name, v in LAYOUTS.items()}, dict(DOC_TYPES))
+    with pytest.raises(LayoutFileError, match="give the new type a name of its own"):
+        load_layouts(tmp_path)
+    assert (dict(CONTRACTS), {n: dict(v) for n, v in LAYOUTS.items()}, dict(DOC_TYPES)) == before
+
+
+def test_a_field_without_find_is_named_with_the_kinds_to_choose_from(folder) -> None:
+    _write(folder, "referral.letter.layout.yaml", REFERRAL_LAYOUT.replace("find: section, ", ""))
+    with pytest.raises(LayoutFileError, match=r"fields.reason: needs `find:` \(label"):
+        load_layouts(folder)
+
+
+def test_a_stale_medxtract_layouts_folder_warns_and_every_command_still_runs(tmp_path) -> None:
+    env = {**os.environ, "MEDXTRACT_LAYOUTS": str(tmp_path / "gone")}
+    done = subprocess.run(
+        [sys.executable, "-m", "medxtract_lab", "doctypes"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0 and "prescription" in json.loads(done.stdout)
+    assert "MEDXTRACT_LAYOUTS folder" in done.stderr and "is not a folder" in done.stderr
+
+
+def test_several_layout_folders_are_all_checked_before_any_is_registered(folder, tmp_path) -> None:
+    from medxtract_lab.doctypes import use_layout_folders
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    _write(broken, "referral.other.layout.yaml", REFERRAL_LAYOUT.replace("letter", "other"))
+    _write(broken, "bad.type.yaml", "document_type: bad\nfields: [")
+    with pytest.raises(LayoutFileError, match="not valid YAML"):
+        use_layout_folders([str(folder), str(broken)])
+    assert "referral" not in DOC_TYPES  # the first folder was not registered either

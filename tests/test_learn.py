@@ -266,3 +266,42 @@ def test_a_field_no_label_places_is_learned_as_the_part_of_the_page_it_is_printe
     found = match_fields(layout, unseen.pages, unseen.words, [(1000, 1400)])
     assert found["code"].value == "MM-9100"
     assert match_fields(layout, unseen.pages, unseen.words)["code"].value is None  # no size
+
+
+def test_learn_refuses_a_corpus_whose_labels_record_other_layouts(tmp_path, capsys) -> None:
+    out = str(tmp_path / "prescription.courier_slip.layout.yaml")
+    args = ["learn", "--corpus", str(LAYOUTS_SET), "--doc-type", "prescription"]
+    assert main([*args, "--layout", "courier_slip", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "record the layouts ['clinic_letterhead', 'pharmacy_label']" in err
+    assert not (tmp_path / "prescription.courier_slip.layout.yaml").exists()
+
+
+def test_learn_finds_the_ticked_boxes_of_a_form_and_the_page_they_are_on(tmp_path, capsys) -> None:
+    out = tmp_path / "patient_details.intake_form.layout.yaml"
+    args = ["learn", "--corpus", str(LAYOUTS_SET), "--doc-type", "patient_details"]
+    assert main([*args, "--layout", "intake_form", "--limit", "3", "--out", str(out)]) == 0
+    fields = yaml.safe_load(out.read_text())["fields"]
+    assert fields["chicken_pox"] == {
+        "find": "choice",
+        "anchors": ["Chickenpox immunity:"],
+        "options": ["IMMUNE", "NOT IMMUNE"],
+        "page": 1,
+    }
+    assert fields["has_insurance"]["anchors"] == ["Are you insured?"]
+    assert "choice" in capsys.readouterr().out
+
+
+def test_synth_draws_a_named_family_and_refuses_what_no_generator_draws(tmp_path, capsys) -> None:
+    base = ["synth", "--out", str(tmp_path), "--per-condition", "1", "--conditions", "digital"]
+    assert main([*base, "--families", "pharmacy_label"]) == 0
+    [label] = load_corpus(tmp_path)
+    assert (label.doc_type, label.layout, label.id) == (
+        "prescription",
+        "pharmacy_label",
+        "pl-digital-000",
+    )
+    assert main([*base, "--doc-type", "prescripton"]) == 2
+    assert "Unknown document type 'prescripton'" in capsys.readouterr().err
+    assert main([*base, "--doc-type", "patient_details", "--families", "pharmacy_label"]) == 2
+    assert "Nothing to draw" in capsys.readouterr().err

@@ -158,28 +158,36 @@ def synthesize(
     doc_types: list[str] | None = None,
     conditions: list[str] | None = None,
     progress_mode: str = "off",
-    layouts: list[str] | None = None,
+    families: list[str] | None = None,
 ) -> list[LabeledDocument]:
     """Write ``per_condition`` documents per layout and condition into ``out/<doc_type>/``: the
-    named types (or every registered type that has a generator) in the named layouts (or each
-    type's house layout) under the named conditions (or the layout's own). A variant a layout's
-    generator does not draw is skipped for it. A camera page takes seconds, so
+    named types (or every registered type that has a generator) in the named layout families
+    (or each type's house layout) under the named conditions (or the family's own). A variant a
+    family's generator does not draw is skipped for it. A camera page takes seconds, so
     ``progress_mode`` (see ``medxtract_lab.progress``) can show a bar."""
     out = Path(out)
     for name in conditions or []:
         if name not in CONDITIONS:
             raise ConfigError(f"Unknown condition {name!r}; choose from {list(CONDITIONS)}.")
-    for name in layouts or []:
+    for name in families or []:
         if name not in layout_names():
-            raise ConfigError(f"Unknown layout {name!r}; choose from {layout_names()}.")
+            raise ConfigError(f"Unknown layout family {name!r}; choose from {layout_names()}.")
+    for name in doc_types or []:
+        if name not in doc_type_names():
+            raise ConfigError(f"Unknown document type {name!r}; choose from {doc_type_names()}.")
     types = doc_types or doc_type_names()
     jobs = []
     for (doc_type, layout_name), make in GENERATORS.items():
-        if doc_type not in types or layout_name not in (layouts or [HOUSE]):
+        if doc_type not in types or layout_name not in (families or [HOUSE]):
             continue
         for condition in [CONDITIONS[n] for n in conditions or make.conditions or CONDITIONS]:
             if condition.variant is None or condition.variant in make.variants:
                 jobs += [(make, condition, i) for i in range(per_condition)]
+    if not jobs:
+        raise ConfigError(
+            f"Nothing to draw: no generator draws {families or [HOUSE]} of {types}; see "
+            "medxtract_lab.corpus.synth.GENERATORS for the layouts each type has."
+        )
     written = []
     for make, condition, index in progress(jobs, desc="synthesizing", mode=progress_mode):
         folder = out / make.doc_type

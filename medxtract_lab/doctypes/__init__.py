@@ -13,11 +13,12 @@ notebook may call ``register_doctype`` for the current process.
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
 from medxtract_lab.doctypes.files import Contract, contract_of, read_folder
-from medxtract_lab.errors import UnknownDocType
+from medxtract_lab.errors import LayoutFileError, UnknownDocType
 from medxtract_lab.extraction.kinds import kind_of
 from medxtract_lab.extraction.spec import HOUSE_LAYOUT, DocType
 from medxtract_lab.plugins import DOCTYPES_GROUP, load_entry_points
@@ -71,19 +72,28 @@ def unregister_doctype(name: str, layout: str | None = None) -> None:
         registry.pop(name, None)
 
 
-def load_layouts(folder: str | Path) -> list[DocType]:
-    """Register every type and layout of ``folder`` (validated as a whole first)."""
-    contracts, layouts = read_folder(folder, CONTRACTS)
+def _register(contracts: list[Contract], layouts: list[DocType]) -> list[DocType]:
     given = {contract.name: contract for contract in contracts}
     ordered = sorted(layouts, key=lambda d: d.layout != HOUSE)
     return [register_doctype(layout, given.get(layout.name)) for layout in ordered]
 
 
+def load_layouts(folder: str | Path) -> list[DocType]:
+    """Register every type and layout of ``folder`` (validated as a whole first)."""
+    return _register(*read_folder(folder, CONTRACTS))
+
+
 def use_layout_folders(folders: list[str]) -> None:
     """Load ``folders`` here and in every process started from here (report kernels, workers,
-    the server), by adding them to ``MEDXTRACT_LAYOUTS``."""
+    the server), by adding them to ``MEDXTRACT_LAYOUTS``; all are checked before any is
+    registered."""
+    known, batches = dict(CONTRACTS), []
     for folder in folders:
-        load_layouts(folder)
+        contracts, layouts = read_folder(folder, known)
+        known.update({contract.name: contract for contract in contracts})
+        batches.append((contracts, layouts))
+    for contracts, layouts in batches:
+        _register(contracts, layouts)
     known = [f for f in os.environ.get(LAYOUTS_ENV, "").split(os.pathsep) if f]
     added = [str(Path(f).resolve()) for f in folders if str(Path(f).resolve()) not in known]
     os.environ[LAYOUTS_ENV] = os.pathsep.join(known + added)
@@ -112,8 +122,20 @@ def all_layouts() -> list[DocType]:
     return [layout for name in doc_type_names() for layout in layouts_of(name)]
 
 
+def _load_environment() -> None:
+    """The folders ``MEDXTRACT_LAYOUTS`` names; one that cannot be used is skipped with a
+    warning naming it and its problem, so one stale folder never stops every process."""
+    for folder in os.environ.get(LAYOUTS_ENV, "").split(os.pathsep):
+        if not folder:
+            continue
+        try:
+            load_layouts(folder)
+        except LayoutFileError as exc:
+            warnings.warn(
+                f"{LAYOUTS_ENV} folder {folder} was not loaded: {exc}", UserWarning, stacklevel=2
+            )
+
+
 load_layouts(BUILTIN)
-for _folder in os.environ.get(LAYOUTS_ENV, "").split(os.pathsep):
-    if _folder:
-        load_layouts(_folder)
+_load_environment()
 load_entry_points(DOCTYPES_GROUP, register_doctype)

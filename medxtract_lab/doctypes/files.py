@@ -252,6 +252,8 @@ def _problems(error: ValidationError) -> list[str]:
             message = "is not a key here: remove it or correct its spelling"
         elif item["type"] == "missing":
             message = "is required"
+        elif item["type"] == "union_tag_not_found":
+            message = "needs `find:` (label, block, section, lines, choice, region, pattern, none)"
         elif item["type"] == "union_tag_invalid":
             message = (
                 "`find` must be one of label, block, section, lines, choice, region, pattern, none"
@@ -372,6 +374,18 @@ def read_folder(
             "files."
         )
     types = [read_type(p) for p in sorted(folder.glob(f"*{TYPE_SUFFIX}"))]
+    names = [c.name for c in types]
+    twice_typed = sorted({n for n in names if names.count(n) > 1})
+    if twice_typed:
+        raise LayoutFileError(f"{folder}: type(s) {twice_typed} defined twice; keep one file.")
+    for contract in types:
+        old = known.get(contract.name)
+        if old is not None and old.field_names != contract.field_names:
+            raise LayoutFileError(
+                f"{folder}: {contract.name}{TYPE_SUFFIX} gives {contract.name!r} the fields "
+                f"{contract.field_names}, but the registered type has {old.field_names} and "
+                "layouts that fill them; give the new type a name of its own."
+            )
     contracts = {**known, **{c.name: c for c in types}}
     layouts = [read_layout(p, contracts) for p in sorted(folder.glob(f"*{LAYOUT_SUFFIX}"))]
     if not types and not layouts:

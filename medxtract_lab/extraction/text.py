@@ -69,16 +69,3 @@ def find_value(pattern: str | None, text: str, last: bool = False) -> tuple[str,
     if not matches:
         return None
     return value_span(matches[-1] if last else matches[0])
-
-
-def option_spans(options: tuple[str, ...] | list[str], text: str) -> list[tuple[str, int, int]]:
-    """Where each option is printed in ``text`` as whole words, left to right; a longer option
-    claims its words first ('NOT IMMUNE' before 'IMMUNE')."""
-    taken: list[tuple[str, int, int]] = []
-    for option in sorted(options, key=len, reverse=True):
-        words = r"\s+".join(re.escape(w) for w in option.split())
-        for match in re.finditer(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE):
-            if not any(s < match.end() and match.start() < e for _, s, e in taken):
-                taken.append((option, match.start(), match.end()))
-                break
-    return sorted(taken, key=lambda t: t[1])

@@ -71,7 +71,13 @@ def leave_one_out(
 
 def _documents(corpus: str | Path, doc_type: str, layout: str, limit: int | None) -> list:
     docs = load_corpus(corpus, doc_type=doc_type)
-    if any(d.layout == layout for d in docs):
+    recorded = sorted({d.layout for d in docs if d.layout})
+    if recorded and layout not in recorded:
+        raise ConfigError(
+            f"the {doc_type} labels in {corpus} record the layouts {recorded}, not {layout!r}; "
+            "name one of those, or pass a folder of the new layout's documents only."
+        )
+    if recorded:
         docs = [d for d in docs if d.layout == layout]  # a corpus of several layouts
     docs = stratified(docs, limit)
     if len(docs) < MIN_EXAMPLES:

@@ -8,6 +8,7 @@ import concurrent.futures as cf
 import os
 from collections.abc import Sequence
 
+from medxtract_lab import budget
 from medxtract_lab.config import PipelineConfig
 from medxtract_lab.corpus.store import LabeledDocument
 from medxtract_lab.evaluation.cache import OcrCache, cache_key
@@ -26,7 +27,11 @@ def _read(doc: LabeledDocument, config: PipelineConfig, use_cache: bool) -> Read
     cached = cache.get(key) if use_cache else None
     if cached is not None:
         return cached
-    read = read_pages(open_pdf(doc.pdf_path, config.render), config, engine)
+    token = budget.begin(config.render.doc_timeout_s)  # a hostile file is read in bounded time
+    try:
+        read = read_pages(open_pdf(doc.pdf_path, config.render), config, engine)
+    finally:
+        budget.end(token)
     if use_cache:
         cache.put(key, read)
     return read

@@ -311,10 +311,10 @@ def _suffix_pattern(afters: list[str], base: str | None) -> str | None:
 
 def _choice(
     spec: FieldSpec, present: Sequence[tuple[Example, Sheet, str]]
-) -> tuple[Choice, int] | None:
+) -> tuple[Choice, int, int] | None:
     """A choice rule when a label's row prints two or more of the options the field's
     validator allows (a form's tick boxes) and the ticked one is the labelled value, on every
-    example but at most one; with the number of examples it reads."""
+    example but at most one; with the number of examples it reads and its 1-based page."""
     options = CHOICES.get(spec.correct)
     if options is None:
         distinct = sorted({v for _, _, v in present}, key=str.casefold)
@@ -322,6 +322,7 @@ def _choice(
     if options is None:
         return None
     phrases: Counter[str] = Counter()
+    pages: Counter[tuple[str, int]] = Counter()
     for example, _, value in present:
         if example.picture is None:
             continue
@@ -334,7 +335,9 @@ def _choice(
                 found = ticked(page, example.picture(page), printed) if len(printed) > 1 else None
                 if found is not None and found[0].casefold() == value.casefold():
                     line_start = page.text.rfind("\n", 0, word.start) + 1
-                    seen.update(_phrases_ending(page.text[line_start : word.end]))
+                    ending = _phrases_ending(page.text[line_start : word.end])
+                    seen.update(ending)
+                    pages.update((phrase, page.number) for phrase in ending)
         phrases.update(seen)
     if not phrases:
         return None
@@ -342,7 +345,8 @@ def _choice(
     phrase, count = max(phrases.items(), key=lambda item: (item[1], len(item[0])))
     if count < max(1, len(present) - 1):
         return None
-    return Choice((phrase,), tuple(options)), count
+    page = max((n for p, n in pages if p == phrase), key=lambda n: pages[(phrase, n)])
+    return Choice((phrase,), tuple(options)), count, page
 
 
 def _sizes(example: Example) -> list[tuple[int, int]] | None:
@@ -424,17 +428,9 @@ def induce_field(
     pattern = contract_spec.value or KIND_PATTERNS.get(kind)
     choice = _choice(contract_spec, present)
     if choice is not None:
-        page = _most_common_page(present)
-        return FieldRule(
-            name,
-            choice[0],
-            page,
-            None,
-            "choice",
-            choice[1],
-            len(examples),
-            "a ticked box, read from the page's pixels",
-        )
+        rule, read, page = choice
+        ticks = "a ticked box, read from the page's pixels"
+        return FieldRule(name, rule, page, None, "choice", read, len(examples), ticks)
     counts = {len(v.split("\n")) for _, _, v in present}
     # A value printed on as many lines every time keeps to them; one whose lines vary may run
     # longer than the examples showed (the next label still ends it).
@@ -484,15 +480,6 @@ def induce_field(
     added = own_pattern or (KIND_PATTERNS.get(kind) if contract_spec.value is None else None)
     note = "" if read == len(examples) else f"reads {read} of {len(examples)} examples"
     return FieldRule(name, rule, page, added, kind, read, len(examples), note)
-
-
-def _most_common_page(present: Sequence[tuple[Example, Sheet, str]]) -> int | None:
-    pages: Counter[int] = Counter()
-    for _, sheet, value in present:
-        places = _locate(sheet, value)
-        if places:
-            pages[places[0].page] += 1
-    return pages.most_common(1)[0][0] + 1 if pages else None
 
 
 def _size(rule: Kind) -> int:
