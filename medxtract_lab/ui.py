@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from medxtract_lab.doctypes import doc_type_names, get_doctype
+from medxtract_lab.doctypes import contract, doc_type_names
 from medxtract_lab.doctypes.detect import AUTO
 from medxtract_lab.errors import MedXtractError
 from medxtract_lab.samples import sample_pdf
@@ -118,9 +118,9 @@ def field_editor(result: dict, document: str) -> dict[str, str | None]:
     """One input per field, a text area for a multi-line one, flagged when its confidence is
     low; returns the values as corrected. Inputs are keyed by ``document`` (the upload's hash
     and type), so a new upload never shows the corrections made to the last one."""
-    spec = get_doctype(result["document_type"])
-    multiline = {f.name for f in spec.fields if f.multiline}
-    review_below = REVIEW_BELOW.get(spec.name, 1.0)
+    fields = contract(result["document_type"]).fields
+    multiline = {f.name for f in fields if f.multiline}
+    review_below = REVIEW_BELOW.get(result["document_type"], 1.0)
     corrected: dict[str, str | None] = {}
     for name, value in result["fields"].items():
         confidence = result["confidence"].get(name, 0.0)

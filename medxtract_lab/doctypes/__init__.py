@@ -112,6 +112,13 @@ def get_doctype(name: str) -> DocType:
         ) from None
 
 
+def contract(name: str) -> Contract:
+    """A type's field contract, which every layout of it fills: what a labelled or corrected
+    value is checked against, whatever layout printed it."""
+    get_doctype(name)
+    return CONTRACTS[name]
+
+
 def layouts_of(name: str) -> list[DocType]:
     """Every layout of a type, its house layout first."""
     get_doctype(name)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from medxtract_lab.doctypes.patterns import NAMED_VALUES
 from medxtract_lab.errors import LayoutFileError
@@ -141,16 +141,28 @@ class SectionFind(_Placed):
 class LinesFind(_Placed):
     find: Literal["lines"]
     anchors: list[str] = Field(min_length=1)
-    offset: int = Field(default=1, ge=-20, le=20)  # printed lines from the anchor's line
+    offset: int = Field(default=1, ge=-20, le=20)  # printed rows from the anchor's row
     count: int = Field(default=1, ge=1, le=50)
     until: list[str] = []
     until_offset: int = Field(default=-1, ge=-20, le=0)
+
+    @model_validator(mode="after")
+    def _count_or_until(self) -> LinesFind:
+        if self.until and "count" in self.model_fields_set:
+            raise ValueError("give `count` (a fixed number of rows) or `until`, not both")
+        return self
 
 
 class ChoiceFind(_Placed):
     find: Literal["choice"]
     anchors: list[str] = Field(min_length=1)
     options: list[str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _options_only(self) -> ChoiceFind:
+        if self.value is not None or self.pattern is not None:
+            raise ValueError("a choice is one of its `options`: drop `value` and `pattern`")
+        return self
 
 
 class RegionFind(_Placed):
@@ -289,9 +301,18 @@ def _parse(path: Path, model: type[BaseModel]) -> Any:
         ) from None
 
 
+def _check_name(path: Path, expected: str) -> None:
+    """A file is named after what it defines, so a folder shows its types and layouts."""
+    if path.name != expected:
+        raise LayoutFileError(
+            f"{path}: defines {expected.removesuffix('.yaml')}; rename the file {expected}."
+        )
+
+
 def read_type(path: str | Path) -> Contract:
     path = Path(path)
     parsed: TypeFile = _parse(path, TypeFile)
+    _check_name(path, f"{parsed.document_type}{TYPE_SUFFIX}")
     fields = []
     for name, spec in parsed.fields.items():
         try:
@@ -314,6 +335,7 @@ def read_layout(path: str | Path, contracts: dict[str, Contract]) -> DocType:
             f"{path}: document_type: {parsed.document_type!r} is not a known type "
             f"({sorted(contracts)}); add its {parsed.document_type}{TYPE_SUFFIX} to the folder."
         )
+    _check_name(path, f"{parsed.document_type}.{parsed.layout}{LAYOUT_SUFFIX}")
     missing = [n for n in contract.field_names if n not in parsed.fields]
     unknown = [n for n in parsed.fields if n not in contract.field_names]
     if missing or unknown:

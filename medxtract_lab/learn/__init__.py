@@ -22,7 +22,7 @@ from medxtract_lab.config import PipelineConfig
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.doctypes import CONTRACTS, get_doctype
 from medxtract_lab.doctypes.files import IDENTIFIER, LAYOUT_SUFFIX, read_layout
-from medxtract_lab.errors import ConfigError
+from medxtract_lab.errors import ConfigError, LayoutFileError
 from medxtract_lab.evaluation.metrics import field_match
 from medxtract_lab.evaluation.runner import stratified
 from medxtract_lab.extraction.match import match_fields
@@ -95,11 +95,23 @@ def _check_out(out: Path, doc_type: str, layout: str) -> None:
             f"layout name {layout!r}: use lower-case letters, digits and '_' (e.g. "
             "'pharmacy_label')."
         )
-    if not out.name.endswith(LAYOUT_SUFFIX):
+    if out.name != f"{doc_type}.{layout}{LAYOUT_SUFFIX}":
         raise ConfigError(
             f"{out}: name the file {doc_type}.{layout}{LAYOUT_SUFFIX}, so that a --layouts "
             "folder reads it."
         )
+
+
+def _check_reads_back(text: str, out: Path) -> None:
+    """What is written must read back as --layouts will read it; checked in a scratch folder
+    first, so a file that would not is never written."""
+    with tempfile.TemporaryDirectory(prefix="medxtract-learn-") as scratch:
+        check = Path(scratch) / out.name
+        check.write_text(text, encoding="utf-8")
+        try:
+            read_layout(check, CONTRACTS)
+        except LayoutFileError as exc:
+            raise LayoutFileError(str(exc).replace(str(check), str(out))) from None
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -136,12 +148,6 @@ def learn_layout(
     scores = leave_one_out(doc_type, layout, examples)
     origin = f"{', '.join(d.id for d in docs)} from {Path(corpus).name}"
     text = layout_yaml(induced, scores, origin)
-    # What is written must read back as --layouts will read it.
-    check = out.with_name(f".check-{out.name}")
-    _write_atomically(check, text)
-    try:
-        read_layout(check, CONTRACTS)
-    finally:
-        check.unlink(missing_ok=True)
+    _check_reads_back(text, out)
     _write_atomically(out, text)
     return Learned(induced, out, scores, [d.id for d in docs], time.perf_counter() - started)

@@ -25,9 +25,8 @@ from medxtract_lab.corpus.store import (
     load_corpus,
     save_label,
 )
-from medxtract_lab.doctypes import get_doctype
+from medxtract_lab.doctypes import contract, get_doctype
 from medxtract_lab.errors import MedXtractError
-from medxtract_lab.extraction import Pattern
 from medxtract_lab.extraction.text import find_value
 from medxtract_lab.pages import PREVIEW_DPI, preview
 from medxtract_lab.pipeline import extract
@@ -41,11 +40,12 @@ def _sha256(path: Path) -> str:
 
 
 def value_problems(doc_type: str, fields: dict[str, str | None]) -> list[str]:
-    """Field values that do not have the shape their spec expects (a date, Yes/No, ...)."""
+    """Field values that do not have the shape the type's contract expects (a date, Yes/No,
+    ...), whichever layout printed them."""
     problems = []
-    for spec in get_doctype(doc_type).fields:
+    for spec in contract(doc_type).fields:
         value = fields.get(spec.name)
-        if value is None or spec.value is None or isinstance(spec.find, Pattern):
+        if value is None or spec.value is None:
             continue
         found = find_value(spec.value, value)
         if found is None or found[0] != value:
@@ -132,7 +132,7 @@ class GroundTruthLabeler:
         ]
         prefill, texts = self._prefill()
         self.field_widgets, self.field_marks, rows = {}, {}, []
-        for spec in get_doctype(self.doc.doc_type).fields:
+        for spec in contract(self.doc.doc_type).fields:
             name = spec.name
             saved = self.doc.fields.get(name) if self.doc.is_labelled else None
             value = saved if self.doc.is_labelled else prefill.get(name)
