@@ -221,6 +221,27 @@ def _write(folder: Path, name: str, text: str) -> Path:
             ),
             "fields.date.region.box: must be [x0, y0, x1, y1]",
         ),
+        (
+            "referral.letter.layout.yaml",
+            REFERRAL_LAYOUT.replace(
+                '{find: label, anchors: ["Date:"], page: 1}',
+                "{find: choice, anchors: [Date], options: [a, b], value: date}",
+            ),
+            "drop `value` and `pattern`",
+        ),
+        (
+            "referral.letter.layout.yaml",
+            REFERRAL_LAYOUT.replace(
+                '{find: label, anchors: ["Date:"], page: 1}',
+                "{find: lines, anchors: [Date], count: 2, until: [Signed]}",
+            ),
+            "give `count` (a fixed number of rows) or `until`, not both",
+        ),
+        (
+            "referral.letter.layout.yaml",
+            REFERRAL_LAYOUT.replace("layout: letter", "layout: memo"),
+            "rename the file referral.memo.layout.yaml",
+        ),
     ],
 )
 def test_a_malformed_file_is_refused_naming_the_file_the_key_and_the_fix(
