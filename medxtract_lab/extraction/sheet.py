@@ -11,7 +11,7 @@ kept within its label's column, never read across a gutter into the neighbouring
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -245,6 +245,21 @@ class Sheet:
         value, s, e = found
         line.consume(start + s, start + e)
         return Found(value, (line.span(start + s, start + e),))
+
+
+def whole_lines(lines: Sequence[Line], keep: Callable[[str], object] = bool) -> Found | None:
+    """Each line's whole free text (when ``keep`` accepts it) as one line of a value, consumed
+    so no other field gets it; None when no line gives any."""
+    parts, spans = [], []
+    for line in lines:
+        whole = line.whole_text()
+        if whole is not None and keep(whole[0]):
+            parts.append(whole[0])
+            spans.append(whole[1])
+            line.consume(0, len(line.text))
+    if not parts:
+        return None
+    return Found("\n".join(parts), tuple(spans))
 
 
 def _same_row(upper: Line, lower: Line) -> bool:

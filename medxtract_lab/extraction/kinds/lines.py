@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from medxtract_lab.extraction.kinds import register_kind
-from medxtract_lab.extraction.sheet import Found, Line, Sheet
+from medxtract_lab.extraction.sheet import Found, Line, Sheet, whole_lines
 from medxtract_lab.extraction.spec import FieldSpec, Lines
 
 
@@ -36,19 +36,14 @@ def resolve(spec: FieldSpec, sheet: Sheet) -> Found | None:
 
 def _take(sheet: Sheet, lines: list[Line], spec: FieldSpec) -> Found | None:
     """Each line's value (the field's pattern in its free text, or the whole of it)."""
+    if spec.value is None:
+        return whole_lines(lines)
     parts, spans = [], []
     for line in lines:
-        if spec.value is not None:
-            found = sheet.take(line, 0, len(line.text), spec.value, last=False)
-            if found is not None:
-                parts.append(found.value)
-                spans.extend(found.spans)
-            continue
-        whole = line.whole_text()
-        if whole is not None:
-            parts.append(whole[0])
-            spans.append(whole[1])
-            line.consume(0, len(line.text))
+        found = sheet.take(line, 0, len(line.text), spec.value, last=False)
+        if found is not None:
+            parts.append(found.value)
+            spans.extend(found.spans)
     if not parts:
         return None
     return Found("\n".join(parts), tuple(spans))

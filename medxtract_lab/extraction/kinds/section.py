@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from medxtract_lab.extraction.kinds import register_kind
-from medxtract_lab.extraction.sheet import Found, Line, Sheet
+from medxtract_lab.extraction.sheet import Found, Line, Sheet, whole_lines
 from medxtract_lab.extraction.spec import FieldSpec, Section
 from medxtract_lab.extraction.text import clean, looks_like_name, name_prefix
 
@@ -40,14 +40,5 @@ def _name(region: list[Line]) -> Found | None:
 
 
 def _lines(region: list[Line]) -> Found | None:
-    parts, spans = [], []
-    for line in region:
-        whole = line.whole_text()
-        # A real line holds a word of three letters or digits; "oe" is a speck of dirt.
-        if whole is not None and re.search(r"\w{3}", whole[0]):
-            parts.append(whole[0])
-            spans.append(whole[1])
-            line.consume(0, len(line.text))
-    if not parts:
-        return None
-    return Found("\n".join(parts), tuple(spans))
+    # A real line holds a word of three letters or digits; "oe" is a speck of dirt.
+    return whole_lines(region, keep=lambda text: re.search(r"\w{3}", text))
