@@ -340,6 +340,12 @@ def choose_layout(doc_type: str, read: ReadDocument) -> DocType:
     return LAYOUTS[doc_type][best.layout]
 
 
+def type_warning(doc_type: str, read: ReadDocument) -> str | None:
+    """A warning naming the likely type when the pages print another type's labels clearly
+    more (the labeler checks a document on import and on open)."""
+    return wrong_type_warning(doc_type, _ranked(read))
+
+
 def _ranked(read: ReadDocument) -> list[TypeMatch]:
     return rank_types([p.text for p in read.pages], all_layouts())
 

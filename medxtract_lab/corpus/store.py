@@ -42,8 +42,10 @@ REQUIRED = {
     "updated": str,
 }
 # The layout a document was drawn in, when known (the generator records it; ``learn`` and the
-# report group documents by it).
-OPTIONAL = {"layout": str}
+# report group documents by it). The fields a labeler saved as the extraction proposed them,
+# without an edit (accepted one by one, all at once, or on "save anyway"): a reviewer can tell
+# labels a person typed from labels that may carry the pipeline's own mistakes.
+OPTIONAL = {"layout": str, "accepted_unchanged": list}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class LabeledDocument:
     labeled_by: str
     updated: str
     layout: str | None = None
+    accepted_unchanged: list[str] | None = None
     label_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -71,8 +74,9 @@ class LabeledDocument:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("label_path")
-        if data["layout"] is None:
-            data.pop("layout")
+        for optional in OPTIONAL:
+            if data[optional] is None:
+                data.pop(optional)
         return data
 
 
@@ -112,6 +116,12 @@ def label_problems(data: Any, label_path: Path, check_pdf: bool = True) -> list[
             problems.append(f"unknown field name(s) {unknown} for {doc_type.name}")
         if missing:
             problems.append(f"missing field(s) {missing} (use null for an absent field)")
+        named = data.get("accepted_unchanged") or []
+        stray = sorted({str(n) for n in named} - expected)
+        if not all(isinstance(n, str) for n in named):
+            problems.append("'accepted_unchanged' must be a list of field names")
+        elif stray:
+            problems.append(f"'accepted_unchanged' names {stray}, not fields of {doc_type.name}")
     for name, value in data["fields"].items():
         if value is not None and not isinstance(value, str):
             problems.append(f"field '{name}' must be a string or null, got {type(value).__name__}")

@@ -21,6 +21,7 @@ from medxtract_lab.corpus import LabeledDocument
 from medxtract_lab.errors import MedXtractError
 from medxtract_lab.evaluation.decision import RESAMPLES, Decision
 from medxtract_lab.evaluation.runner import EvaluationResult
+from medxtract_lab.page_marks import strip
 from medxtract_lab.pages import page_image
 from medxtract_lab.render import open_pdf
 
@@ -83,24 +84,6 @@ def _png(image: np.ndarray, width: int, alt: str) -> dict[str, Any]:
     return {"png": base64.b64encode(encoded).decode("ascii"), "alt": alt, "width": image.shape[1]}
 
 
-def _strip(page: np.ndarray, boxes: list[tuple[float, ...]]) -> np.ndarray:
-    """The full-width band of ``page`` holding ``boxes`` (page fractions), with a margin, and
-    each box outlined."""
-    height, width = page.shape[:2]
-    top = max(0.0, min(b[1] for b in boxes) - STRIP_MARGIN)
-    bottom = min(1.0, max(b[3] for b in boxes) + STRIP_MARGIN)
-    picture = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR) if page.ndim == 2 else page[..., ::-1].copy()
-    for x0, y0, x1, y1 in boxes:
-        cv2.rectangle(
-            picture,
-            (int(x0 * width), int(y0 * height)),
-            (int(x1 * width), int(y1 * height)),
-            (40, 40, 214),
-            max(2, width // 600),
-        )
-    return picture[int(top * height) : int(np.ceil(bottom * height)), :]
-
-
 def _pictures(doc: LabeledDocument, locations: list, pages: int) -> list[dict[str, Any]]:
     """The strip of the page a value was read from, or thumbnails of the pages; none for a
     file the pipeline refused (a hostile page is not rendered for the report either)."""
@@ -116,7 +99,7 @@ def _drawn(doc: LabeledDocument, locations: list, pages: int) -> list[dict[str, 
     if locations:
         number = locations[0][0]
         boxes = [box for page, box in locations if page == number]
-        image = _strip(page_image(pdf, number, settings), boxes)
+        image = strip(page_image(pdf, number, settings), boxes, STRIP_MARGIN)
         return [_png(image, CROP_WIDTH, f"page {number}, where the value was read")]
     return [
         _png(page_image(pdf, n, settings), THUMB_WIDTH, f"page {n}")

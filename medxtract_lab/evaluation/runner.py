@@ -92,30 +92,46 @@ def _nothing_read(doc: LabeledDocument, why: str) -> Extraction:
     return Extraction(doc.doc_type, fields, {}, 0, [], {}, [why])
 
 
+def extract_cached(
+    pdf_path: Path,
+    doc_type: str,
+    config: PipelineConfig,
+    cache_dir: str | None = None,
+    use_cache: bool = True,
+) -> tuple[Extraction, ReadDocument, bool]:
+    """Extract one document, its pages read from the OCR cache when they were read before with
+    this configuration (and cached when not): the runner, the labeler and the tuner share it.
+    Returns the extraction, the pages as read and whether the cache had them."""
+    engine = get_engine(config.ocr.engine)
+    cache = OcrCache(cache_dir)
+    key = cache_key(pdf_path.read_bytes(), config, engine.version()) if use_cache else ""
+    cached = cache.get(key) if use_cache else None
+    token = budget.begin(config.render.doc_timeout_s)
+    try:
+        pdf = open_pdf(pdf_path, config.render)
+        read = cached if cached is not None else read_pages(pdf, config, engine)
+        result, read_now = extract_from_read(pdf, doc_type, config, engine, read)
+    finally:
+        budget.end(token)
+    if use_cache and read_now is not cached:
+        cache.put(key, read_now)
+    return result, read_now, cached is not None
+
+
 def evaluate_document(
     doc: LabeledDocument, config: PipelineConfig, cache_dir: str | None, use_cache: bool
 ) -> dict[str, Any]:
     """Read (or fetch from cache), extract and score one document. Runs in a worker."""
     started = time.perf_counter()
-    engine = get_engine(config.ocr.engine)
-    pdf_bytes = doc.pdf_path.read_bytes()
-    cache = OcrCache(cache_dir)
-    key = cache_key(pdf_bytes, config, engine.version()) if use_cache else ""
-    cached = cache.get(key) if use_cache else None
-    error = ""
-    token = budget.begin(config.render.doc_timeout_s)
+    error, cache_hit = "", False
     try:
-        pdf = open_pdf(doc.pdf_path, config.render)
-        read = cached if cached is not None else read_pages(pdf, config, engine)
-        result, read_now = extract_from_read(pdf, doc.doc_type, config, engine, read)
+        result, read, cache_hit = extract_cached(
+            doc.pdf_path, doc.doc_type, config, cache_dir, use_cache
+        )
     except InputError as refused:  # a hostile or damaged file: scored as read to nothing
         error = refused.code
-        read = read_now = ReadDocument([], [str(refused)], {})
+        read = ReadDocument([], [str(refused)], {})
         result = _nothing_read(doc, str(refused))
-    finally:
-        budget.end(token)
-    if use_cache and not error and read_now is not cached:
-        cache.put(key, read_now)
     # ``error``: the code a document that could not be read was refused with, else "".
     base = {
         "id": doc.id,
@@ -174,7 +190,7 @@ def evaluate_document(
         "pages": page_rows,
         "timings": timing_rows,
         "confusions": found,
-        "cache_hit": cached is not None,
+        "cache_hit": cache_hit,
     }
 
 
