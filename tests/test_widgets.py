@@ -1,46 +1,108 @@
-"""ThresholdTuner driven by setting widget values and clicking, with no kernel."""
+"""The lab widgets driven by setting widget values, clicking and pressing their shortcuts,
+with no kernel (the browser side is checked by hand, see the README)."""
 
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from medxtract_lab.config import load_config
+from medxtract_lab.config import Step, load_config
 from medxtract_lab.corpus import load_corpus
-from medxtract_lab.preprocess import STEPS, apply_steps
+from medxtract_lab.ocr.registry import engine_spec
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, apply_steps, at_scale
 from medxtract_lab.widgets import ThresholdTuner
+from medxtract_lab.widgets.tuner import MAX_ZOOM, PREVIEW_WIDTH
 
 GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
 
 
 @pytest.fixture(scope="module")
 def tuner() -> ThresholdTuner:
-    doc = next(d for d in load_corpus(GROUND_TRUTH, doc_type="prescription") if "scan" in d.id)
-    return ThresholdTuner(doc)
+    return ThresholdTuner(corpus=GROUND_TRUTH)
 
 
-def test_methods_come_from_the_registry(tuner) -> None:
+def _png_size(data: bytes) -> tuple[int, int]:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return image.shape[1], image.shape[0]
+
+
+def test_every_step_parameter_and_engine_option_comes_from_the_registries(tuner) -> None:
     assert set(tuner.method.options) >= {"adaptive_gaussian", "adaptive_mean", "otsu", "none"}
     assert set(tuner.method.options) | set(tuner.toggles) | {"grayscale", "scale"} == set(STEPS)
+    for step in OPTIONAL_STEPS:
+        assert {(step, p) for p in STEPS[step].params} <= set(tuner.params)
+    tunable = engine_spec(tuner.engine.value).tunable
+    assert set(tuner.options) == set(tunable) and "psm" in tunable
+    assert set(tunable["psm"]) <= {v for _, v in tuner.options["psm"].options}
+    tuner.options["psm"].value = 6
+    assert tuner.config.ocr.psm == 6
+    tuner.options["psm"].value = tuner.a.ocr.psm
 
 
-def test_changing_method_and_parameters_redraws(tuner) -> None:
+def test_the_picker_filters_by_source_and_type(tuner) -> None:
+    tuner.source_filter.value = "scan"
+    tuner.type_filter.value = "prescription"
+    shown = list(tuner.document.options)
+    assert shown and all(i.startswith("rx-scan") for i in shown)
+    assert tuner.label.id == tuner.document.value
+    tuner.source_filter.value = tuner.type_filter.value = "all"
+
+
+def test_changing_b_redraws_b_and_leaves_pinned_a(tuner) -> None:
     tuner.method.value = "otsu"
-    otsu = tuner.processed.value
+    a, otsu = tuner.preview_a.value, tuner.preview_b.value
     tuner.method.value = "adaptive_gaussian"
-    gaussian = tuner.processed.value
-    assert otsu != gaussian
-    tuner._param_widgets["c"].value = 30
-    assert tuner.processed.value != gaussian
+    gaussian = tuner.preview_b.value
+    assert otsu != gaussian and tuner.preview_a.value == a
+    tuner.params[("adaptive_gaussian", "c")].value = 30
+    assert tuner.preview_b.value != gaussian and tuner.preview_a.value == a
     assert tuner.config.steps[-1].params["c"] == 30
+    tuner.pin_b()
+    assert tuner.a.steps == tuner.config.steps and tuner.preview_a.value == tuner.preview_b.value
+    tuner.params[("adaptive_gaussian", "c")].value = 5
+    assert tuner.preview_a.value != tuner.preview_b.value
 
 
 def test_an_even_block_size_cannot_be_chosen(tuner) -> None:
     tuner.method.value = "adaptive_mean"
-    block = tuner._param_widgets["block_size"]
+    block = tuner.params[("adaptive_mean", "block_size")]
     block.value = 60
     assert block.value == 61
     assert tuner.config.steps[-1].params["block_size"] % 2 == 1
+
+
+def test_pixel_lengths_are_scaled_to_the_preview() -> None:
+    steps = [Step("adaptive_gaussian", {"block_size": 31, "c": 10}), Step("remove_lines")]
+    half = at_scale(steps, 0.5)
+    assert half[0].params == {"block_size": 15, "c": 10}  # odd kept odd; c is not a length
+    assert half[1].params == {"min_length": 40}
+    assert at_scale(steps, 0.01)[0].params["block_size"] == 3
+
+
+def test_zoomed_in_the_preview_is_the_full_page_itself(tuner) -> None:
+    tuner.method.value = "adaptive_gaussian"
+    tuner.view_at((0.5, 0.5), MAX_ZOOM)
+    assert tuner._working_scale() == 1.0
+    full = apply_steps(tuner.full, tuner.config.steps)
+    assert np.array_equal(tuner.processed(tuner.config), full)
+    assert _png_size(tuner.preview_b.value)[0] == PREVIEW_WIDTH
+    tuner.view_at((0.5, 0.5), 1.0)
+    assert tuner._working_scale() < 1.0
+
+
+def test_the_mouse_zooms_and_pans_both_previews(tuner) -> None:
+    tuner.view_at((0.5, 0.5), 1.0)
+    before = tuner.preview_a.value, tuner.preview_b.value
+    tuner._mouse({"type": "wheel", "deltaY": -120, "dataX": 100, "dataY": 100})
+    assert tuner.zoom.value == 1.5
+    assert tuner.center[0] < 0.5 and tuner.center[1] < 0.5  # towards the pointer
+    after = tuner.preview_a.value, tuner.preview_b.value
+    assert after[0] != before[0] and after[1] != before[1]
+    tuner._mouse({"type": "click", "dataX": PREVIEW_WIDTH - 1, "dataY": 10})
+    assert tuner.center[0] > 0.5
+    tuner.view_at((0.5, 0.5), 1.0)
 
 
 def test_exported_config_gives_the_same_processed_image(tuner, tmp_path) -> None:
@@ -57,14 +119,52 @@ def test_exported_config_gives_the_same_processed_image(tuner, tmp_path) -> None
     assert other.config.steps == loaded.steps
 
 
-def test_run_ocr_fills_the_fields_panel(tuner) -> None:
-    tuner.method.value = "none"
+def test_run_reads_every_page_of_a_record_under_a_and_b() -> None:
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)
+    tuner.source_filter.value = "scan"
+    tuner.type_filter.value = "patient_details"
+    tuner.options["psm"].value = 6
     tuner.run_button.click()
-    tuner.ocr_thread.join(120)
-    assert "patient_name" in tuner.fields.value and "✓" in tuner.fields.value
-    assert "confidence" in tuner.fields.value
-    assert tuner.text.value.strip()
-    assert "page 1 CER" in tuner.status.value
+    tuner.ocr_thread.join(240)
+    assert set(tuner.results) == {"A", "B"} and tuner.run_progress.value == 2
+    page_two = [
+        name
+        for name, places in tuner.results["A"][0].locations.items()
+        if places and places[0].page == 2
+    ]
+    assert page_two, "a two-page record has fields on page 2"
+    for name in page_two:  # read from page 2, not null
+        assert tuner.results["A"][0].fields[name] is not None
+    table = tuner.fields.value
+    assert "p2" in table and "CER A" in table and "confidence" in table and "✓" in table
+    assert table.count("<tr><td>2</td>") == 1  # page 2's CER row
+    tuner.zoom_field.value = page_two[0]
+    assert tuner.page.value == 2 and tuner.zoom.value > 1
+    box = tuner.results["B"][0].locations[page_two[0]][0].box
+    x0, y0, x1, y1 = tuner._region()
+    assert x0 <= (box[0] + box[2]) / 2 <= x1 and y0 <= (box[1] + box[3]) / 2 <= y1
+
+
+def test_a_wrong_field_shows_its_diff() -> None:
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)
+    tuner.source_filter.value = "digital"
+    tuner.type_filter.value = "prescription"
+    tuner.label = replace(tuner.label, fields={**tuner.label.fields, "refills": "99"})
+    tuner.run_ocr(wait=True)
+    row = tuner.fields.value.split("<td>refills")[1].split("</tr>")[0]
+    assert "✗" in row and "<del>9</del>" in row and "<ins>" in row  # expected 99, read other
+
+
+def test_evaluate_on_a_sample_compares_a_and_b() -> None:
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)
+    tuner.source_filter.value = "digital"
+    tuner.sample_size.value = 2
+    tuner.method.value = "otsu"
+    tuner.evaluate_sample(wait=True)
+    html = tuner.sample.value
+    assert "field accuracy" in html and "page CER" in html, html
+    assert "2 (" in html  # two documents, both types
+    assert "changed between A and B" in html
 
 
 @pytest.fixture
@@ -175,3 +275,142 @@ def test_import_creates_empty_labels_and_reports_duplicates(small_corpus, tmp_pa
     assert labeler.field_marks["patient_name"].value  # prefilled, marked unconfirmed
     assert labeler.field_widgets["patient_name"].value  # from the current extraction
     assert len(load_corpus(small_corpus)) == 2  # the empty label is not ground truth
+
+
+@pytest.fixture
+def unlabelled_corpus(tmp_path) -> tuple[Path, list[str]]:
+    """Three prescriptions imported as a labeller receives them: no labels yet."""
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    root = tmp_path / "incoming"
+    root.mkdir()
+    sources = [GROUND_TRUTH / "prescription" / f"rx-{c}-000.pdf" for c in ("digital", "scan")]
+    labeler = GroundTruthLabeler(root, labeled_by="tester")
+    report = labeler.import_pdfs(sources, "prescription")
+    return root, report["imported"]
+
+
+def _saved(root: Path, doc_id: str) -> dict:
+    import json
+
+    return json.loads((root / "prescription" / f"{doc_id}.json").read_text())
+
+
+def test_save_with_unconfirmed_fields_asks_and_records_what_was_accepted(unlabelled_corpus):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    root, ids = unlabelled_corpus
+    labeler = GroundTruthLabeler(root, labeled_by="tester")
+    labeler.jump.value = ids[0]
+    assert set(labeler.unconfirmed()) == set(labeler.field_widgets)
+    assert not labeler.save()  # zero edits: raw OCR is not ground truth without a look
+    assert "unconfirmed" in labeler.message.value and labeler.save_anyway.layout.display is None
+    assert _saved(root, ids[0])["labeled_by"] == ""
+    labeler.field_widgets["patient_name"].value = "Typed Name"  # an edit confirms
+    labeler.accept_field("date")  # accepted as proposed
+    assert "edited" in labeler.field_marks["patient_name"].value
+    assert "accepted" in labeler.field_marks["date"].value
+    assert not labeler.save()
+    labeler.save_anyway.click()
+    label = _saved(root, ids[0])
+    rest = set(labeler.field_widgets) - {"patient_name"}
+    assert label["labeled_by"] == "tester" and label["fields"]["patient_name"] == "Typed Name"
+    assert set(label["accepted_unchanged"]) == rest  # date, and the rest saved anyway
+
+
+def test_accept_all_shown_is_explicit_and_recorded(unlabelled_corpus):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    root, ids = unlabelled_corpus
+    labeler = GroundTruthLabeler(root, labeled_by="tester")
+    labeler.jump.value = ids[1]
+    labeler.field_widgets["refills"].value = "3"
+    labeler.accept.click()
+    assert labeler.unconfirmed() == []
+    assert labeler.save()
+    label = _saved(root, ids[1])
+    assert "refills" not in label["accepted_unchanged"]
+    assert set(label["accepted_unchanged"]) == set(labeler.field_widgets) - {"refills"}
+    assert load_corpus(root)[0].accepted_unchanged == label["accepted_unchanged"]
+
+
+def test_edits_survive_navigation_and_the_changed_filter_tells_the_truth(small_corpus):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    labeler = GroundTruthLabeler(small_corpus, labeled_by="tester")
+    labeler.jump.value = "rx-scan-000"
+    original = labeler.field_widgets["refills"].value
+    labeler.field_widgets["refills"].value = "9"
+    labeler.jump.value = "rx-digital-000"
+    assert "unsaved edits in 1" in labeler.progress.value
+    labeler.filter.value = "changed"
+    assert list(labeler.jump.options) == ["rx-scan-000"]
+    assert labeler.field_widgets["refills"].value == "9"  # the edit is still there
+    labeler.field_widgets["refills"].value = original  # undone: nothing to save
+    labeler.filter.value = "all"
+    labeler.filter.value = "changed"
+    assert list(labeler.jump.options) == []
+
+
+def test_the_keyboard_alone_labels_a_document(unlabelled_corpus):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    root, ids = unlabelled_corpus
+    labeler = GroundTruthLabeler(root, labeled_by="tester")
+    keys = labeler.shortcuts
+    assert set(keys.bindings) == {"KeyS", "KeyA", "KeyU", "Comma", "Period"}
+    assert "Alt+S" in keys.legend and "Alt+U" in keys.legend
+    labeler.jump.value = ids[0]
+    press = lambda name: keys._handle_custom_msg({"shortcut": name}, [])  # noqa: E731
+    press("next_unconfirmed")
+    first = list(labeler.field_widgets)[0]
+    assert labeler.current_field == first and "◀" in labeler.field_marks[first].value
+    for _ in labeler.field_widgets:
+        press("accept_field")
+    assert labeler.unconfirmed() == []
+    press("save_next")
+    assert _saved(root, ids[0])["labeled_by"] == "tester"
+    assert labeler.doc.id == ids[1]
+    press("previous_document")
+    assert labeler.doc.id == ids[0]
+    press("next_document")
+    assert labeler.doc.id == ids[1]
+
+
+def test_pages_at_150_dpi_and_a_crop_beside_each_located_field(small_corpus):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    labeler = GroundTruthLabeler(small_corpus, labeled_by="tester")
+    labeler.jump.value = "rx-digital-000"
+    width, height = _png_size(labeler.page_images[0].value)
+    assert width >= 8.5 * 150 - 2  # a letter page at 150 dpi
+    crop = labeler.field_crops["patient_name"]
+    crop_width, crop_height = _png_size(crop.value)
+    assert crop_width < width / 2 and crop_height < height / 10
+    plain = labeler.page_images[0].value
+    labeler.focus("patient_name")
+    assert labeler.page_images[0].value != plain  # the field in hand is outlined
+    labeler.zoom.value = 200
+    assert labeler.page_images[0].layout.width == "200%"
+
+
+def test_most_uncertain_first_orders_by_the_lowest_field_confidence(small_corpus):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    labeler = GroundTruthLabeler(small_corpus, labeled_by="tester")
+    labeler.order.value = "most uncertain first"
+    ranked = [labeler.uncertainty[i] for i in labeler.jump.options]
+    assert ranked == sorted(ranked) and len(ranked) == 2
+    assert ranked[0] < 1.0  # the scan is less certain than the born-digital page
+
+
+def test_a_document_of_another_type_is_named_on_import_and_on_open(tmp_path):
+    from medxtract_lab.widgets import GroundTruthLabeler
+
+    record = GROUND_TRUTH / "patient_details" / "pr-digital-000.pdf"
+    labeler = GroundTruthLabeler(tmp_path, labeled_by="tester")
+    report = labeler.import_pdfs([record], "prescription")
+    assert report["imported"] and "patient_details" in report["type_warnings"][0]
+    assert "patient_details" in labeler.message.value
+    labeler.jump.value = report["imported"][0]
+    assert "patient_details" in labeler.type_note.value

@@ -209,13 +209,17 @@ def evaluate(
     use_cache: bool = True,
     cache_dir: str | Path | None = None,
     progress: str = "auto",
+    bar: Any | None = None,
 ) -> EvaluationResult:
     """Score ``config`` over ``corpus``. Without an executor, a process pool, one per core;
-    ``progress`` is a mode of ``medxtract_lab.progress``."""
+    ``progress`` is a mode of ``medxtract_lab.progress``, or ``bar`` a tqdm bar to advance
+    (one a widget already shows), left open for its owner."""
     started = time.perf_counter()
     task_config = replace(config, workers=1)
     directory = str(cache_dir) if cache_dir is not None else None
-    bar = progress_bar(total=len(corpus), desc=f"evaluating {config.name}", mode=progress)
+    own_bar = bar is None
+    if own_bar:
+        bar = progress_bar(total=len(corpus), desc=f"evaluating {config.name}", mode=progress)
     # Cached documents need extraction only: run them here rather than start workers for them.
     cached = _cached(corpus, task_config, directory) if use_cache else set()
     outputs = []
@@ -238,7 +242,8 @@ def evaluate(
             outputs.append(future.result())
             bar.update()
     finally:
-        bar.close()
+        if own_bar:
+            bar.close()
         if own:
             executor.shutdown()
     order = {doc.id: i for i, doc in enumerate(corpus)}

@@ -537,11 +537,11 @@ class GroundTruthLabeler:
             warning = self._type_check(target, doc_type)
             if warning:
                 report["type_warnings"].append(f"{doc_id}: {warning}")
+        self.refresh()  # opens a document, which clears the message
         if report["type_warnings"]:
             self.message.value = "<b>Check the document type:</b><br>" + "<br>".join(
                 report["type_warnings"]
             )
-        self.refresh()
         return report
 
     def _type_check(self, pdf: Path, doc_type: str) -> str:

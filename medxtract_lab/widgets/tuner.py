@@ -1,35 +1,50 @@
-"""ThresholdTuner: tune preprocessing by eye, then read the document with that configuration.
+"""ThresholdTuner: compare two configurations, A (pinned) and B (the controls), on whole documents.
 
-The controls come from the step registry in ``medxtract_lab.preprocess``, so a step added there
-appears here without a change. Previews are computed on a downscaled copy of the page image the
-pipeline reads, so a slider redraws fast; "Run OCR" runs the pipeline itself on the whole
-document in a background thread, so the controls stay live and every page's fields are shown.
-The configuration it exports is the same JSON/YAML that the CLI, the report and the API read.
+The controls come from the registries (every preprocessing step with its parameters, every OCR
+engine with the options it lets a tuner vary), so a step or engine added there appears here
+without a change. The previews show A and B side by side on one viewport: zoom and pan move
+both, and choosing a field zooms to where it was read. A preview is computed on a copy of the
+page resized for the zoom, with every length in pixels scaled to it (``preprocess.at_scale``),
+so it shows what the full page gets; at high zoom it is the full page itself.
+
+"Run" reads the whole document under A and B in the background (through the OCR cache), and
+"Evaluate" runs both over a stratified sample of the corpus through the evaluation runner. The
+configuration B describes exports as the same YAML the CLI, the report and the API read.
 """
 
 from __future__ import annotations
 
-import html
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import ipywidgets as w
 import numpy as np
+from ipyevents import Event
+from tqdm.notebook import tqdm as widget_bar
 
 from medxtract_lab.config import PipelineConfig, Step, get_preset, load_config, save_config
-from medxtract_lab.corpus.store import LabeledDocument
-from medxtract_lab.doctypes import get_doctype
+from medxtract_lab.corpus.store import LabeledDocument, load_corpus
+from medxtract_lab.doctypes import contract, doc_type_names, get_doctype
+from medxtract_lab.evaluation.gallery import diff_sides, render
 from medxtract_lab.evaluation.metrics import cer, field_match
+from medxtract_lab.evaluation.runner import evaluate, extract_cached, stratified
+from medxtract_lab.ocr.registry import availability, engine_spec
+from medxtract_lab.page_marks import cut
 from medxtract_lab.pages import page_image
-from medxtract_lab.pipeline import extract
-from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps, at_scale
+from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
 
-# Optional steps are on/off toggles; every other registered step is a "method".
-TOGGLES = OPTIONAL_STEPS
-PREVIEW_WIDTH = 700
+PREVIEW_WIDTH = 520  # px of each of the two previews
+MAX_ZOOM = 8.0
+ALL = "all"
+# Steps a configuration always has (grayscale) or that the scale slider sets; every other
+# registered step that is not optional is a binarisation "method", at most one per pipeline.
+FIXED = ("grayscale", "scale")
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -37,7 +52,8 @@ def _png(image: np.ndarray) -> bytes:
     return data.tobytes() if ok else b""
 
 
-def _slider(name: str, param: Param, value: object) -> w.Widget:
+def _control(name: str, param: Param, value: object) -> w.Widget:
+    """A slider or a choice for one registered parameter."""
     if param.choices:
         return w.Dropdown(options=list(param.choices), value=value, description=name)
     if param.odd:
@@ -74,162 +90,499 @@ def _slider(name: str, param: Param, value: object) -> w.Widget:
     )
 
 
+def _without_text_layer(config: PipelineConfig) -> PipelineConfig:
+    # The point is to see what the steps do to OCR, so a text layer is not used.
+    return replace(config, render=replace(config.render, use_text_layer=False))
+
+
 class ThresholdTuner:
-    """Open a PDF (or a labelled corpus document) and tune the pipeline's steps on its pages."""
+    """Pick a document (a labelled corpus document, or any PDF with its type) and tune B
+    against the pinned A on it."""
 
     def __init__(
         self,
-        source: str | Path | LabeledDocument,
+        source: str | Path | LabeledDocument | None = None,
         doc_type: str | None = None,
         config: PipelineConfig | None = None,
+        corpus: str | Path | None = None,
     ) -> None:
-        self.label = source if isinstance(source, LabeledDocument) else None
-        self.path = Path(self.label.pdf_path if self.label else source)
-        self.doc_type = doc_type or (self.label.doc_type if self.label else None)
-        get_doctype(self.doc_type or "")  # a PDF needs its type named; the error lists them
-        base = config or get_preset("default")
-        self.base = base
-        self.pdf = open_pdf(self.path, base.render)
-        self.page = w.Dropdown(
-            options=list(range(1, self.pdf.pages + 1)), value=1, description="page"
-        )
-        methods = [n for n in STEPS if n not in TOGGLES and n not in ("grayscale", "scale")]
-        chosen = next((s for s in base.steps if s.name in methods), Step("none"))
-        self.method = w.Dropdown(options=methods, value=chosen.name, description="method")
+        self.corpus = load_corpus(corpus) if corpus is not None else []
+        if source is None and not self.corpus:
+            raise ValueError(
+                "Give a document (a PDF and its type, or a labelled document) "
+                "or a corpus folder to pick one from."
+            )
+        self.a = config or get_preset("default")
+        self.base = self.a
+        self.results: dict[str, tuple[Extraction, ReadDocument]] = {}
+        self.ocr_thread: threading.Thread | None = None
+        self.eval_thread: threading.Thread | None = None
+        self._pictures: dict[tuple, np.ndarray] = {}
+        self.center = (0.5, 0.5)
+
+        # -- document picker --------------------------------------------------------------
+        sources = sorted({d.source.split(":")[-1] for d in self.corpus})
+        self.source_filter = w.Dropdown(options=[ALL, *sources], description="source")
+        self.type_filter = w.Dropdown(options=[ALL, *doc_type_names()], description="type")
+        self.document = w.Dropdown(description="document")
+        self.page = w.Dropdown(description="page")
+
+        # -- B's controls, from the registries ----------------------------------------------
+        methods = [n for n in STEPS if n not in OPTIONAL_STEPS and n not in FIXED]
+        self.method = w.Dropdown(options=methods, value="none", description="method")
+        self.method_params = w.VBox()
         self.scale = w.FloatSlider(
             value=1.0, min=0.5, max=3.0, step=0.25, description="scale", continuous_update=False
         )
-        self.toggles = {
-            name: w.Checkbox(value=any(s.name == name for s in base.steps), description=name)
-            for name in TOGGLES
-        }
-        self.params = w.VBox()
-        self.original = w.Image(format="png")
-        self.processed = w.Image(format="png")
-        self.run_button = w.Button(description="Run OCR", button_style="primary")
+        self.toggles = {name: w.Checkbox(description=name) for name in OPTIONAL_STEPS}
+        self.params: dict[tuple[str, str], w.Widget] = {}
+        self.step_params = {name: w.VBox() for name in OPTIONAL_STEPS}
+        engines = [name for name, missing in availability().items() if missing is None]
+        self.engine = w.Dropdown(options=engines, description="engine")
+        self.engine_options = w.VBox()
+        self.options: dict[str, w.Dropdown] = {}
+
+        # -- viewing and actions ------------------------------------------------------------
+        self.zoom = w.FloatSlider(
+            value=1.0, min=1.0, max=MAX_ZOOM, step=0.5, description="zoom", readout_format=".1f"
+        )
+        self.fit = w.Button(description="fit page")
+        self.preview_a = w.Image(format="png", layout=w.Layout(width=f"{PREVIEW_WIDTH}px"))
+        self.preview_b = w.Image(format="png", layout=w.Layout(width=f"{PREVIEW_WIDTH}px"))
+        self.a_summary = w.HTML()
+        self.pin = w.Button(description="pin B as A", tooltip="A becomes what B is now")
+        self.run_button = w.Button(description="Run A and B", button_style="primary")
+        self.run_progress = w.IntProgress(min=0, max=2, layout=w.Layout(width="160px"))
+        self.zoom_field = w.Dropdown(description="zoom to")
         self.status = w.HTML()
-        self.text = w.Textarea(layout=w.Layout(width="100%", height="200px"))
         self.fields = w.HTML()
-        self.ocr_thread: threading.Thread | None = None
-        self._param_widgets: dict[str, w.Widget] = {}
-        self._build_params(dict(chosen.params))
-        self._load_page()
-        self.page.observe(lambda _: (self._load_page(), self.redraw()), names="value")
-        self.method.observe(lambda _: (self._build_params({}), self.redraw()), names="value")
-        for control in (self.scale, *self.toggles.values()):
-            control.observe(lambda _: self.redraw(), names="value")
+        self.sample_size = w.BoundedIntText(value=12, min=1, max=10_000, description="N docs")
+        self.evaluate_button = w.Button(description="Evaluate A and B on N documents")
+        self.eval_progress = w.Box()
+        self.sample = w.HTML()
+
+        self._set_controls(self.a)
+        self._watch()
+        self._load_source(source, doc_type)
+
+    # -- wiring -----------------------------------------------------------------------------
+    def _watch(self) -> None:
+        for control in (self.source_filter, self.type_filter):
+            control.observe(lambda _: self._filter_documents(), names="value")
+        self.document.observe(
+            lambda change: self.open(self._by_id[change["new"]]) if change["new"] else None,
+            names="value",
+        )
+        self.page.observe(lambda _: self._page_changed(), names="value")
+        self.method.observe(lambda _: (self._method_params({}), self.redraw()), names="value")
+        for name, box in self.toggles.items():
+            box.observe(lambda _, n=name: (self._show_params(n), self.redraw()), names="value")
+        self.scale.observe(lambda _: self.redraw(), names="value")
+        self.engine.observe(lambda _: self._engine_options(None), names="value")
+        self.zoom.observe(lambda _: self.redraw(), names="value")
+        self.fit.on_click(lambda _: self.view_at((0.5, 0.5), 1.0))
+        self.pin.on_click(lambda _: self.pin_b())
         self.run_button.on_click(lambda _: self.run_ocr())
-        self.redraw()
+        self.evaluate_button.on_click(lambda _: self.evaluate_sample())
+        self.zoom_field.observe(
+            lambda change: self.zoom_to(change["new"]) if change["new"] else None, names="value"
+        )
+        self._events = [
+            Event(
+                source=image,
+                watched_events=["click", "wheel"],
+                prevent_default_action=True,
+                xy_coordinate_system="data",
+            )
+            for image in (self.preview_a, self.preview_b)
+        ]
+        for events in self._events:
+            events.on_dom_event(self._mouse)
 
-    # -- state --------------------------------------------------------------------------
-    def _build_params(self, values: dict) -> None:
-        spec = STEPS[self.method.value]
-        self._param_widgets = {
-            name: _slider(name, param, values.get(name, param.default))
-            for name, param in spec.params.items()
-        }
-        for widget in self._param_widgets.values():
-            widget.observe(lambda _: self.redraw(), names="value")
-        self.params.children = list(self._param_widgets.values())
+    def _load_source(self, source: Any, doc_type: str | None) -> None:
+        self._by_id = {d.id: d for d in self.corpus}
+        if isinstance(source, str | Path):
+            get_doctype(doc_type or "")  # a PDF needs its type named; the error lists them
+            self._by_id[Path(source).stem] = None
+            self._pdf_source = (Path(source), doc_type)
+            self.document.options = [Path(source).stem]
+            return
+        if isinstance(source, LabeledDocument):
+            self._by_id.setdefault(source.id, source)
+        self._filter_documents(source.id if source is not None else None)
 
-    def _load_page(self) -> None:
-        number = self.page.value
-        self.full = page_image(self.pdf, number, self.base.render)
-        factor = min(1.0, PREVIEW_WIDTH / self.full.shape[1])
-        self.small = cv2.resize(self.full, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        self.original.value = _png(self.small)
+    def _filter_documents(self, keep: str | None = None) -> None:
+        shown = [
+            d.id
+            for d in self._by_id.values()
+            if d is not None
+            and self.source_filter.value in (ALL, d.source.split(":")[-1])
+            and self.type_filter.value in (ALL, d.doc_type)
+        ]
+        keep = keep or self.document.value
+        self.document.options = shown
+        if shown:
+            self.document.value = keep if keep in shown else shown[0]
+
+    # -- B's controls -------------------------------------------------------------------------
+    def _set_controls(self, config: PipelineConfig) -> None:
+        """Show ``config`` in B's controls."""
+        by_name = {s.name: s for s in config.steps}
+        method = next((s for s in config.steps if s.name in self.method.options), Step("none"))
+        self.params = {}
+        for name, box in self.toggles.items():
+            values = dict(by_name[name].params) if name in by_name else {}
+            self.step_params[name].children = self._controls(name, values)
+            box.value = name in by_name
+            self._show_params(name)
+        self.scale.value = by_name["scale"].params.get("factor", 1.0) if "scale" in by_name else 1
+        self.method.value = method.name
+        self._method_params(dict(method.params))
+        if config.ocr.engine in self.engine.options:
+            self.engine.value = config.ocr.engine
+        self._engine_options(config)
+
+    def _controls(self, step: str, values: dict) -> list[w.Widget]:
+        made = []
+        for name, param in STEPS[step].params.items():
+            control = _control(name, param, values.get(name, param.default))
+            control.observe(lambda _: self.redraw(), names="value")
+            self.params[(step, name)] = control
+            made.append(control)
+        return made
+
+    def _method_params(self, values: dict) -> None:
+        for key in [k for k in self.params if k[0] not in OPTIONAL_STEPS]:
+            del self.params[key]
+        self.method_params.children = self._controls(self.method.value, values)
+
+    def _show_params(self, step: str) -> None:
+        self.step_params[step].layout.display = None if self.toggles[step].value else "none"
+
+    def _engine_options(self, config: PipelineConfig | None) -> None:
+        """The engine's tunable options (psm, ...), each with Tesseract's own default."""
+        current = config.ocr if config else None
+        self.options = {}
+        for option, values in engine_spec(self.engine.value).tunable.items():
+            value = getattr(current, option, None) if current else None
+            choices = [("default", None)] + [(str(v), v) for v in sorted({*values, value} - {None})]
+            self.options[option] = w.Dropdown(options=choices, value=value, description=option)
+        self.engine_options.children = list(self.options.values())
 
     @property
     def config(self) -> PipelineConfig:
-        """The configuration the controls describe, ready for export or the pipeline."""
+        """B: the configuration the controls describe, ready for export or the pipeline."""
         steps = [Step("grayscale")]
-        steps += [Step(name) for name, box in self.toggles.items() if box.value]
+        for name, box in self.toggles.items():
+            if box.value:
+                steps.append(Step(name, self._values(name)))
         if self.scale.value != 1.0:
             steps.append(Step("scale", {"factor": self.scale.value, "interpolation": "cubic"}))
-        params = {name: widget.value for name, widget in self._param_widgets.items()}
         if self.method.value != "none":
-            steps.append(Step(self.method.value, params))
-        return replace(self.base, name="tuned", steps=tuple(steps))
+            steps.append(Step(self.method.value, self._values(self.method.value)))
+        options = {name: control.value for name, control in self.options.items()}
+        ocr = replace(self.base.ocr, engine=self.engine.value, **options)
+        return replace(self.base, name="B", steps=tuple(steps), ocr=ocr)
 
-    # -- actions --------------------------------------------------------------------------
+    def _values(self, step: str) -> dict[str, Any]:
+        return {name: control.value for (s, name), control in self.params.items() if s == step}
+
+    def pin_b(self) -> None:
+        """A becomes B as it is now; B's controls stay, to go on from there."""
+        self.a = replace(self.config, name="A")
+        self._describe_a()
+        self.redraw()
+
+    def _describe_a(self) -> None:
+        steps = ", ".join(s.name for s in self.a.steps if s.name != "grayscale") or "none"
+        psm = self.a.ocr.psm if self.a.ocr.psm is not None else "default"
+        self.a_summary.value = f"<b>A</b> ({self.a.name}): {steps}; psm {psm}"
+
+    # -- one document --------------------------------------------------------------------------
+    def open(self, doc: LabeledDocument | None) -> None:
+        """Show ``doc`` (None: the PDF given by path)."""
+        self.label = doc
+        if doc is None:
+            self.path, self.doc_type = self._pdf_source
+        else:
+            self.path, self.doc_type = doc.pdf_path, doc.doc_type
+        self.pdf = open_pdf(self.path, self.base.render)
+        self._pictures = {}
+        self.results = {}
+        self.fields.value = self.status.value = ""
+        self.zoom_field.options = [""] + [s.name for s in contract(self.doc_type).fields]
+        self._describe_a()
+        self.center, self.zoom.value = (0.5, 0.5), 1.0
+        self._loaded = None
+        numbers = list(range(1, self.pdf.pages + 1))
+        if list(self.page.options) != numbers:
+            self.page.options = numbers
+        if self.page.value != 1:
+            self.page.value = 1  # loads it
+        self._page_changed()
+
+    def _page_changed(self) -> None:
+        shown = (self.path, self.page.value)
+        if self.page.value is None or self._loaded == shown:
+            return
+        self._loaded = shown
+        self.full = page_image(self.pdf, self.page.value, self.base.render)
+        self._pictures = {}
+        self.redraw()
+
+    # -- previews ----------------------------------------------------------------------------
+    def _working_scale(self) -> float:
+        """The resolution a preview is computed at: enough for the zoom, never more than the
+        page has."""
+        return min(1.0, self.zoom.value * PREVIEW_WIDTH / self.full.shape[1])
+
+    def processed(self, config: PipelineConfig) -> np.ndarray:
+        """The page under ``config``'s steps at the working scale (kept for panning)."""
+        factor = self._working_scale()
+        key = (repr(config.steps), round(factor, 4))
+        if key not in self._pictures:
+            small = self._pictures.get(("page", key[1]))
+            if small is None:
+                small = self.full
+                if factor < 1.0:
+                    small = cv2.resize(
+                        self.full, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA
+                    )
+                self._pictures[("page", key[1])] = small
+            if len(self._pictures) > 12:
+                self._pictures = {k: v for k, v in self._pictures.items() if k[0] == "page"}
+            self._pictures[key] = apply_steps(small, at_scale(config.steps, factor))
+        return self._pictures[key]
+
+    def _region(self) -> tuple[float, float, float, float]:
+        half = 0.5 / self.zoom.value
+        cx = min(max(self.center[0], half), 1 - half)
+        cy = min(max(self.center[1], half), 1 - half)
+        return cx - half, cy - half, cx + half, cy + half
+
+    def view(self, config: PipelineConfig) -> np.ndarray:
+        """What a preview shows: the viewport of the processed page, PREVIEW_WIDTH wide."""
+        picture = cut(self.processed(config), self._region())
+        factor = PREVIEW_WIDTH / picture.shape[1]
+        interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_NEAREST
+        return cv2.resize(picture, None, fx=factor, fy=factor, interpolation=interpolation)
+
     def redraw(self) -> None:
-        """Re-render the processed preview from the downscaled page."""
-        self.processed.value = _png(apply_steps(self.small, self.config.steps))
+        """Draw A and B on the current viewport."""
+        if not hasattr(self, "full"):
+            return
+        self.preview_a.value = _png(self.view(self.a))
+        self.preview_b.value = _png(self.view(self.config))
 
+    def view_at(self, center: tuple[float, float], zoom: float) -> None:
+        """Move both previews to ``center`` (page fractions) at ``zoom``."""
+        self.center = (min(max(center[0], 0.0), 1.0), min(max(center[1], 0.0), 1.0))
+        zoom = min(max(zoom, 1.0), MAX_ZOOM)
+        if self.zoom.value == zoom:
+            self.redraw()
+        else:
+            self.zoom.value = zoom  # redraws
+
+    def _mouse(self, event: dict) -> None:
+        """A click centres both previews on the point; the wheel zooms about it."""
+        x0, y0, x1, y1 = self._region()
+        shown = self.view(self.a).shape
+        point = (
+            x0 + (x1 - x0) * event.get("dataX", 0) / shown[1],
+            y0 + (y1 - y0) * event.get("dataY", 0) / shown[0],
+        )
+        if event.get("type") == "wheel":
+            step = 0.5 if event.get("deltaY", 0) < 0 else -0.5
+            self.view_at(point, self.zoom.value + step)
+        else:
+            self.view_at(point, self.zoom.value)
+
+    def zoom_to(self, field: str) -> None:
+        """Show where ``field`` was read (by B, else A) on both previews."""
+        places = []
+        for side in ("B", "A"):
+            if side in self.results and not places:
+                places = self.results[side][0].locations.get(field, [])
+        if not places:
+            self.status.value = f"{field} was not located: press Run first, or it was not read."
+            return
+        number = places[0].page
+        boxes = [p.box for p in places if p.page == number]
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        if self.page.value != number:
+            self.page.value = number
+        self.view_at(((x0 + x1) / 2, (y0 + y1) / 2), 0.6 / max(x1 - x0, y1 - y0, 0.05))
+
+    # -- reading -----------------------------------------------------------------------------
     def run_ocr(self, wait: bool = False) -> None:
-        """Read the whole document through the pipeline with this config, off the UI thread."""
-        self.status.value = "<i>running OCR…</i>"
-        self.ocr_thread = threading.Thread(target=self._ocr, daemon=True)
+        """Read the whole document under A and B, off the UI thread."""
+        self.status.value = "<i>reading with A and B…</i>"
+        self.run_progress.value = 0
+        configs = {"A": _without_text_layer(self.a), "B": _without_text_layer(self.config)}
+        self.ocr_thread = threading.Thread(target=self._read_both, args=(configs,), daemon=True)
         self.ocr_thread.start()
         if wait:
             self.ocr_thread.join()
 
-    def _ocr(self) -> None:
-        config = self.config
-        # The point is to see what these steps do to OCR, so a text layer is not used.
-        config = replace(config, render=replace(config.render, use_text_layer=False))
+    def _read_both(self, configs: dict[str, PipelineConfig]) -> None:
+        notes = []
         try:
-            result = extract(self.pdf.path, self.doc_type, config)
+            for side, config in configs.items():
+                started = time.perf_counter()
+                extraction, read, hit = extract_cached(self.path, self.doc_type, config)
+                self.results[side] = (extraction, read)
+                took = (time.perf_counter() - started) * 1000
+                notes.append(f"{side} in {took:.0f} ms{' (cached)' if hit else ''}")
+                self.run_progress.value += 1
         except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
-            self.status.value = f"<b>OCR failed:</b> {type(exc).__name__}: {exc}"
+            self.status.value = f"<b>Reading failed:</b> {type(exc).__name__}: {exc}"
             return
-        rows = []
-        for name, got in result.fields.items():
-            check = ""
-            if self.label is not None:
-                check = "✓" if field_match(self.label.fields.get(name), got) else "✗"
-            rows.append(
-                f"<tr><td>{name}</td><td>{html.escape(got) if got else '<i>null</i>'}</td>"
-                f"<td>{result.confidence[name]:.2f}</td><td>{check}</td></tr>"
-            )
-        page_text = result.page_texts[self.page.value - 1]
-        self.text.value = page_text
-        self.fields.value = (
-            "<table><tr><th>field</th><th>value</th><th>confidence</th>"
-            "<th>vs label</th></tr>" + "".join(rows) + "</table>"
-        )
-        status = f"read {result.pages} page(s) in {result.timings_ms['total']:.0f} ms"
-        if self.label is not None:
-            reference = self.label.pages[self.page.value - 1]
-            status += f"; page {self.page.value} CER {cer(reference, page_text).rate:.3f}"
-        self.status.value = status
+        self.fields.value = self._comparison("read " + ", ".join(notes))
+        self.status.value = "read " + ", ".join(notes)
 
+    def _comparison(self, note: str) -> str:
+        """The per-field A/B table and each page's CER, as HTML."""
+        expected = self.label.fields if self.label is not None else {}
+        rows = []
+        for spec in contract(self.doc_type).fields:
+            name, sides = spec.name, []
+            for side in ("A", "B"):
+                extraction = self.results[side][0]
+                got = extraction.fields.get(name)
+                ok = field_match(expected.get(name), got)
+                sides.append(
+                    {
+                        "value": got,
+                        "confidence": extraction.confidence.get(name, 0.0),
+                        "mark": "✓" if ok else "✗",
+                        "diff": diff_sides(expected.get(name), got)[2],
+                    }
+                )
+            places = self.results["B"][0].locations.get(name) or self.results["A"][0].locations.get(
+                name
+            )
+            rows.append(
+                {
+                    "name": name,
+                    "expected": expected.get(name),
+                    "a": sides[0],
+                    "b": sides[1],
+                    "differs": sides[0]["value"] != sides[1]["value"],
+                    "page": places[0].page if places else None,
+                }
+            )
+        pages = []
+        if self.label is not None:
+            for number, reference in enumerate(self.label.pages, start=1):
+                texts = [self._page_text(side, number) for side in ("A", "B")]
+                pages.append(
+                    {
+                        "number": number,
+                        "a": cer(reference, texts[0]).rate,
+                        "b": cer(reference, texts[1]).rate,
+                    }
+                )
+        return render(
+            "tuner_ab.html.j2", fields=rows, pages=pages, labelled=self.label is not None, note=note
+        )
+
+    def _page_text(self, side: str, number: int) -> str:
+        pages = self.results[side][1].pages
+        return pages[number - 1].text if number <= len(pages) else ""
+
+    # -- a sample of the corpus ------------------------------------------------------------------
+    def evaluate_sample(self, wait: bool = False) -> None:
+        """Score A and B on a stratified sample of the documents the filters show, through the
+        evaluation runner (its OCR cache and process pool), as ``medxtract report`` would."""
+        chosen = [self._by_id[i] for i in self.document.options if self._by_id.get(i)]
+        sample = stratified(chosen, self.sample_size.value)
+        if not sample:
+            self.sample.value = "No labelled documents to evaluate: pass a corpus folder."
+            return
+        bar = widget_bar(total=2 * len(sample), desc="A and B", unit="doc", display=False)
+        self.eval_progress.children = [bar.container]
+        self.sample.value = ""
+        self.eval_thread = threading.Thread(target=self._evaluate, args=(sample, bar), daemon=True)
+        self.eval_thread.start()
+        if wait:
+            self.eval_thread.join()
+
+    def _evaluate(self, sample: list[LabeledDocument], bar: Any) -> None:
+        try:
+            a = evaluate(sample, replace(self.a, name="A"), bar=bar)
+            b = evaluate(sample, replace(self.config, name="B"), bar=bar)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
+            self.sample.value = f"<b>Evaluation failed:</b> {type(exc).__name__}: {exc}"
+            return
+        finally:
+            bar.close()
+        keys = ["id", "field"]
+        both = a.fields[[*keys, "expected", "got", "match"]].merge(
+            b.fields[[*keys, "got", "match"]], on=keys, suffixes=("_a", "_b")
+        )
+        changed = both[both.got_a.fillna("\0") != both.got_b.fillna("\0")]
+        rows = [
+            {
+                "id": r.id,
+                "field": r.field,
+                "expected": r.expected,
+                "a": r.got_a,
+                "b": r.got_b,
+                "a_mark": "✓" if r.match_a else "✗",
+                "b_mark": "✓" if r.match_b else "✗",
+            }
+            for r in changed.itertuples()
+        ]
+        sources = ", ".join(sorted({d.source.split(":")[-1] for d in sample}))
+        self.sample.value = render(
+            "tuner_sample.html.j2",
+            a=a.summary(),
+            b=b.summary(),
+            changed=rows,
+            better=int((changed.match_b & ~changed.match_a).sum()),
+            worse=int((changed.match_a & ~changed.match_b).sum()),
+            sources=sources,
+        )
+
+    # -- configurations ------------------------------------------------------------------------
     def export_config(self, path: str | Path) -> Path:
+        """Write B for ``--config``."""
         save_config(self.config, path)
         return Path(path)
 
     def import_config(self, path: str | Path) -> None:
+        """Load a configuration into B's controls."""
         config = load_config(path)
         self.base = replace(self.base, render=config.render, ocr=config.ocr)
-        names = {s.name for s in config.steps}
-        for name, box in self.toggles.items():
-            box.value = name in names
-        scale = next((s for s in config.steps if s.name == "scale"), None)
-        self.scale.value = scale.params.get("factor", 1.0) if scale else 1.0
-        method = next((s for s in config.steps if s.name in self.method.options), Step("none"))
-        self.method.value = method.name
-        self._build_params(dict(method.params))
+        self._set_controls(config)
         self.redraw()
 
     def widget(self) -> w.Widget:
-        side_by_side = w.HBox(
+        picker = w.HBox([self.source_filter, self.type_filter, self.document, self.page])
+        toggles = w.VBox(
+            [w.VBox([box, self.step_params[name]]) for name, box in self.toggles.items()]
+        )
+        controls = w.HBox(
             [
-                w.VBox([w.HTML("<b>original</b>"), self.original]),
-                w.VBox([w.HTML("<b>processed</b>"), self.processed]),
+                w.VBox(
+                    [self.method, self.method_params, self.scale, self.engine, self.engine_options]
+                ),
+                toggles,
             ]
         )
-        controls = w.VBox(
+        previews = w.HBox(
             [
-                self.page,
-                self.method,
-                self.params,
-                self.scale,
-                w.HBox(list(self.toggles.values()), layout=w.Layout(flex_flow="row wrap")),
-                self.run_button,
-                self.status,
+                w.VBox([self.a_summary, self.preview_a]),
+                w.VBox([w.HTML("<b>B</b>: the controls"), self.preview_b]),
             ]
         )
-        return w.VBox([controls, side_by_side, self.fields, self.text])
+        viewing = w.HBox([self.zoom, self.fit, self.zoom_field])
+        actions = w.HBox([self.pin, self.run_button, self.run_progress, self.status])
+        sample = w.VBox(
+            [w.HBox([self.sample_size, self.evaluate_button, self.eval_progress]), self.sample]
+        )
+        return w.VBox([picker, controls, viewing, previews, actions, self.fields, sample])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
