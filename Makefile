@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Label Studio's SDK, pinned, in a venv of its own: tests/test_labelstudio.py checks exported
+# tasks with it (why not in .venv: tests/labelstudio_sdk/requirements.txt).
+LS_VENV := .venv-labelstudio
 
 .PHONY: setup system-deps test report gate baseline bench serve ui lint clean
 
@@ -22,7 +25,11 @@ lint: setup
 	$(BIN)/ruff check medxtract_lab tests benchmarks
 	$(BIN)/ruff format --check medxtract_lab tests benchmarks
 
-test: setup
+$(LS_VENV)/.installed: tests/labelstudio_sdk/requirements.txt scripts/labelstudio-sdk-venv.sh $(VENV)/.installed
+	PYTHON=$(BIN)/python bash scripts/labelstudio-sdk-venv.sh $(LS_VENV)
+	touch $@
+
+test: setup $(LS_VENV)/.installed
 	$(BIN)/ruff check medxtract_lab tests benchmarks
 	$(BIN)/medxtract validate ground_truth
 	$(BIN)/medxtract validate ground_truth/layouts
@@ -58,4 +65,4 @@ ui: setup
 	$(BIN)/medxtract ui
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(LS_VENV) .pytest_cache

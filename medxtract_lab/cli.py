@@ -58,6 +58,13 @@ def _output_file(value: str) -> str:
     return value
 
 
+def _json_file(value: str) -> str:
+    """A tasks path ending in .json (checked before any document is read)."""
+    if Path(value).suffix.lower() != ".json":
+        raise argparse.ArgumentTypeError(f"{value}: write Label Studio tasks to a .json file")
+    return value
+
+
 def _doctypes(args: argparse.Namespace) -> int:
     from medxtract_lab.doctypes import doc_type_names, get_doctype, layouts_of
 
@@ -240,6 +247,56 @@ def _tune(args: argparse.Namespace) -> int:
     print(f"best config: {config}")
     print(f"all trials: {table}")
     print(f"study: {result.study}")
+    return EXIT_OK
+
+
+def _export_labelstudio(args: argparse.Namespace) -> int:
+    from medxtract_lab.config import resolve_config
+    from medxtract_lab.labelstudio import export_tasks
+
+    summary = export_tasks(
+        args.corpus,
+        args.out,
+        doc_type=args.doc_type,
+        dpi=args.dpi,
+        images=args.images,
+        document_root=args.document_root,
+        config=resolve_config(args.config or args.preset),
+        progress_mode="terminal",
+    )
+    root = summary.document_root.resolve()
+    print(
+        f"wrote {summary.pages} tasks ({summary.documents} documents) to {summary.tasks}, their "
+        f"page images under {summary.images}, and the labelling config {summary.config}"
+    )
+    for doc_id in summary.unread:
+        print(f"medxtract: warning: {doc_id} could not be read: no field regions", file=sys.stderr)
+    if summary.unplaced:
+        count = sum(len(names) for names in summary.unplaced.values())
+        print(
+            f"{count} value(s) in {len(summary.unplaced)} document(s) had no box to show them "
+            "in: draw their regions, or they keep their current value on import"
+        )
+    print(
+        "in Label Studio: start it with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
+        f"LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT={root}; in a project whose labelling config "
+        f"is {summary.config.name}, add a Local files source storage with the path "
+        f"{summary.images.resolve()} (no sync needed), then import {summary.tasks.name}"
+    )
+    return EXIT_OK
+
+
+def _import_labelstudio(args: argparse.Namespace) -> int:
+    from medxtract_lab.labelstudio import describe_import, import_annotations
+
+    summary = import_annotations(args.export, args.corpus, labeled_by=args.labeled_by)
+    print(
+        f"imported {len(summary.written)} document(s) into {args.corpus} (previous versions in "
+        f"{Path(args.corpus) / '.history'}), {len(summary.unchanged)} unchanged, "
+        f"{len(summary.skipped)} skipped"
+    )
+    for line in describe_import(summary):
+        print(line)
     return EXIT_OK
 
 
@@ -545,6 +602,65 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
     _layouts_option(learn)
     learn.set_defaults(run=_learn)
+
+    export_ls = _command(
+        commands,
+        "export-labelstudio",
+        "write a corpus as Label Studio tasks with pre-annotations",
+        "One task per page image: each line of a field's value is a labelled rectangle\n"
+        "with its transcription (Label Studio's OCR template), boxes from an extraction,\n"
+        "text from the label when the document is labelled. Writes OUT (JSON tasks),\n"
+        "the page images as PNG (served by Label Studio's local-files storage), and the\n"
+        "labelling config OUT-stem.<type>.xml built from the type's fields.",
+        "medxtract export-labelstudio ground_truth ls/tasks.json --doc-type prescription\n"
+        "medxtract export-labelstudio inbox/ /data/ls/tasks.json --document-root /data/ls",
+    )
+    export_ls.add_argument("corpus", help="a corpus folder: <type>/<id>.pdf with <id>.json labels")
+    export_ls.add_argument("out", type=_json_file, help="the tasks file to write (.json)")
+    export_ls.add_argument(
+        "--doc-type", help="only documents of this type (needed when the corpus holds several)"
+    )
+    export_ls.add_argument("--dpi", type=int, default=150, help="resolution of the page images")
+    export_ls.add_argument(
+        "--images", help="folder for the page images (default: <OUT stem>_images beside OUT)"
+    )
+    export_ls.add_argument(
+        "--document-root",
+        help="Label Studio's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT; image URLs are relative "
+        "to it (default: the folder of OUT)",
+    )
+    chosen = export_ls.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--preset",
+        default="default",
+        help=f"named config the boxes are read with: {sorted(PRESETS)}",
+    )
+    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    _layouts_option(export_ls)
+    export_ls.set_defaults(run=_export_labelstudio)
+
+    import_ls = _command(
+        commands,
+        "import-labelstudio",
+        "read a Label Studio JSON export back into a corpus's labels",
+        "Each field's value is the transcriptions of the regions labelled with it, top to\n"
+        "bottom, joined by newlines; the page text comes from the page's text area. Every\n"
+        "task is checked against the type's contract first: any problem (not JSON, an\n"
+        "unknown document or field, a value of the wrong shape) is listed and nothing is\n"
+        "written (exit 2). Changed labels are saved atomically, the previous version kept\n"
+        "in CORPUS/.history/. A document is imported once every page of it is annotated.",
+        "medxtract import-labelstudio project-1-export.json ground_truth\n"
+        "medxtract import-labelstudio export.json ground_truth --labeled-by alice",
+    )
+    import_ls.add_argument("export", help="the file of Label Studio's Export > JSON")
+    import_ls.add_argument("corpus", help="the corpus folder the tasks were exported from")
+    import_ls.add_argument(
+        "--labeled-by",
+        help="who the labels are recorded as labelled by (default: the annotation's "
+        "Label Studio user)",
+    )
+    _layouts_option(import_ls)
+    import_ls.set_defaults(run=_import_labelstudio)
 
     serve = _command(
         commands,

@@ -86,6 +86,14 @@ class LabelConflict(LabelError):
     http_status = 409
 
 
+class LabelStudioError(InputError):
+    """A Label Studio exchange that cannot be done: an export that is not Label Studio's JSON of
+    tasks exported from this corpus, names a field the type does not have, or holds a value its
+    contract refuses. Nothing is written; the message names every task and field at fault."""
+
+    code = "bad_labelstudio_export"
+
+
 class BaselineError(InputError):
     """The accuracy gate's baseline cannot be read, or covers another corpus than the run."""
 

@@ -286,6 +286,7 @@ def extract_from_read(
         warnings=list(read.warnings),
         locations={name: field_locations(f, read.pages) for name, f in matches.items()},
         page_texts=[p.text for p in read.pages],
+        page_turns=[p.turns for p in read.pages],
         cpu_ms=watch.cpu_ms,
     )
     return reread_fields(pdf, spec, matches, config, engine, read, result)

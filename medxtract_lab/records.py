@@ -78,6 +78,9 @@ class Extraction:
     # Fields whose value a fallback candidate supplied, and which ("region:seed", "page:seed").
     rereads: dict[str, str] = field(default_factory=dict)
     page_texts: list[str] = field(repr=False, default_factory=list)
+    # Per page, the quarter turns counter-clockwise it was read upright with (``Page.turns``):
+    # what a tool that shows the page upright turns it by. Not part of the JSON contract.
+    page_turns: list[int] = field(repr=False, default_factory=list)
     # CPU milliseconds per stage: what benchmarks weigh; not part of the JSON contract.
     cpu_ms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 

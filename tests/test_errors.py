@@ -39,6 +39,7 @@ EXPECTED = {
     "LabelError": (2, 422),
     "LabelConflict": (2, 409),
     "BaselineError": (2, 422),
+    "LabelStudioError": (2, 422),
     "DocumentTimeout": (2, 504),
     "ServiceStopping": (1, 503),
     "UnknownDocType": (2, 422),
