@@ -44,8 +44,8 @@ from medxtract_lab.corpus.store import (
 )
 from medxtract_lab.doctypes import contract
 from medxtract_lab.errors import DependencyMissing, LabelError, LabelStudioError, MedXtractError
+from medxtract_lab.evaluation.runner import extract_cached
 from medxtract_lab.pages import preview
-from medxtract_lab.pipeline import extract
 from medxtract_lab.progress import progress
 from medxtract_lab.records import Extraction, Location
 from medxtract_lab.render import open_pdf
@@ -182,7 +182,8 @@ def _document_tasks(
 ) -> tuple[list[dict[str, Any]], bool, list[str]]:
     """The tasks of one document, whether it was read, and the values no box was found for."""
     try:
-        result: Extraction | None = extract(document.pdf_path, document.doc_type, config)
+        # Through the OCR cache: a corpus `make report` has read exports without reading again.
+        result: Extraction | None = extract_cached(document.pdf_path, document.doc_type, config)[0]
     except DependencyMissing:
         raise
     except MedXtractError:
