@@ -38,7 +38,9 @@ def test_every_step_parameter_and_engine_option_comes_from_the_registries(tuner)
     assert set(tunable["psm"]) <= {v for _, v in tuner.options["psm"].options}
     tuner.options["psm"].value = 6
     assert tuner.config.ocr.psm == 6
-    tuner.options["psm"].value = tuner.a.ocr.psm
+    tuner._engine_options(None)  # as when the engine changes: each option back to the default
+    assert tuner.options["psm"].value == "default" and tuner.config.ocr.psm is None
+    tuner._engine_options(tuner.a)
 
 
 def test_the_picker_filters_by_source_and_type(tuner) -> None:
@@ -140,9 +142,14 @@ def test_run_reads_every_page_of_a_record_under_a_and_b() -> None:
     assert table.count("<tr><td>2</td>") == 1  # page 2's CER row
     tuner.zoom_field.value = page_two[0]
     assert tuner.page.value == 2 and tuner.zoom.value > 1
+    shown = cv2.imdecode(np.frombuffer(tuner.preview_b.value, np.uint8), cv2.IMREAD_COLOR)
+    assert (shown[..., 2].astype(int) - shown[..., 0] > 100).any()  # the value outlined in red
     box = tuner.results["B"][0].locations[page_two[0]][0].box
     x0, y0, x1, y1 = tuner._region()
     assert x0 <= (box[0] + box[2]) / 2 <= x1 and y0 <= (box[1] + box[3]) / 2 <= y1
+    assert "changed since this reading" not in tuner.fields.value
+    tuner.method.value = "otsu"
+    assert "changed since this reading" in tuner.fields.value
 
 
 def test_a_wrong_field_shows_its_diff() -> None:
@@ -358,7 +365,7 @@ def test_the_keyboard_alone_labels_a_document(unlabelled_corpus):
     root, ids = unlabelled_corpus
     labeler = GroundTruthLabeler(root, labeled_by="tester")
     keys = labeler.shortcuts
-    assert set(keys.bindings) == {"KeyS", "KeyA", "KeyU", "Comma", "Period"}
+    assert set(keys.bindings) == {"KeyS", "KeyY", "KeyA", "KeyU", "Comma", "Period"}
     assert "Alt+S" in keys.legend and "Alt+U" in keys.legend
     labeler.jump.value = ids[0]
     press = lambda name: keys._handle_custom_msg({"shortcut": name}, [])  # noqa: E731
@@ -370,7 +377,14 @@ def test_the_keyboard_alone_labels_a_document(unlabelled_corpus):
     assert labeler.unconfirmed() == []
     press("save_next")
     assert _saved(root, ids[0])["labeled_by"] == "tester"
-    assert labeler.doc.id == ids[1]
+    assert labeler.doc.id == ids[1] and "Saved" in labeler.message.value
+    press("save_anyway")  # nothing asked yet: does nothing
+    assert _saved(root, ids[1])["labeled_by"] == ""
+    press("save_next")  # asks: fields unconfirmed
+    assert "unconfirmed" in labeler.message.value
+    press("save_anyway")
+    assert _saved(root, ids[1])["labeled_by"] == "tester"
+    assert "last document" in labeler.message.value
     press("previous_document")
     assert labeler.doc.id == ids[0]
     press("next_document")

@@ -38,7 +38,7 @@ from medxtract_lab.doctypes import contract, get_doctype
 from medxtract_lab.errors import MedXtractError
 from medxtract_lab.evaluation.runner import evaluate, extract_cached
 from medxtract_lab.extraction.text import find_value
-from medxtract_lab.page_marks import crop, outlined
+from medxtract_lab.page_marks import crop, outlined, padded
 from medxtract_lab.pages import preview
 from medxtract_lab.pipeline import type_warning
 from medxtract_lab.records import Extraction
@@ -127,22 +127,25 @@ class GroundTruthLabeler:
         self._views: dict[str, cf.Future] = {}
         self._pool = cf.ThreadPoolExecutor(max_workers=1)  # renders the next document ahead
         self.filter = w.ToggleButtons(
-            options=["all", "unlabelled", "changed"], value="all", description="show"
+            options=["all", "unlabelled", "changed"],
+            value="all",
+            description="show",
+            style={"button_width": "auto"},
         )
         self.order = w.Dropdown(options=ORDERS, value=ORDERS[0], description="order")
         self.jump = w.Dropdown(description="document")
         self.previous = w.Button(description="◀ previous")
         self.next = w.Button(description="next ▶")
-        self.progress = w.HTML()
+        self.progress = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.type_note = w.HTML()
         self.zoom = w.IntSlider(
             value=100, min=50, max=400, step=25, description="zoom %", continuous_update=False
         )
         self.page_images: list[w.Image] = []
         self.pages_box = w.Box(
-            layout=w.Layout(width="48%", height="900px", overflow="auto", display="block")
+            layout=w.Layout(width="45%", max_height="1100px", overflow="auto", display="block")
         )
-        self.form = w.VBox(layout=w.Layout(width="52%"))
+        self.form = w.VBox(layout=w.Layout(width="55%"))
         self.accept = w.Button(description="Accept all shown")
         self.save_button = w.Button(description="Save", button_style="success")
         self.save_next_button = w.Button(description="Save & next", button_style="success")
@@ -157,6 +160,7 @@ class GroundTruthLabeler:
         self.shortcuts = Shortcuts(
             {
                 "save_next": ("KeyS", "save & next", self.save_and_next),
+                "save_anyway": ("KeyY", "save anyway, when asked", self._save_anyway),
                 "accept_field": ("KeyA", "accept field", self.accept_current),
                 "next_unconfirmed": ("KeyU", "next unconfirmed field", self.next_unconfirmed),
                 "previous_document": ("Comma", "previous document", lambda: self.move(-1)),
@@ -167,7 +171,7 @@ class GroundTruthLabeler:
         self.next.on_click(lambda _: self.move(1))
         self.save_button.on_click(lambda _: self.save())
         self.save_next_button.on_click(lambda _: self.save_and_next())
-        self.save_anyway.on_click(lambda _: self.save(accept_unconfirmed=True))
+        self.save_anyway.on_click(lambda _: self._save_anyway())
         self.accept.on_click(lambda _: self.accept_all())
         self.filter.observe(lambda _: self.refresh(), names="value")
         self.order.observe(lambda _: self.refresh(), names="value")
@@ -195,13 +199,22 @@ class GroundTruthLabeler:
         if self.order.value == "most uncertain first":
             self._rank(shown)
             shown.sort(key=lambda d: self.uncertainty.get(d.id, 1.0))
+            self._show_progress()
+            if shown:
+                lowest = [self.uncertainty.get(d.id, 1.0) for d in shown]
+                self.progress.value += (
+                    f"; lowest field confidence {min(lowest):.2f} to {max(lowest):.2f}"
+                )
         current = self.jump.value
         self.jump.options = [d.id for d in shown]
         if shown:
             self.jump.value = current if current in self.jump.options else shown[0].id
 
     def _show_progress(self) -> list[str]:
-        """The progress line; returns the documents with unsaved edits."""
+        """The progress line; returns the documents with unsaved edits. Also hides the "Save
+        anyway" question once nothing is left unconfirmed."""
+        if self.doc is not None and self.doc.id in self.drafts and not self.unconfirmed():
+            self.save_anyway.layout.display = "none"
         labelled = sum(d.is_labelled for d in self._by_id.values())
         unsaved = sorted(i for i, d in self.drafts.items() if d.dirty)
         self.progress.value = f"{labelled} labelled of {len(self._by_id)}" + (
@@ -216,7 +229,8 @@ class GroundTruthLabeler:
         todo = [d for d in docs if d.id not in self.uncertainty]
         if not todo:
             return
-        fields = evaluate(todo, self.config).fields
+        self.progress.value = f"<i>ranking {len(todo)} documents by confidence…</i>"
+        fields = evaluate(todo, self.config, progress="off").fields
         if not fields.empty:
             self.uncertainty |= fields.groupby("id")["confidence"].min().to_dict()
 
@@ -281,30 +295,40 @@ class GroundTruthLabeler:
         if doc_id not in self.drafts:
             self.drafts[doc_id] = self._new_draft(self.doc, self.view)
         draft = self.drafts[doc_id]
+        # ipywidgets caps an image at its box's width: without max_width, no zoom.
         self.page_images = [
-            w.Image(format="png", layout=w.Layout(border="1px solid #ccc")) for _ in self.view.pages
+            w.Image(format="png", layout=w.Layout(max_width="none", margin="0 0 4px 0"))
+            for _ in self.view.pages
         ]
         self.pages_box.children = self.page_images
         self.field_widgets, self.field_marks, self.field_crops, rows = {}, {}, {}, []
         for spec in contract(self.doc.doc_type).fields:
             name = spec.name
-            kind = w.Textarea if spec.multiline else w.Text
-            widget = kind(
+            extra = {"rows": max(3, draft.values[name].count("\n") + 2)} if spec.multiline else {}
+            widget = (w.Textarea if spec.multiline else w.Text)(
                 value=draft.values[name],
                 description=name,
-                layout=w.Layout(width="70%"),
-                style={"description_width": "160px"},
+                layout=w.Layout(flex="1 1 auto", width="auto"),
+                style={"description_width": "140px"},
+                **extra,
             )
             accept = w.Button(
-                description="✓", tooltip=f"accept {name} as shown", layout=w.Layout(width="40px")
+                description="✓",
+                tooltip=f"accept {name} as shown",
+                layout=w.Layout(width="40px", flex="0 0 auto"),
             )
-            mark = w.HTML()
+            mark = w.HTML(layout=w.Layout(width="120px", flex="0 0 auto"))
             cropped = self._crop(name)
             widget.observe(lambda change, n=name: self._edited(n, change["new"]), names="value")
             accept.on_click(lambda _, n=name: self.accept_field(n))
             self.field_widgets[name], self.field_marks[name] = widget, mark
             self.field_crops[name] = cropped
-            rows.append(w.VBox([w.HBox([widget, accept, mark]), cropped]))
+            rows.append(
+                w.VBox(
+                    [w.HBox([widget, accept, mark], layout=w.Layout(width="100%")), cropped],
+                    layout=w.Layout(margin="0 0 6px 0"),
+                )
+            )
             self._mark(name)
         self.page_widgets = [
             w.Textarea(
@@ -340,7 +364,7 @@ class GroundTruthLabeler:
         return w.Image(
             value=_png(picture),
             format="png",
-            layout=w.Layout(width=f"{width}px", margin="0 0 0 164px"),
+            layout=w.Layout(width=f"{width}px", max_width="100%", margin="0 0 0 144px"),
         )
 
     def _draw_pages(self) -> None:
@@ -352,7 +376,7 @@ class GroundTruthLabeler:
             zip(self.page_images, self.view.pages, strict=True), start=1
         ):
             boxes = [p.box for p in places if p.page == number]
-            image.value = _png(outlined(page, boxes, CURRENT) if boxes else page)
+            image.value = _png(outlined(page, padded(boxes), CURRENT) if boxes else page)
         self._zoom_pages()
 
     def _zoom_pages(self) -> None:
@@ -422,6 +446,8 @@ class GroundTruthLabeler:
         names = list(self.field_widgets)
         start = names.index(self.current_field) + 1 if self.current_field in names else 0
         rest = [n for n in names[start:] + names[:start] if n not in self.draft.confirmed]
+        if not rest and self.current_field is not None:
+            self.field_widgets[self.current_field].blur()  # typing must not edit it by surprise
         self.focus(rest[0] if rest else None)
         if not rest:
             self.message.value = "Every field is confirmed: Alt+S saves and opens the next."
@@ -497,11 +523,24 @@ class GroundTruthLabeler:
 
     def save_and_next(self) -> bool:
         """Save, then open the next document in the list."""
-        saved = self.save()
-        if saved:
-            self.move(1)
-            self.next_unconfirmed()
-        return saved
+        return self._then_next(self.save())
+
+    def _save_anyway(self) -> None:
+        """The answer to the question a save with unconfirmed fields asks."""
+        if self.save_anyway.layout.display != "none":
+            self._then_next(self.save(accept_unconfirmed=True))
+
+    def _then_next(self, saved: bool) -> bool:
+        if not saved:
+            return False
+        said, before = self.message.value, self.doc.id
+        self.move(1)
+        if self.doc.id == before:
+            self.message.value = f"{said} That was the last document shown."
+            return True
+        self.next_unconfirmed()
+        self.message.value = f"{said} Now {self.doc.id}."
+        return True
 
     # -- import ------------------------------------------------------------------------------
     def import_pdfs(self, paths: list[str | Path], doc_type: str) -> dict[str, list[str]]:
@@ -552,19 +591,22 @@ class GroundTruthLabeler:
         return type_warning(doc_type, read) or ""
 
     def widget(self) -> w.Widget:
-        navigation = w.HBox(
-            [self.previous, self.next, self.jump, self.filter, self.order, self.progress]
+        wrap = w.Layout(flex_flow="row wrap", align_items="center")
+        navigation = w.HBox([self.previous, self.next, self.jump, self.progress], layout=wrap)
+        choosing = w.HBox([self.filter, self.order, self.zoom], layout=wrap)
+        actions = w.HBox(
+            [self.accept, self.save_button, self.save_next_button, self.save_anyway], layout=wrap
         )
-        actions = w.HBox([self.accept, self.save_button, self.save_next_button, self.save_anyway])
+        # Messages and actions above the pages: a keyboard user sees what a key did.
         return w.VBox(
             [
                 navigation,
+                choosing,
                 self.shortcuts,
-                self.type_note,
-                w.HBox([self.zoom]),
-                w.HBox([self.pages_box, self.form]),
                 actions,
                 self.message,
+                self.type_note,
+                w.HBox([self.pages_box, self.form]),
             ]
         )
 

@@ -33,18 +33,20 @@ from medxtract_lab.evaluation.gallery import diff_sides, render
 from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.evaluation.runner import evaluate, extract_cached, stratified
 from medxtract_lab.ocr.registry import availability, engine_spec
-from medxtract_lab.page_marks import cut
+from medxtract_lab.page_marks import cut, outlined, padded
 from medxtract_lab.pages import page_image
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps, at_scale
 from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
 
-PREVIEW_WIDTH = 520  # px of each of the two previews
+PREVIEW_WIDTH = 480  # px each of the two previews is computed at; shown at half the width
+DEFAULT = "default"  # an engine option left to the engine
 MAX_ZOOM = 8.0
 ALL = "all"
 # Steps a configuration always has (grayscale) or that the scale slider sets; every other
 # registered step that is not optional is a binarisation "method", at most one per pipeline.
 FIXED = ("grayscale", "scale")
+_WIDE = {"description_width": "initial"}  # a parameter's whole name, never cut short
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -55,7 +57,7 @@ def _png(image: np.ndarray) -> bytes:
 def _control(name: str, param: Param, value: object) -> w.Widget:
     """A slider or a choice for one registered parameter."""
     if param.choices:
-        return w.Dropdown(options=list(param.choices), value=value, description=name)
+        return w.Dropdown(options=list(param.choices), value=value, description=name, style=_WIDE)
     if param.odd:
         slider = w.IntSlider(
             value=int(value),
@@ -64,6 +66,7 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
             step=2,
             description=name,
             continuous_update=False,
+            style=_WIDE,
         )
 
         def keep_odd(change: dict) -> None:
@@ -79,6 +82,7 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
             max=int(param.high),
             description=name,
             continuous_update=False,
+            style=_WIDE,
         )
     return w.FloatSlider(
         value=float(value),
@@ -88,6 +92,15 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
         description=name,
         continuous_update=False,
     )
+
+
+def _one_line() -> w.Layout:
+    """A caption kept to one line, so the two previews under their captions stay level."""
+    return w.Layout(height="1.8em", overflow="hidden")
+
+
+def _caption(html: str) -> str:
+    return f"<div style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>{html}</div>"
 
 
 def _without_text_layer(config: PipelineConfig) -> PipelineConfig:
@@ -147,9 +160,14 @@ class ThresholdTuner:
             value=1.0, min=1.0, max=MAX_ZOOM, step=0.5, description="zoom", readout_format=".1f"
         )
         self.fit = w.Button(description="fit page")
-        self.preview_a = w.Image(format="png", layout=w.Layout(width=f"{PREVIEW_WIDTH}px"))
-        self.preview_b = w.Image(format="png", layout=w.Layout(width=f"{PREVIEW_WIDTH}px"))
-        self.a_summary = w.HTML()
+        self.preview_a = w.Image(format="png", layout=w.Layout(width="100%"))
+        self.preview_b = w.Image(format="png", layout=w.Layout(width="100%"))
+        self.a_summary = w.HTML(layout=_one_line())
+        self.b_summary = w.HTML(_caption("<b>B</b>: the controls"), layout=_one_line())
+        self.marked: list[tuple[float, ...]] = []  # boxes of the field zoomed to, outlined
+        self.marked_page: int | None = None
+        self._ran: tuple = ()
+        self._table = ""
         self.pin = w.Button(description="pin B as A", tooltip="A becomes what B is now")
         self.run_button = w.Button(description="Run A and B", button_style="primary")
         self.run_progress = w.IntProgress(min=0, max=2, layout=w.Layout(width="160px"))
@@ -157,7 +175,9 @@ class ThresholdTuner:
         self.status = w.HTML()
         self.fields = w.HTML()
         self.sample_size = w.BoundedIntText(value=12, min=1, max=10_000, description="N docs")
-        self.evaluate_button = w.Button(description="Evaluate A and B on N documents")
+        self.evaluate_button = w.Button(
+            description="Evaluate A and B on N documents", layout=w.Layout(width="auto")
+        )
         self.eval_progress = w.Box()
         self.sample = w.HTML()
 
@@ -178,7 +198,7 @@ class ThresholdTuner:
         for name, box in self.toggles.items():
             box.observe(lambda _, n=name: (self._show_params(n), self.redraw()), names="value")
         self.scale.observe(lambda _: self.redraw(), names="value")
-        self.engine.observe(lambda _: self._engine_options(None), names="value")
+        self.engine.observe(lambda _: (self._engine_options(None), self._changed()), names="value")
         self.zoom.observe(lambda _: self.redraw(), names="value")
         self.fit.on_click(lambda _: self.view_at((0.5, 0.5), 1.0))
         self.pin.on_click(lambda _: self.pin_b())
@@ -265,8 +285,15 @@ class ThresholdTuner:
         self.options = {}
         for option, values in engine_spec(self.engine.value).tunable.items():
             value = getattr(current, option, None) if current else None
-            choices = [("default", None)] + [(str(v), v) for v in sorted({*values, value} - {None})]
-            self.options[option] = w.Dropdown(options=choices, value=value, description=option)
+            # A dropdown whose value is None shows nothing: the engine's default is a word.
+            choices = [(DEFAULT, DEFAULT)] + [
+                (str(v), v) for v in sorted({*values, value} - {None})
+            ]
+            control = w.Dropdown(
+                options=choices, value=DEFAULT if value is None else value, description=option
+            )
+            control.observe(lambda _: self._changed(), names="value")
+            self.options[option] = control
         self.engine_options.children = list(self.options.values())
 
     @property
@@ -280,7 +307,10 @@ class ThresholdTuner:
             steps.append(Step("scale", {"factor": self.scale.value, "interpolation": "cubic"}))
         if self.method.value != "none":
             steps.append(Step(self.method.value, self._values(self.method.value)))
-        options = {name: control.value for name, control in self.options.items()}
+        options = {
+            name: None if control.value == DEFAULT else control.value
+            for name, control in self.options.items()
+        }
         ocr = replace(self.base.ocr, engine=self.engine.value, **options)
         return replace(self.base, name="B", steps=tuple(steps), ocr=ocr)
 
@@ -296,7 +326,7 @@ class ThresholdTuner:
     def _describe_a(self) -> None:
         steps = ", ".join(s.name for s in self.a.steps if s.name != "grayscale") or "none"
         psm = self.a.ocr.psm if self.a.ocr.psm is not None else "default"
-        self.a_summary.value = f"<b>A</b> ({self.a.name}): {steps}; psm {psm}"
+        self.a_summary.value = _caption(f"<b>A</b> ({self.a.name}): {steps}; psm {psm}")
 
     # -- one document --------------------------------------------------------------------------
     def open(self, doc: LabeledDocument | None) -> None:
@@ -309,6 +339,7 @@ class ThresholdTuner:
         self.pdf = open_pdf(self.path, self.base.render)
         self._pictures = {}
         self.results = {}
+        self.marked, self.marked_page = [], None
         self.fields.value = self.status.value = ""
         self.zoom_field.options = [""] + [s.name for s in contract(self.doc_type).fields]
         self._describe_a()
@@ -362,10 +393,19 @@ class ThresholdTuner:
 
     def view(self, config: PipelineConfig) -> np.ndarray:
         """What a preview shows: the viewport of the processed page, PREVIEW_WIDTH wide."""
-        picture = cut(self.processed(config), self._region())
+        region = self._region()
+        picture = cut(self.processed(config), region)
         factor = PREVIEW_WIDTH / picture.shape[1]
         interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_NEAREST
-        return cv2.resize(picture, None, fx=factor, fy=factor, interpolation=interpolation)
+        shown = cv2.resize(picture, None, fx=factor, fy=factor, interpolation=interpolation)
+        if not self.marked or self.marked_page != self.page.value:
+            return shown
+        x0, y0, x1, y1 = region
+        inside = [
+            ((a - x0) / (x1 - x0), (b - y0) / (y1 - y0), (c - x0) / (x1 - x0), (d - y0) / (y1 - y0))
+            for a, b, c, d in padded(self.marked)
+        ]
+        return outlined(shown, inside)
 
     def redraw(self) -> None:
         """Draw A and B on the current viewport."""
@@ -373,6 +413,21 @@ class ThresholdTuner:
             return
         self.preview_a.value = _png(self.view(self.a))
         self.preview_b.value = _png(self.view(self.config))
+        self._changed()
+
+    def _changed(self) -> None:
+        """Say so when the A/B table no longer describes A and B."""
+        if not self.results:
+            return
+        now = (_without_text_layer(self.a), _without_text_layer(self.config))
+        stale = now != self._ran
+        banner = (
+            "<p style='color:#b60'><b>A or B changed since this reading:</b> press "
+            "<b>Run A and B</b> again.</p>"
+            if stale
+            else ""
+        )
+        self.fields.value = banner + self._table
 
     def view_at(self, center: tuple[float, float], zoom: float) -> None:
         """Move both previews to ``center`` (page fractions) at ``zoom``."""
@@ -410,6 +465,7 @@ class ThresholdTuner:
         boxes = [p.box for p in places if p.page == number]
         x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
         x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        self.marked, self.marked_page = boxes, number
         if self.page.value != number:
             self.page.value = number
         self.view_at(((x0 + x1) / 2, (y0 + y1) / 2), 0.6 / max(x1 - x0, y1 - y0, 0.05))
@@ -420,6 +476,7 @@ class ThresholdTuner:
         self.status.value = "<i>reading with A and B…</i>"
         self.run_progress.value = 0
         configs = {"A": _without_text_layer(self.a), "B": _without_text_layer(self.config)}
+        self._ran = (configs["A"], configs["B"])
         self.ocr_thread = threading.Thread(target=self._read_both, args=(configs,), daemon=True)
         self.ocr_thread.start()
         if wait:
@@ -438,10 +495,11 @@ class ThresholdTuner:
         except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
             self.status.value = f"<b>Reading failed:</b> {type(exc).__name__}: {exc}"
             return
-        self.fields.value = self._comparison("read " + ", ".join(notes))
+        self._table = self._comparison()
+        self.fields.value = self._table
         self.status.value = "read " + ", ".join(notes)
 
-    def _comparison(self, note: str) -> str:
+    def _comparison(self) -> str:
         """The per-field A/B table and each page's CER, as HTML."""
         expected = self.label.fields if self.label is not None else {}
         rows = []
@@ -455,7 +513,7 @@ class ThresholdTuner:
                     {
                         "value": got,
                         "confidence": extraction.confidence.get(name, 0.0),
-                        "mark": "✓" if ok else "✗",
+                        "ok": ok,
                         "diff": diff_sides(expected.get(name), got)[2],
                     }
                 )
@@ -483,9 +541,7 @@ class ThresholdTuner:
                         "b": cer(reference, texts[1]).rate,
                     }
                 )
-        return render(
-            "tuner_ab.html.j2", fields=rows, pages=pages, labelled=self.label is not None, note=note
-        )
+        return render("tuner_ab.html.j2", fields=rows, pages=pages, labelled=self.label is not None)
 
     def _page_text(self, side: str, number: int) -> str:
         pages = self.results[side][1].pages
@@ -529,8 +585,10 @@ class ThresholdTuner:
                 "expected": r.expected,
                 "a": r.got_a,
                 "b": r.got_b,
-                "a_mark": "✓" if r.match_a else "✗",
-                "b_mark": "✓" if r.match_b else "✗",
+                "a_ok": r.match_a,
+                "b_ok": r.match_b,
+                "a_diff": diff_sides(r.expected, r.got_a)[2],
+                "b_diff": diff_sides(r.expected, r.got_b)[2],
             }
             for r in changed.itertuples()
         ]
@@ -571,11 +629,13 @@ class ThresholdTuner:
                 toggles,
             ]
         )
+        half = w.Layout(width="49%", min_width="0")  # the same size whatever the room
         previews = w.HBox(
             [
-                w.VBox([self.a_summary, self.preview_a]),
-                w.VBox([w.HTML("<b>B</b>: the controls"), self.preview_b]),
-            ]
+                w.VBox([self.a_summary, self.preview_a], layout=half),
+                w.VBox([self.b_summary, self.preview_b], layout=half),
+            ],
+            layout=w.Layout(justify_content="space-between"),
         )
         viewing = w.HBox([self.zoom, self.fit, self.zoom_field])
         actions = w.HBox([self.pin, self.run_button, self.run_progress, self.status])
