@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from medxtract_lab.extraction import FieldMatch
 from medxtract_lab.ocr import Word, words_in
 from medxtract_lab.records import Location, Page
@@ -33,19 +35,21 @@ def field_confidence(found: FieldMatch, pages: Sequence[Page]) -> float:
 
 def box_location(page: Page, left: float, top: float, right: float, bottom: float) -> Location:
     """A pixel box on ``page`` (in the space of its word boxes) as a ``Location`` on the page
-    as it is in the PDF: a page read turned has its box turned back."""
+    as it is in the PDF: the box taken back through what preprocessing moved (a rotation that
+    levelled the text, a photo's flattening) and turned back for a page read turned."""
     width, height = page.size
-
-    def fraction(value: float, whole: int) -> float:
-        return min(1.0, max(0.0, value / whole))
-
-    corners = [
-        _unturned(fraction(x, width), fraction(y, height), page.turns)
-        for x, y in ((left, top), (right, bottom))
-    ]
-    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    corners = np.array(
+        [[left, top], [right, top], [right, bottom], [left, bottom]], dtype=float
+    ) / (width, height)
+    if page.frame:
+        back = np.linalg.inv(np.array(page.frame, dtype=float).reshape(3, 3))
+        moved = np.c_[corners, np.ones(4)] @ back.T
+        corners = moved[:, :2] / moved[:, 2:]
+    corners = np.clip(corners, 0.0, 1.0)
+    turned = [_unturned(u, v, page.turns) for u, v in corners]
+    xs, ys = [c[0] for c in turned], [c[1] for c in turned]
     box = (min(xs), min(ys), max(xs), max(ys))
-    return Location(page.number, tuple(round(v, _DIGITS) for v in box))
+    return Location(page.number, tuple(round(float(v), _DIGITS) for v in box))
 
 
 def _unturned(u: float, v: float, turns: int) -> tuple[float, float]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.errors import NoisePage
-from medxtract_lab.preprocess import apply_steps, ink_specks
+from medxtract_lab.preprocess import apply_steps_placed, ink_specks
 from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
 from medxtract_lab.stopwatch import Stopwatch
 
@@ -40,9 +40,21 @@ def ocr_input(
     watch: Stopwatch | None = None,
     turns: int = 0,
 ) -> np.ndarray:
+    """What the OCR engine reads for page ``number`` (see ``placed_ocr_input``)."""
+    return placed_ocr_input(pdf, number, config, watch, turns)[0]
+
+
+def placed_ocr_input(
+    pdf: PdfDocument,
+    number: int,
+    config: PipelineConfig,
+    watch: Stopwatch | None = None,
+    turns: int = 0,
+) -> tuple[np.ndarray, tuple[float, ...]]:
     """What the OCR engine reads for page ``number``: the page image, turned by ``turns``
     quarter turns and preprocessed; a page of noise is refused before any step enlarges it.
-    Rendering and preprocessing are timed on ``watch`` when given."""
+    Also where preprocessing moved the content (``Page.frame``). Rendering and preprocessing
+    are timed on ``watch`` when given."""
     watch = watch or Stopwatch()
     with watch.stage("render"):
         image = page_image(pdf, number, config.render, turns)
@@ -54,7 +66,15 @@ def ocr_input(
                 f"specks of ink; a page of text has under {MAX_INK_SPECKS}). Scan or "
                 "photograph the page again, in focus and with enough light."
             )
-        return apply_steps(image, config.steps)
+        image, frame = apply_steps_placed(image, config.steps)
+        return image, frame_of(frame)
+
+
+def frame_of(homography: np.ndarray) -> tuple[float, ...]:
+    """A homography as ``Page.frame`` stores it: () for one that moves nothing."""
+    if np.allclose(homography, np.eye(3)):
+        return ()
+    return tuple(round(float(v), 9) for v in homography.ravel())
 
 
 def preview(pdf: PdfDocument, number: int, dpi: int = PREVIEW_DPI) -> np.ndarray:

@@ -35,7 +35,7 @@ from medxtract_lab.evidence import field_confidence, field_locations
 from medxtract_lab.extraction import DocType, match_fields
 from medxtract_lab.extraction.spec import Choice
 from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_engine, reads_lines
-from medxtract_lab.pages import ocr_input
+from medxtract_lab.pages import ocr_input, placed_ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
 from medxtract_lab.stopwatch import Stopwatch
@@ -79,17 +79,26 @@ def read_page(
     ocr_limit = budget.time_left(stage, config.ocr.page_timeout_s)
     config = replace(config, ocr=replace(config.ocr, page_timeout_s=ocr_limit))
     watch = Stopwatch()
-    image = ocr_input(pdf, number, config, watch)
+    image, frame = placed_ocr_input(pdf, number, config, watch)
     result = _recognize(engine, image, config, number, watch)
     turns = 0
     if config.ocr.upright and detects_orientation(engine) and _poor(result):
         upright = _read_upright(pdf, number, config, engine, image, watch)
         if upright is not None and _mean_confidence(upright[1]) > _mean_confidence(result):
-            turns, result, image = upright
+            turns, result, image, frame = upright
     size = (image.shape[1], image.shape[0])
     kept = image if keep_image else None
     return Page(
-        number, "ocr", result.text, result.words, size, watch.wall_ms, turns, kept, watch.cpu_ms
+        number,
+        "ocr",
+        result.text,
+        result.words,
+        size,
+        watch.wall_ms,
+        turns,
+        kept,
+        watch.cpu_ms,
+        frame,
     )
 
 
@@ -131,15 +140,15 @@ def _read_upright(
     engine: OcrEngine,
     image: np.ndarray,
     watch: Stopwatch,
-) -> tuple[int, OcrResult, np.ndarray] | None:
+) -> tuple[int, OcrResult, np.ndarray, tuple[float, ...]] | None:
     """The page read again upright, when the engine finds it turned; None when it is not."""
     with watch.stage("orientation"):
         turns, confidence = engine.orientation(image)
     if not turns or confidence < ORIENTATION_CONFIDENCE:
         return None
     # Turned before preprocessing: text height, skew and underlines are measured upright.
-    turned = ocr_input(pdf, number, config, watch, turns)
-    return turns, _recognize(engine, turned, config, number, watch), turned
+    turned, frame = placed_ocr_input(pdf, number, config, watch, turns)
+    return turns, _recognize(engine, turned, config, number, watch), turned, frame
 
 
 def _typed_on_picture(layer: TextLayer | None, info: render.PdfInfo, number: int) -> bool:

@@ -48,6 +48,9 @@ class StepSpec:
     func: Callable[..., np.ndarray]
     params: Mapping[str, Param] = field(default_factory=dict)
     doc: str = ""
+    # For a step that moves the page's content (rotates, warps): the same step returning also
+    # where it moved it (``placed``), so a word's box can be drawn back on the page.
+    placed: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
 
     def check_params(self, params: Mapping[str, Any], where: str) -> None:
         unknown = sorted(set(params) - set(self.params))
@@ -62,6 +65,30 @@ class StepSpec:
     def __call__(self, image: np.ndarray, **params: Any) -> np.ndarray:
         merged = {k: p.default for k, p in self.params.items()} | params
         return self.func(image, **merged)
+
+    def run_placed(self, image: np.ndarray, **params: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The step's image and the homography from fractions of its input to fractions of
+        its output (the identity for a step that only resizes or changes pixel values)."""
+        if self.placed is None:
+            return self(image, **params), IDENTITY
+        merged = {k: p.default for k, p in self.params.items()} | params
+        return self.placed(image, **merged)
+
+
+IDENTITY = np.eye(3)
+
+
+def _in_fractions(
+    matrix: np.ndarray, size_in: tuple[int, int], size_out: tuple[int, int]
+) -> np.ndarray:
+    """A pixel homography (or 2x3 affine) from an image of ``size_in`` (width, height) to one
+    of ``size_out``, as one from fractions of the first to fractions of the second."""
+    full = np.vstack([matrix, [0.0, 0.0, 1.0]]) if matrix.shape == (2, 3) else matrix
+    return (
+        np.diag([1 / size_out[0], 1 / size_out[1], 1.0])
+        @ full
+        @ np.diag([size_in[0], size_in[1], 1.0])
+    )
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -192,14 +219,20 @@ def estimate_skew(image: np.ndarray, max_degrees: float = 5.0) -> float:
 def deskew(image: np.ndarray, max_degrees: float) -> np.ndarray:
     """Rotate the page so its text lines are horizontal (Tesseract's layout analysis
     degrades quickly beyond about 2 degrees of skew)."""
+    return deskew_placed(image, max_degrees)[0]
+
+
+def deskew_placed(image: np.ndarray, max_degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """``deskew``, and the rotation it made (see ``StepSpec.run_placed``)."""
     angle = estimate_skew(image, max_degrees)
     if abs(angle) < 0.1:
-        return image
+        return image, IDENTITY
     h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-    return cv2.warpAffine(
+    turned = cv2.warpAffine(
         image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    return turned, _in_fractions(matrix, (w, h), (w, h))
 
 
 def identity(image: np.ndarray) -> np.ndarray:
@@ -239,6 +272,16 @@ def at_scale(steps: Iterable[Any], factor: float) -> list[Any]:
                 params[key] = odd if param.odd else max(1, round(value))
         scaled.append(replace(step, params=params))
     return scaled
+
+
+def apply_steps_placed(image: np.ndarray, steps: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``apply_steps``, and where the steps moved the page's content: the homography from
+    fractions of ``image`` to fractions of the result (resizing moves nothing in fractions)."""
+    frame = IDENTITY
+    for step in steps:
+        image, moved = STEPS[step.name].run_placed(image, **step.params)
+        frame = moved @ frame
+    return image, frame
 
 
 def apply_steps(image: np.ndarray, steps: Iterable[Any]) -> np.ndarray:
@@ -285,18 +328,25 @@ def find_page(image: np.ndarray, min_area: float = 0.6) -> np.ndarray | None:
 
 def crop_page(image: np.ndarray, margin: int) -> np.ndarray:
     """Detect the paper in a photo and warp it to a flat rectangle (no-op for scans)."""
+    return crop_page_placed(image, margin)[0]
+
+
+def crop_page_placed(image: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """``crop_page``, and the warp it made (see ``StepSpec.run_placed``)."""
     corners = find_page(image)
     if corners is None:
-        return image
+        return image, IDENTITY
     tl, tr, br, bl = corners
     width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
     height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
     inset = np.float32([[margin, margin], [-margin, margin], [-margin, -margin], [margin, -margin]])
     matrix = cv2.getPerspectiveTransform(corners + inset, target)
-    return cv2.warpPerspective(
+    flat = cv2.warpPerspective(
         image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    h, w = image.shape[:2]
+    return flat, _in_fractions(matrix, (w, h), (width, height))
 
 
 # Gray levels by which a rule must be darker than the paper around it.
@@ -449,12 +499,14 @@ STEPS: dict[str, StepSpec] = {
             deskew,
             {"max_degrees": Param(5.0, low=0.5, high=15)},
             doc="Estimate the text angle and rotate it level.",
+            placed=deskew_placed,
         ),
         StepSpec(
             "crop_page",
             crop_page,
             {"margin": Param(4, low=0, high=50, pixels=True)},
             doc="Find the paper in a photo and correct its perspective.",
+            placed=crop_page_placed,
         ),
         StepSpec(
             "remove_lines",

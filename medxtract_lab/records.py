@@ -30,6 +30,10 @@ class Page:
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
     # CPU milliseconds per stage (``stopwatch``), beside the wall-clock ``timings_ms``.
     cpu_ms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+    # Where preprocessing moved the page's content (deskew's rotation, a photo's flattening):
+    # the homography, row-major, from fractions of the turned page picture to fractions of the
+    # image the word boxes are in; () when it moved nothing. Boxes are drawn back through it.
+    frame: tuple[float, ...] = ()
 
 
 # A cropped region read on its own: its text and the mean confidence of its words.

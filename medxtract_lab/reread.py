@@ -36,8 +36,8 @@ from medxtract_lab.evidence import box_location, field_confidence, field_locatio
 from medxtract_lab.extraction import DocType, FieldMatch, Label, match_fields, resolve_value
 from medxtract_lab.extraction.validators import KEPT_AS_READ
 from medxtract_lab.ocr import OcrEngine, OcrResult, reads_lines, words_in
-from medxtract_lab.pages import ocr_input, page_image
-from medxtract_lab.preprocess import GEOMETRIC_STEPS, apply_steps
+from medxtract_lab.pages import frame_of, ocr_input, page_image
+from medxtract_lab.preprocess import GEOMETRIC_STEPS, apply_steps_placed
 from medxtract_lab.records import Extraction, Location, Page, ReadDocument, RegionReading
 from medxtract_lab.render import PdfDocument
 from medxtract_lab.stopwatch import Stopwatch
@@ -110,6 +110,8 @@ class _Rereader:
         self.pages = dict(read.fallback_pages)
         self.read_now = False
         self.images: dict[tuple[int, str], np.ndarray] = {}
+        # Where the fallback chain moved each page it preprocessed (``Page.frame``).
+        self.frames: dict[tuple[int, str], tuple[float, ...]] = {}
         # The fallback chain starts from the page in the config's own geometry (its resampling,
         # deskew or crop), so a region of the page frame is the same region in its image.
         geometry = [s for s in config.steps if s.name in GEOMETRIC_STEPS or s.name == "grayscale"]
@@ -148,7 +150,8 @@ class _Rereader:
                 )
             else:
                 raw = page_image(self.pdf, page.number, self.config.render, page.turns)
-                self.images[key] = apply_steps(raw, self.fallback_steps)
+                self.images[key], moved = apply_steps_placed(raw, self.fallback_steps)
+                self.frames[key] = frame_of(moved)
         return self.images[key]
 
     def region(
@@ -184,8 +187,9 @@ class _Rereader:
             if result is None:
                 return None
             size = (image.shape[1], image.shape[0])
+            frame = self.frames.get((page.number, FALLBACK), ())
             self.pages[key] = Page(
-                page.number, "ocr", result.text, result.words, size, turns=page.turns
+                page.number, "ocr", result.text, result.words, size, turns=page.turns, frame=frame
             )
             self.read_now = True
         return self.pages[key]

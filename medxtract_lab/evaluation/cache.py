@@ -26,9 +26,14 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MEDXTRACT_CACHE_DIR") or Path.home() / ".cache" / "medxtract")
 
 
+# What a cached page holds; raised when it gains something a read must fill (2: ``frame``).
+CACHE_FORMAT = 2
+
+
 def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> str:
     digest = hashlib.sha256(pdf_bytes)
     digest.update(__version__.encode())  # a new release may read pages differently
+    digest.update(f"format {CACHE_FORMAT}".encode())
     digest.update(json.dumps(config.ocr_relevant(), sort_keys=True).encode())
     # Cached re-reads went through the fallback chain too.
     digest.update(json.dumps(get_preset(FALLBACK).ocr_relevant(), sort_keys=True).encode())
@@ -86,6 +91,7 @@ def _page_data(page: Page) -> dict:
         "words": [asdict(w) for w in page.words],
         "size": list(page.size),
         "turns": page.turns,
+        "frame": list(page.frame),
     }
 
 
@@ -98,4 +104,5 @@ def _page(data: dict) -> Page:
         words,
         tuple(data["size"]),
         turns=data.get("turns", 0),
+        frame=tuple(data.get("frame", ())),
     )
