@@ -266,7 +266,8 @@ def _export_labelstudio(args: argparse.Namespace) -> int:
     )
     root = summary.document_root.resolve()
     print(
-        f"wrote {summary.pages} tasks ({summary.documents} documents) to {summary.tasks}, their "
+        f"wrote {_count(summary.pages, 'task')} ({_count(summary.documents, 'document')}) to "
+        f"{summary.tasks}, their "
         f"page images under {summary.images}, and the labelling config {summary.config}"
     )
     for doc_id in summary.unread:
@@ -286,14 +287,18 @@ def _export_labelstudio(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
 def _import_labelstudio(args: argparse.Namespace) -> int:
     from medxtract_lab.labelstudio import describe_import, import_annotations
 
     summary = import_annotations(args.export, args.corpus, labeled_by=args.labeled_by)
+    kept = f" (previous versions in {Path(args.corpus) / '.history'})" if summary.written else ""
     print(
-        f"imported {len(summary.written)} document(s) into {args.corpus} (previous versions in "
-        f"{Path(args.corpus) / '.history'}), {len(summary.unchanged)} unchanged, "
-        f"{len(summary.skipped)} skipped"
+        f"imported {_count(len(summary.written), 'document')} into {args.corpus}{kept}, "
+        f"{len(summary.unchanged)} unchanged, {len(summary.skipped)} skipped"
     )
     for line in describe_import(summary):
         print(line)

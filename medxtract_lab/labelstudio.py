@@ -85,7 +85,9 @@ def labelling_config(doc_type: str) -> str:
 
 
 def _colour(index: int, count: int) -> str:
-    red, green, blue = colorsys.hls_to_rgb(index / max(count, 1), 0.45, 0.7)
+    """A colour per label, hues a golden-ratio step apart so that neighbouring fields (drawn
+    next to each other on the page) never look alike."""
+    red, green, blue = colorsys.hls_to_rgb((index * 0.618034) % 1.0, 0.45, 0.7)
     return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
 
 
@@ -235,7 +237,6 @@ def _document_tasks(
                     "pages": pdf.pages,
                     "labelled": document.is_labelled,
                     "unplaced": missing,
-                    "page_text": text,
                 },
                 "predictions": [prediction],
             }
@@ -554,6 +555,8 @@ def _annotator(annotation: dict[str, Any]) -> str | None:
     who = annotation.get("completed_by")
     if isinstance(who, dict):
         who = who.get("email") or who.get("id")
+    if isinstance(who, int):  # Label Studio's JSON export names the annotator by user id
+        who = f"user-{who}"
     return f"label-studio:{who}" if who not in (None, "") else None
 
 
