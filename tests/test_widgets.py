@@ -387,8 +387,11 @@ def test_the_keyboard_alone_labels_a_document(unlabelled_corpus):
     assert "last document" in labeler.message.value
     press("previous_document")
     assert labeler.doc.id == ids[0]
+    press("next_unconfirmed")
     press("next_document")
     assert labeler.doc.id == ids[1]
+    assert labeler.current_field is None
+    assert not any("◀" in mark.value for mark in labeler.field_marks.values())
 
 
 def test_pages_at_150_dpi_and_a_crop_beside_each_located_field(small_corpus):

@@ -129,7 +129,7 @@ class GroundTruthLabeler:
         self.filter = w.ToggleButtons(
             options=["all", "unlabelled", "changed"],
             value="all",
-            description="show",
+            tooltips=["every document", "nobody has labelled them", "edits not saved yet"],
             style={"button_width": "auto"},
         )
         self.order = w.Dropdown(options=ORDERS, value=ORDERS[0], description="order")
@@ -143,9 +143,15 @@ class GroundTruthLabeler:
         )
         self.page_images: list[w.Image] = []
         self.pages_box = w.Box(
-            layout=w.Layout(width="45%", max_height="1100px", overflow="auto", display="block")
+            layout=w.Layout(
+                width="42%",
+                max_height="1100px",
+                overflow="auto",
+                display="block",
+                align_self="flex-start",
+            )
         )
-        self.form = w.VBox(layout=w.Layout(width="55%"))
+        self.form = w.VBox(layout=w.Layout(width="58%"))
         self.accept = w.Button(description="Accept all shown")
         self.save_button = w.Button(description="Save", button_style="success")
         self.save_next_button = w.Button(description="Save & next", button_style="success")
@@ -291,6 +297,7 @@ class GroundTruthLabeler:
         self.doc = self._by_id.get(doc_id) or next(d for d in self.documents() if d.id == doc_id)
         # The version opened: a save over a label someone else changed since is refused.
         self.opened_version = label_version(self.doc.label_path)
+        self.current_field = None  # the last document's field in hand is not this one's
         self.view = self._view(self.doc)
         if doc_id not in self.drafts:
             self.drafts[doc_id] = self._new_draft(self.doc, self.view)
@@ -304,12 +311,15 @@ class GroundTruthLabeler:
         self.field_widgets, self.field_marks, self.field_crops, rows = {}, {}, {}, []
         for spec in contract(self.doc.doc_type).fields:
             name = spec.name
-            extra = {"rows": max(3, draft.values[name].count("\n") + 2)} if spec.multiline else {}
+            value = draft.values[name]
+            # A row per line, and one more per 40 characters a long line wraps into.
+            lines = sum(1 + len(line) // 40 for line in value.split("\n")) + 1
+            extra = {"rows": max(3, lines)} if spec.multiline else {}
             widget = (w.Textarea if spec.multiline else w.Text)(
                 value=draft.values[name],
                 description=name,
-                layout=w.Layout(flex="1 1 auto", width="auto"),
-                style={"description_width": "140px"},
+                layout=w.Layout(flex="1 1 auto", width="auto", min_width="0"),
+                style={"description_width": "120px"},
                 **extra,
             )
             accept = w.Button(
@@ -317,7 +327,7 @@ class GroundTruthLabeler:
                 tooltip=f"accept {name} as shown",
                 layout=w.Layout(width="40px", flex="0 0 auto"),
             )
-            mark = w.HTML(layout=w.Layout(width="120px", flex="0 0 auto"))
+            mark = w.HTML(layout=w.Layout(width="96px", flex="0 0 auto"))
             cropped = self._crop(name)
             widget.observe(lambda change, n=name: self._edited(n, change["new"]), names="value")
             accept.on_click(lambda _, n=name: self.accept_field(n))
@@ -348,7 +358,6 @@ class GroundTruthLabeler:
         )
         self.message.value = ""
         self.save_anyway.layout.display = "none"
-        self.current_field = None
         self._draw_pages()
         self._prefetch()
 
@@ -364,7 +373,9 @@ class GroundTruthLabeler:
         return w.Image(
             value=_png(picture),
             format="png",
-            layout=w.Layout(width=f"{width}px", max_width="100%", margin="0 0 0 144px"),
+            layout=w.Layout(
+                width=f"{width}px", max_width="calc(100% - 124px)", margin="0 0 0 124px"
+            ),
         )
 
     def _draw_pages(self) -> None:
@@ -376,7 +387,7 @@ class GroundTruthLabeler:
             zip(self.page_images, self.view.pages, strict=True), start=1
         ):
             boxes = [p.box for p in places if p.page == number]
-            image.value = _png(outlined(page, padded(boxes), CURRENT) if boxes else page)
+            image.value = _png(outlined(page, padded(boxes, 0.007), CURRENT) if boxes else page)
         self._zoom_pages()
 
     def _zoom_pages(self) -> None:
@@ -483,7 +494,8 @@ class GroundTruthLabeler:
             self.message.value = (
                 f"<b>Not saved:</b> {len(unconfirmed)} field(s) still unconfirmed "
                 f"({', '.join(unconfirmed)}). Check them (Alt+U goes to the next one), or press "
-                "<b>Save anyway</b> to save them as proposed, recorded as accepted unchanged."
+                "<b>Save anyway</b> (Alt+Y) to save them as proposed, recorded as accepted "
+                "unchanged."
             )
             self.save_anyway.layout.display = None
             return False
@@ -593,7 +605,7 @@ class GroundTruthLabeler:
     def widget(self) -> w.Widget:
         wrap = w.Layout(flex_flow="row wrap", align_items="center")
         navigation = w.HBox([self.previous, self.next, self.jump, self.progress], layout=wrap)
-        choosing = w.HBox([self.filter, self.order, self.zoom], layout=wrap)
+        choosing = w.HBox([w.Label("show"), self.filter, self.order, self.zoom], layout=wrap)
         actions = w.HBox(
             [self.accept, self.save_button, self.save_next_button, self.save_anyway], layout=wrap
         )

@@ -46,7 +46,8 @@ ALL = "all"
 # Steps a configuration always has (grayscale) or that the scale slider sets; every other
 # registered step that is not optional is a binarisation "method", at most one per pipeline.
 FIXED = ("grayscale", "scale")
-_WIDE = {"description_width": "initial"}  # a parameter's whole name, never cut short
+# Wide enough for every registered parameter's name, and one width, so the tracks line up.
+_WIDE = {"description_width": "120px"}
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -91,6 +92,7 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
         step=0.5,
         description=name,
         continuous_update=False,
+        style=_WIDE,
     )
 
 
@@ -100,7 +102,10 @@ def _one_line() -> w.Layout:
 
 
 def _caption(html: str) -> str:
-    return f"<div style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>{html}</div>"
+    return (
+        "<div style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:100%'>"
+        f"{html}</div>"
+    )
 
 
 def _without_text_layer(config: PipelineConfig) -> PipelineConfig:
@@ -160,8 +165,9 @@ class ThresholdTuner:
             value=1.0, min=1.0, max=MAX_ZOOM, step=0.5, description="zoom", readout_format=".1f"
         )
         self.fit = w.Button(description="fit page")
-        self.preview_a = w.Image(format="png", layout=w.Layout(width="100%"))
-        self.preview_b = w.Image(format="png", layout=w.Layout(width="100%"))
+        # No margin: ipywidgets' default 2 px each side would overflow the column.
+        self.preview_a = w.Image(format="png", layout=w.Layout(width="100%", margin="0"))
+        self.preview_b = w.Image(format="png", layout=w.Layout(width="100%", margin="0"))
         self.a_summary = w.HTML(layout=_one_line())
         self.b_summary = w.HTML(_caption("<b>B</b>: the controls"), layout=_one_line())
         self.marked: list[tuple[float, ...]] = []  # boxes of the field zoomed to, outlined
@@ -176,9 +182,10 @@ class ThresholdTuner:
         self.fields = w.HTML()
         self.sample_size = w.BoundedIntText(value=12, min=1, max=10_000, description="N docs")
         self.evaluate_button = w.Button(
-            description="Evaluate A and B on N documents", layout=w.Layout(width="auto")
+            description="Evaluate A and B on N documents",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
         )
-        self.eval_progress = w.Box()
+        self.eval_progress = w.Box(layout=w.Layout(flex="1 1 auto", min_width="0"))
         self.sample = w.HTML()
 
         self._set_controls(self.a)
@@ -204,9 +211,7 @@ class ThresholdTuner:
         self.pin.on_click(lambda _: self.pin_b())
         self.run_button.on_click(lambda _: self.run_ocr())
         self.evaluate_button.on_click(lambda _: self.evaluate_sample())
-        self.zoom_field.observe(
-            lambda change: self.zoom_to(change["new"]) if change["new"] else None, names="value"
-        )
+        self.zoom_field.observe(lambda change: self.zoom_to(change["new"]), names="value")
         self._events = [
             Event(
                 source=image,
@@ -326,7 +331,7 @@ class ThresholdTuner:
     def _describe_a(self) -> None:
         steps = ", ".join(s.name for s in self.a.steps if s.name != "grayscale") or "none"
         psm = self.a.ocr.psm if self.a.ocr.psm is not None else "default"
-        self.a_summary.value = _caption(f"<b>A</b> ({self.a.name}): {steps}; psm {psm}")
+        self.a_summary.value = _caption(f"<b>A</b> ({self.a.name}): psm {psm}; {steps}")
 
     # -- one document --------------------------------------------------------------------------
     def open(self, doc: LabeledDocument | None) -> None:
@@ -453,7 +458,12 @@ class ThresholdTuner:
             self.view_at(point, self.zoom.value)
 
     def zoom_to(self, field: str) -> None:
-        """Show where ``field`` was read (by B, else A) on both previews."""
+        """Show where ``field`` was read (by B, else A) on both previews, outlined ("": no
+        field, no outline)."""
+        if not field:
+            self.marked, self.marked_page = [], None
+            self.redraw()
+            return
         places = []
         for side in ("B", "A"):
             if side in self.results and not places:
@@ -629,7 +639,8 @@ class ThresholdTuner:
                 toggles,
             ]
         )
-        half = w.Layout(width="49%", min_width="0")  # the same size whatever the room
+        # The same size whatever the room; nothing inside may widen a column.
+        half = w.Layout(width="49%", min_width="0", overflow="hidden")
         previews = w.HBox(
             [
                 w.VBox([self.a_summary, self.preview_a], layout=half),
