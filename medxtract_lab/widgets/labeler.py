@@ -312,8 +312,9 @@ class GroundTruthLabeler:
         for spec in contract(self.doc.doc_type).fields:
             name = spec.name
             value = draft.values[name]
-            # A row per line, and one more per 40 characters a long line wraps into.
-            lines = sum(1 + len(line) // 40 for line in value.split("\n")) + 1
+            # A row per line, and one more per 24 characters a long line may wrap into (the box
+            # is about that narrow on a 1280-px screen beside the file browser).
+            lines = sum(1 + len(line) // 24 for line in value.split("\n")) + 1
             extra = {"rows": max(3, lines)} if spec.multiline else {}
             widget = (w.Textarea if spec.multiline else w.Text)(
                 value=draft.values[name],
@@ -327,7 +328,7 @@ class GroundTruthLabeler:
                 tooltip=f"accept {name} as shown",
                 layout=w.Layout(width="40px", flex="0 0 auto"),
             )
-            mark = w.HTML(layout=w.Layout(width="96px", flex="0 0 auto"))
+            mark = w.HTML(layout=w.Layout(width="116px", flex="0 0 auto"))  # "unconfirmed ◀"
             cropped = self._crop(name)
             widget.observe(lambda change, n=name: self._edited(n, change["new"]), names="value")
             accept.on_click(lambda _, n=name: self.accept_field(n))

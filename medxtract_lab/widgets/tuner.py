@@ -98,7 +98,7 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
 
 def _one_line() -> w.Layout:
     """A caption kept to one line, so the two previews under their captions stay level."""
-    return w.Layout(height="1.8em", overflow="hidden")
+    return w.Layout(height="1.8em", overflow="hidden", width="100%", min_width="0")
 
 
 def _caption(html: str) -> str:
@@ -150,7 +150,13 @@ class ThresholdTuner:
         self.method = w.Dropdown(options=methods, value="none", description="method")
         self.method_params = w.VBox()
         self.scale = w.FloatSlider(
-            value=1.0, min=0.5, max=3.0, step=0.25, description="scale", continuous_update=False
+            value=1.0,
+            min=0.5,
+            max=3.0,
+            step=0.25,
+            description="scale",
+            continuous_update=False,
+            style=_WIDE,
         )
         self.toggles = {name: w.Checkbox(description=name) for name in OPTIONAL_STEPS}
         self.params: dict[tuple[str, str], w.Widget] = {}
@@ -162,7 +168,13 @@ class ThresholdTuner:
 
         # -- viewing and actions ------------------------------------------------------------
         self.zoom = w.FloatSlider(
-            value=1.0, min=1.0, max=MAX_ZOOM, step=0.5, description="zoom", readout_format=".1f"
+            value=1.0,
+            min=1.0,
+            max=MAX_ZOOM,
+            step=0.5,
+            description="zoom",
+            readout_format=".1f",
+            style=_WIDE,
         )
         self.fit = w.Button(description="fit page")
         # No margin: ipywidgets' default 2 px each side would overflow the column.
