@@ -7,7 +7,7 @@ ranges so the config validator, the threshold tuner and the auto-tuner all read 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -25,9 +25,6 @@ class Param:
     high: float | None = None
     choices: tuple[Any, ...] = ()
     odd: bool = False
-    # A length in pixels of the page it runs on: scaled with the page (``at_scale``), so a
-    # preview shows what the full page gets.
-    pixels: bool = False
 
     def check(self, value: Any, where: str) -> None:
         if self.choices:
@@ -256,24 +253,6 @@ OPTIONAL_STEPS = (
 )
 
 
-def at_scale(steps: Iterable[Any], factor: float) -> list[Any]:
-    """``steps`` for a copy of the page resized by ``factor``: every length in pixels (block
-    sizes, kernels, line lengths, text heights) scaled with it, odd ones kept odd, so a preview
-    shows what the full page gets. Scaled values may fall below a parameter's range: a preview
-    is not a configuration."""
-    scaled = []
-    for step in steps:
-        params = {**{k: p.default for k, p in STEPS[step.name].params.items()}, **step.params}
-        for key, param in STEPS[step.name].params.items():
-            if param.pixels:
-                value = params[key] * factor
-                # The nearest odd length for an odd one (a block size), at least 3.
-                odd = max(3, 2 * round((value - 1) / 2) + 1)
-                params[key] = odd if param.odd else max(1, round(value))
-        scaled.append(replace(step, params=params))
-    return scaled
-
-
 def apply_steps_placed(image: np.ndarray, steps: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
     """``apply_steps``, and where the steps moved the page's content: the homography from
     fractions of ``image`` to fractions of the result (resizing moves nothing in fractions)."""
@@ -459,7 +438,7 @@ def resample_text(image: np.ndarray, target: float) -> np.ndarray:
     return image if 0.9 <= factor <= 1.1 else _resize(image, factor)
 
 
-_BLOCK = Param(31, low=3, high=255, odd=True, pixels=True)
+_BLOCK = Param(31, low=3, high=255, odd=True)
 _C = Param(10, low=-50, high=50)
 
 STEPS: dict[str, StepSpec] = {
@@ -491,7 +470,7 @@ STEPS: dict[str, StepSpec] = {
         StepSpec(
             "normalize_illumination",
             normalize_illumination,
-            {"kernel": Param(41, low=9, high=201, odd=True, pixels=True)},
+            {"kernel": Param(41, low=9, high=201, odd=True)},
             doc="Flatten shadows and uneven light by dividing by the background.",
         ),
         StepSpec(
@@ -504,14 +483,14 @@ STEPS: dict[str, StepSpec] = {
         StepSpec(
             "crop_page",
             crop_page,
-            {"margin": Param(4, low=0, high=50, pixels=True)},
+            {"margin": Param(4, low=0, high=50)},
             doc="Find the paper in a photo and correct its perspective.",
             placed=crop_page_placed,
         ),
         StepSpec(
             "remove_lines",
             remove_lines,
-            {"min_length": Param(80, low=20, high=400, pixels=True)},
+            {"min_length": Param(80, low=20, high=400)},
             doc="Erase long horizontal rules such as form underlines.",
         ),
         StepSpec(
@@ -523,13 +502,13 @@ STEPS: dict[str, StepSpec] = {
         StepSpec(
             "upscale_small_text",
             upscale_small_text,
-            {"min_height": Param(20, low=10, high=40, pixels=True)},
+            {"min_height": Param(20, low=10, high=40)},
             doc="Enlarge the page only when its characters are small.",
         ),
         StepSpec(
             "resample_text",
             resample_text,
-            {"target": Param(20, low=10, high=60, pixels=True)},
+            {"target": Param(20, low=10, high=60)},
             doc="Resize the page so its characters are about ``target`` px high.",
         ),
         StepSpec("otsu", otsu, doc="One global threshold chosen by Otsu's method."),

@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from medxtract_lab.config import Step, load_config
+from medxtract_lab.config import load_config
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.ocr.registry import engine_spec
-from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, apply_steps, at_scale
+from medxtract_lab.page_marks import cut
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, apply_steps
 from medxtract_lab.widgets import ThresholdTuner
 from medxtract_lab.widgets.tuner import MAX_ZOOM, PREVIEW_WIDTH
 
@@ -75,23 +76,21 @@ def test_an_even_block_size_cannot_be_chosen(tuner) -> None:
     assert tuner.config.steps[-1].params["block_size"] % 2 == 1
 
 
-def test_pixel_lengths_are_scaled_to_the_preview() -> None:
-    steps = [Step("adaptive_gaussian", {"block_size": 31, "c": 10}), Step("remove_lines")]
-    half = at_scale(steps, 0.5)
-    assert half[0].params == {"block_size": 15, "c": 10}  # odd kept odd; c is not a length
-    assert half[1].params == {"min_length": 40}
-    assert at_scale(steps, 0.01)[0].params["block_size"] == 3
-
-
-def test_zoomed_in_the_preview_is_the_full_page_itself(tuner) -> None:
+def test_the_preview_is_the_full_page_under_the_steps(tuner) -> None:
+    """Whatever the zoom, a preview is cut from the full-resolution page processed by the
+    steps, so it shows what the full page gets (not the steps run on a small copy)."""
     tuner.method.value = "adaptive_gaussian"
-    tuner.view_at((0.5, 0.5), MAX_ZOOM)
-    assert tuner._working_scale() == 1.0
     full = apply_steps(tuner.full, tuner.config.steps)
     assert np.array_equal(tuner.processed(tuner.config), full)
-    assert _png_size(tuner.preview_b.value)[0] == PREVIEW_WIDTH
+    for zoom in (1.0, MAX_ZOOM):
+        tuner.view_at((0.3, 0.4), zoom)
+        expected = cut(full, tuner._region())
+        factor = PREVIEW_WIDTH / expected.shape[1]
+        shrink = cv2.INTER_AREA if factor < 1 else cv2.INTER_NEAREST
+        expected = cv2.resize(expected, None, fx=factor, fy=factor, interpolation=shrink)
+        assert np.array_equal(tuner.view(tuner.config), expected)
+        assert _png_size(tuner.preview_b.value)[0] == PREVIEW_WIDTH
     tuner.view_at((0.5, 0.5), 1.0)
-    assert tuner._working_scale() < 1.0
 
 
 def test_the_mouse_zooms_and_pans_both_previews(tuner) -> None:
