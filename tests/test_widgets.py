@@ -139,7 +139,9 @@ def test_run_reads_every_page_of_a_record_under_a_and_b() -> None:
     table = tuner.fields.value
     assert "p2" in table and "CER A" in table and "confidence" in table and "✓" in table
     assert table.count("<tr><td>2</td>") == 1  # page 2's CER row
-    tuner.zoom_field.value = page_two[0]
+    assert f'data-pick="{page_two[0]}"' in table  # each field's row can be clicked
+    tuner.fields._handle_custom_msg({"pick": page_two[0]}, [])  # what a click on it sends
+    assert tuner.zoom_field.value == page_two[0]
     assert tuner.page.value == 2 and tuner.zoom.value > 1
     shown = cv2.imdecode(np.frombuffer(tuner.preview_b.value, np.uint8), cv2.IMREAD_COLOR)
     assert (shown[..., 2].astype(int) - shown[..., 0] > 100).any()  # the value outlined in red
@@ -157,7 +159,7 @@ def test_a_wrong_field_shows_its_diff() -> None:
     tuner.type_filter.value = "prescription"
     tuner.label = replace(tuner.label, fields={**tuner.label.fields, "refills": "99"})
     tuner.run_ocr(wait=True)
-    row = tuner.fields.value.split("<td>refills")[1].split("</tr>")[0]
+    row = tuner.fields.value.split('data-pick="refills"')[1].split("</tr>")[0]
     assert "✗" in row and "<del>9</del>" in row and "<ins>" in row  # expected 99, read other
 
 

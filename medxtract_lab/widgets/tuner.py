@@ -41,6 +41,7 @@ from medxtract_lab.pages import page_image
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
 from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
+from medxtract_lab.widgets.clickable import ClickableHtml
 
 PREVIEW_WIDTH = 480  # px each of the two previews is computed at; shown at half the width
 DEFAULT = "default"  # an engine option left to the engine
@@ -194,7 +195,8 @@ class ThresholdTuner:
         self.run_progress = w.IntProgress(min=0, max=2, layout=w.Layout(width="160px"))
         self.zoom_field = w.Dropdown(description="zoom to")
         self.status = w.HTML()
-        self.fields = w.HTML()
+        # Clicking a field's row zooms both previews to where it was read.
+        self.fields = ClickableHtml(on_pick=self._picked)
         self.sample_size = w.BoundedIntText(value=12, min=1, max=10_000, description="N docs")
         self.evaluate_button = w.Button(
             description="Evaluate A and B on N documents",
@@ -458,6 +460,12 @@ class ThresholdTuner:
             self.view_at(point, self.zoom.value + step)
         else:
             self.view_at(point, self.zoom.value)
+
+    def _picked(self, field: str) -> None:
+        if self.zoom_field.value == field:
+            self.zoom_to(field)
+        else:
+            self.zoom_field.value = field  # zooms, and shows which field is zoomed to
 
     def zoom_to(self, field: str) -> None:
         """Show where ``field`` was read (by B, else A) on both previews, outlined ("": no
