@@ -13,6 +13,7 @@ import numpy as np
 
 from medxtract_lab.extraction import FieldMatch
 from medxtract_lab.ocr import Word, words_in
+from medxtract_lab.page_marks import through
 from medxtract_lab.records import Location, Page
 
 _DIGITS = 4
@@ -38,15 +39,11 @@ def box_location(page: Page, left: float, top: float, right: float, bottom: floa
     as it is in the PDF: the box taken back through what preprocessing moved (a rotation that
     levelled the text, a photo's flattening) and turned back for a page read turned."""
     width, height = page.size
-    corners = np.array(
-        [[left, top], [right, top], [right, bottom], [left, bottom]], dtype=float
-    ) / (width, height)
+    box = (left / width, top / height, right / width, bottom / height)
     if page.frame:
-        back = np.linalg.inv(np.array(page.frame, dtype=float).reshape(3, 3))
-        moved = np.c_[corners, np.ones(4)] @ back.T
-        corners = moved[:, :2] / moved[:, 2:]
-    corners = np.clip(corners, 0.0, 1.0)
-    turned = [_unturned(u, v, page.turns) for u, v in corners]
+        box = through(box, np.linalg.inv(np.array(page.frame, dtype=float).reshape(3, 3)))
+    x0, y0, x1, y1 = (min(1.0, max(0.0, v)) for v in box)
+    turned = [_unturned(u, v, page.turns) for u, v in ((x0, y0), (x1, y1))]
     xs, ys = [c[0] for c in turned], [c[1] for c in turned]
     box = (min(xs), min(ys), max(xs), max(ys))
     return Location(page.number, tuple(round(float(v), _DIGITS) for v in box))

@@ -48,6 +48,16 @@ def padded(boxes: Sequence[Box], room: float = 0.004) -> list[tuple[float, ...]]
     return [around([box], room, room * 0.75) for box in boxes]
 
 
+def through(box: Box, homography: np.ndarray) -> tuple[float, ...]:
+    """The box holding ``box`` once moved by ``homography`` (fractions to fractions): where a
+    box of the page lands in a page that preprocessing rotated or warped, or back."""
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0, 1.0], [x1, y0, 1.0], [x1, y1, 1.0], [x0, y1, 1.0]])
+    moved = corners @ np.asarray(homography, dtype=float).T
+    xs, ys = moved[:, 0] / moved[:, 2], moved[:, 1] / moved[:, 2]
+    return (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+
+
 def cut(page: np.ndarray, box: Box) -> np.ndarray:
     """The part of ``page`` inside ``box`` (page fractions), at least one pixel."""
     height, width = page.shape[:2]

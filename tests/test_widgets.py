@@ -11,7 +11,7 @@ import pytest
 from medxtract_lab.config import load_config
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.ocr.registry import engine_spec
-from medxtract_lab.page_marks import cut
+from medxtract_lab.page_marks import cut, padded, through
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, apply_steps
 from medxtract_lab.widgets import ThresholdTuner
 from medxtract_lab.widgets.tuner import MAX_ZOOM, PREVIEW_WIDTH
@@ -145,7 +145,16 @@ def test_run_reads_every_page_of_a_record_under_a_and_b() -> None:
     assert tuner.page.value == 2 and tuner.zoom.value > 1
     shown = cv2.imdecode(np.frombuffer(tuner.preview_b.value, np.uint8), cv2.IMREAD_COLOR)
     assert (shown[..., 2].astype(int) - shown[..., 0] > 100).any()  # the value outlined in red
-    box = tuner.results["B"][0].locations[page_two[0]][0].box
+    page_box = tuner.results["B"][0].locations[page_two[0]][0].box
+    box = through(page_box, tuner._processed(tuner.config)[1])  # where B's preview shows it
+    # The outline sits on the value: the preview's page cut at that box reads as the value.
+    import pytesseract
+    from rapidfuzz import fuzz
+
+    processed = tuner.processed(tuner.config)
+    seen = pytesseract.image_to_string(cut(processed, padded([box])[0]), config="--psm 7")
+    value = tuner.results["B"][0].fields[page_two[0]]
+    assert fuzz.ratio(seen.strip(), value) > 80, (seen, value)
     x0, y0, x1, y1 = tuner._region()
     assert x0 <= (box[0] + box[2]) / 2 <= x1 and y0 <= (box[1] + box[3]) / 2 <= y1
     assert "changed since this reading" not in tuner.fields.value

@@ -36,9 +36,9 @@ from medxtract_lab.evaluation.gallery import diff_sides, render
 from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.evaluation.runner import evaluate, extract_cached, stratified
 from medxtract_lab.ocr.registry import availability, engine_spec
-from medxtract_lab.page_marks import cut, outlined, padded
+from medxtract_lab.page_marks import cut, outlined, padded, through
 from medxtract_lab.pages import page_image
-from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps_placed
 from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
 from medxtract_lab.widgets.clickable import ClickableHtml
@@ -103,13 +103,6 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
 def _one_line() -> w.Layout:
     """A caption kept to one line, so the two previews under their captions stay level."""
     return w.Layout(height="1.8em", overflow="hidden", width="100%", min_width="0")
-
-
-def _caption(html: str) -> str:
-    return (
-        "<div style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:100%'>"
-        f"{html}</div>"
-    )
 
 
 def _without_text_layer(config: PipelineConfig) -> PipelineConfig:
@@ -184,8 +177,9 @@ class ThresholdTuner:
         # No margin: ipywidgets' default 2 px each side would overflow the column.
         self.preview_a = w.Image(format="png", layout=w.Layout(width="100%", margin="0"))
         self.preview_b = w.Image(format="png", layout=w.Layout(width="100%", margin="0"))
-        self.a_summary = w.HTML(layout=_one_line())
-        self.b_summary = w.HTML(_caption("<b>B</b>: the controls"), layout=_one_line())
+        # Labels: ipywidgets ends a label too long for its box with an ellipsis.
+        self.a_summary = w.Label(layout=_one_line())
+        self.b_summary = w.Label("B: the controls", layout=_one_line())
         self.marked: list[tuple[float, ...]] = []  # boxes of the field zoomed to, outlined
         self.marked_page: int | None = None
         self._ran: tuple = ()
@@ -348,7 +342,7 @@ class ThresholdTuner:
     def _describe_a(self) -> None:
         steps = ", ".join(s.name for s in self.a.steps if s.name != "grayscale") or "none"
         psm = self.a.ocr.psm if self.a.ocr.psm is not None else "default"
-        self.a_summary.value = _caption(f"<b>A</b> ({self.a.name}): psm {psm}; {steps}")
+        self.a_summary.value = f"A ({self.a.name}): psm {psm}; {steps}"
 
     # -- one document --------------------------------------------------------------------------
     def open(self, doc: LabeledDocument | None) -> None:
@@ -387,11 +381,16 @@ class ThresholdTuner:
     def processed(self, config: PipelineConfig) -> np.ndarray:
         """The whole page under ``config``'s steps, at full resolution (kept for panning and
         zooming; the last few configurations are kept, so A is computed once)."""
+        return self._processed(config)[0]
+
+    def _processed(self, config: PipelineConfig) -> tuple[np.ndarray, np.ndarray]:
+        """The processed page and where the steps moved the page's content (a deskew's
+        rotation): field locations are on the page, the preview shows it moved."""
         key = repr(config.steps)
         if key not in self._pictures:
             if len(self._pictures) >= 4:
                 self._pictures.pop(next(iter(self._pictures)))
-            self._pictures[key] = apply_steps(self.full, config.steps)
+            self._pictures[key] = apply_steps_placed(self.full, config.steps)
         return self._pictures[key]
 
     def _region(self) -> tuple[float, float, float, float]:
@@ -403,7 +402,8 @@ class ThresholdTuner:
     def view(self, config: PipelineConfig) -> np.ndarray:
         """What a preview shows: the viewport of the processed page, PREVIEW_WIDTH wide."""
         region = self._region()
-        picture = cut(self.processed(config), region)
+        processed, moved = self._processed(config)
+        picture = cut(processed, region)
         factor = PREVIEW_WIDTH / picture.shape[1]
         interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_NEAREST
         shown = cv2.resize(picture, None, fx=factor, fy=factor, interpolation=interpolation)
@@ -412,7 +412,7 @@ class ThresholdTuner:
         x0, y0, x1, y1 = region
         inside = [
             ((a - x0) / (x1 - x0), (b - y0) / (y1 - y0), (c - x0) / (x1 - x0), (d - y0) / (y1 - y0))
-            for a, b, c, d in padded(self.marked)
+            for a, b, c, d in padded([through(box, moved) for box in self.marked])
         ]
         return outlined(shown, inside)
 
@@ -483,11 +483,13 @@ class ThresholdTuner:
             return
         number = places[0].page
         boxes = [p.box for p in places if p.page == number]
-        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
         self.marked, self.marked_page = boxes, number
         if self.page.value != number:
-            self.page.value = number
+            self.page.value = number  # loads it: the boxes below are on this page
+        moved = self._processed(self.config)[1]
+        shown = [through(box, moved) for box in boxes]  # where B's preview shows them
+        x0, y0 = min(b[0] for b in shown), min(b[1] for b in shown)
+        x1, y1 = max(b[2] for b in shown), max(b[3] for b in shown)
         self.view_at(((x0 + x1) / 2, (y0 + y1) / 2), 0.6 / max(x1 - x0, y1 - y0, 0.05))
 
     # -- reading -----------------------------------------------------------------------------
