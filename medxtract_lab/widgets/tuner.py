@@ -102,7 +102,8 @@ def _control(name: str, param: Param, value: object) -> w.Widget:
 
 def _one_line() -> w.Layout:
     """A caption kept to one line, so the two previews under their captions stay level."""
-    return w.Layout(height="1.8em", overflow="hidden", width="100%", min_width="0")
+    # Block, not ipywidgets' inline flex box, in which a browser ignores text-overflow.
+    return w.Layout(height="1.8em", overflow="hidden", width="100%", min_width="0", display="block")
 
 
 def _without_text_layer(config: PipelineConfig) -> PipelineConfig:
@@ -335,7 +336,7 @@ class ThresholdTuner:
 
     def pin_b(self) -> None:
         """A becomes B as it is now; B's controls stay, to go on from there."""
-        self.a = replace(self.config, name="A")
+        self.a = replace(self.config, name="pinned")
         self._describe_a()
         self.redraw()
 
@@ -412,7 +413,7 @@ class ThresholdTuner:
         x0, y0, x1, y1 = region
         inside = [
             ((a - x0) / (x1 - x0), (b - y0) / (y1 - y0), (c - x0) / (x1 - x0), (d - y0) / (y1 - y0))
-            for a, b, c, d in padded([through(box, moved) for box in self.marked])
+            for a, b, c, d in padded([through(box, moved) for box in self.marked], 0.006)
         ]
         return outlined(shown, inside)
 
