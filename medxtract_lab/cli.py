@@ -383,6 +383,16 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+def _config_options(parser: argparse.ArgumentParser, purpose: str = "") -> None:
+    """``--preset NAME`` or ``--config FILE``, never both."""
+    from medxtract_lab.config import PRESETS  # imported late: `medxtract --help` stays fast
+
+    chosen = parser.add_mutually_exclusive_group()
+    what = f"named config {purpose}".rstrip()
+    chosen.add_argument("--preset", default="default", help=f"{what}: {sorted(PRESETS)}")
+    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+
+
 def _layouts_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--layouts",
@@ -408,7 +418,6 @@ def _command(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from medxtract_lab.config import PRESETS
     from medxtract_lab.doctypes import doc_type_names
 
     parser = argparse.ArgumentParser(
@@ -436,9 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help=f"document type, one of {doc_type_names()}, or auto to tell it from the labels",
     )
-    chosen = extract.add_mutually_exclusive_group()
-    chosen.add_argument("--preset", default="default", help=f"named config: {sorted(PRESETS)}")
-    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    _config_options(extract)
     extract.add_argument(
         "--out",
         type=_output_file,
@@ -524,9 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
         "medxtract report --corpus ground_truth --out reports/ --baseline reports/baseline.json",
     )
     report.add_argument("--corpus", required=True, help="folder of labelled documents")
-    chosen = report.add_mutually_exclusive_group()
-    chosen.add_argument("--preset", default="default", help=f"one of {sorted(PRESETS)}")
-    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    _config_options(report)
     report.add_argument("--compare", help="a second preset or config file to compare with")
     report.add_argument("--limit", type=int, help="at most N documents (stratified)")
     report.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
@@ -597,13 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument(
         "--limit", type=int, help="learn from at most N documents (stratified by source)"
     )
-    learned_from = learn.add_mutually_exclusive_group()
-    learned_from.add_argument(
-        "--preset",
-        default="default",
-        help=f"named config the pages are read with: {sorted(PRESETS)}",
-    )
-    learned_from.add_argument("--config", help="a config file (.json, .yaml)")
+    _config_options(learn, "the pages are read with")
     learn.add_argument("--no-cache", action="store_true", help="ignore the OCR cache")
     _layouts_option(learn)
     learn.set_defaults(run=_learn)
@@ -634,13 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Label Studio's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT; image URLs are relative "
         "to it (default: the folder of OUT)",
     )
-    chosen = export_ls.add_mutually_exclusive_group()
-    chosen.add_argument(
-        "--preset",
-        default="default",
-        help=f"named config the boxes are read with: {sorted(PRESETS)}",
-    )
-    chosen.add_argument("--config", help="a config file (.json, .yaml)")
+    _config_options(export_ls, "the boxes are read with")
     _layouts_option(export_ls)
     export_ls.set_defaults(run=_export_labelstudio)
 
