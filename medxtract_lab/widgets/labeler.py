@@ -388,7 +388,7 @@ class GroundTruthLabeler:
             zip(self.page_images, self.view.pages, strict=True), start=1
         ):
             boxes = [p.box for p in places if p.page == number]
-            image.value = _png(outlined(page, padded(boxes, 0.007), CURRENT) if boxes else page)
+            image.value = _png(outlined(page, padded(boxes, 0.010), CURRENT) if boxes else page)
         self._zoom_pages()
 
     def _zoom_pages(self) -> None:

@@ -413,7 +413,7 @@ class ThresholdTuner:
         x0, y0, x1, y1 = region
         inside = [
             ((a - x0) / (x1 - x0), (b - y0) / (y1 - y0), (c - x0) / (x1 - x0), (d - y0) / (y1 - y0))
-            for a, b, c, d in padded([through(box, moved) for box in self.marked], 0.006)
+            for a, b, c, d in padded([through(box, moved) for box in self.marked], 0.012)
         ]
         return outlined(shown, inside)
 
