@@ -218,3 +218,20 @@ def test_a_plugin_package_registers_in_every_process(tmp_path) -> None:
         [*command, "engines"], capture_output=True, text=True, env=env, timeout=120, check=True
     )
     assert json.loads(engines.stdout)["plugin-ocr"]["available"] is True
+    # Whichever registry a process imports first, one module registers both.
+    for first in ("medxtract_lab.doctypes", "medxtract_lab.ocr"):
+        both = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import {first}; from medxtract_lab.doctypes import DOC_TYPES; "
+                "from medxtract_lab.ocr import engine_names; "
+                "print('referral' in DOC_TYPES, 'plugin-ocr' in engine_names())",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
+        assert both.stdout.split() == ["True", "True"], (first, both.stderr)

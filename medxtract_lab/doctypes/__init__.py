@@ -12,6 +12,7 @@ notebook may call ``register_doctype`` for the current process.
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from importlib import resources
@@ -145,4 +146,9 @@ def _load_environment() -> None:
 
 load_layouts(BUILTIN)
 _load_environment()
+# The engine registry and its plug-ins first: one plug-in module may register an engine and a
+# type, and importing it for its type would otherwise start the engines' plug-ins half-way
+# through importing that same module (which would then lack its engine), whichever registry a
+# process happens to import first.
+importlib.import_module("medxtract_lab.ocr")
 load_entry_points(DOCTYPES_GROUP, register_doctype)
