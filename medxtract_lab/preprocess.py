@@ -128,14 +128,19 @@ def otsu(image: np.ndarray) -> np.ndarray:
     return binary
 
 
-def half_size(gray: np.ndarray) -> np.ndarray:
-    """``gray`` at half size by area averaging, an odd last row or column left out: at an exact
-    ratio of 2 OpenCV averages pixel blocks, while a size one pixel off it takes the general
-    path, several times slower."""
+def reduced(gray: np.ndarray, factor: int) -> np.ndarray:
+    """``gray`` shrunk by a whole ``factor`` by area averaging, the last rows or columns that
+    do not fill a block left out: at an exact ratio OpenCV averages pixel blocks, while a size
+    one pixel off it takes the general path, 10 to 40 times slower."""
     height, width = gray.shape[:2]
-    height, width = height - height % 2, width - width % 2
-    size = (width // 2, height // 2)
+    height, width = height - height % factor, width - width % factor
+    size = (max(1, width // factor), max(1, height // factor))
     return cv2.resize(gray[:height, :width], size, interpolation=cv2.INTER_AREA)
+
+
+def half_size(gray: np.ndarray) -> np.ndarray:
+    """``gray`` at half size by area averaging (see ``reduced``)."""
+    return reduced(gray, 2)
 
 
 def normalize_illumination(image: np.ndarray, kernel: int) -> np.ndarray:
@@ -189,21 +194,21 @@ def estimate_skew(image: np.ndarray, max_degrees: float = 5.0) -> float:
     Undoing that angle makes the horizontal projection profile of the ink sharpest: text lines
     become rows of ink separated by rows of paper (the largest sum of squares).
     """
-    gray = to_gray(image)
-    # About 1000 px on the long side; a whole-number reduction takes OpenCV's fast path.
-    factor = max(1, round(max(gray.shape) / 1000))
-    size = (gray.shape[1] // factor, gray.shape[0] // factor)
-    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    # About 1000 px on the long side.
+    small = reduced(to_gray(image), max(1, round(max(image.shape[:2]) / 1000)))
     small = normalize_illumination(small, 41)
     ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
 
-    def scores(angles: np.ndarray) -> np.ndarray:
+    def scores(ink: np.ndarray, angles: np.ndarray) -> np.ndarray:
         return np.square(_sheared_profiles(ink, angles)).sum(axis=1)
 
+    # The coarse search, in half-degree steps, needs only half the resolution: a text line
+    # smears over several degrees of shear before it blurs into its neighbours.
     coarse = np.arange(-max_degrees, max_degrees + 1e-9, 0.5)
-    best = float(coarse[int(np.argmax(scores(coarse)))])
+    half_ink = reduced(ink, 2)
+    best = float(coarse[int(np.argmax(scores(half_ink, coarse)))])
     fine = best + np.arange(-0.4, 0.4 + 1e-9, 0.1)
-    found = scores(fine)
+    found = scores(ink, fine)
     i = int(np.argmax(found))
     if 0 < i < len(fine) - 1:  # the vertex of a parabola through the peak and its neighbours
         left, peak, right = found[i - 1 : i + 2]
@@ -342,16 +347,27 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     a threshold keeps this right under shadows and on grey paper.
     """
     gray = to_gray(image)
+    # Rules are found on every other column: a horizontal rule keeps every one of its rows and
+    # half its length, and the closing, the longest operation, costs half as much. An odd
+    # width keeps the closing centred, so a run's ends stay where they are.
+    columns = np.ascontiguousarray(gray[:, ::2])
+    width = int(min_length) // 2 | 1
     runs = cv2.morphologyEx(
-        gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (int(min_length), 1))
+        columns, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1))
     )
-    paper = cv2.dilate(gray, np.ones((11, 1), np.uint8))
+    paper = cv2.dilate(columns, np.ones((11, 1), np.uint8))
     lines = cv2.compare(cv2.subtract(paper, runs), _LINE_CONTRAST, cv2.CMP_GT)
     if not cv2.countNonZero(lines):
         return gray
-    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    # Only the rows that hold a rule, and one row either side, are widened back to every
+    # column, grown by a pixel and painted with the paper above or below them.
+    rows = np.flatnonzero(cv2.dilate(lines, np.ones((3, 1), np.uint8)).any(axis=1))
+    widened = np.repeat(lines[rows], 2, axis=1)[:, : gray.shape[1]]
+    mask = cv2.dilate(widened, np.ones((3, 3), np.uint8))
+    band = gray[rows]
+    cv2.copyTo(cv2.dilate(gray, np.ones((11, 1), np.uint8))[rows], mask, band)
     cleaned = gray.copy()
-    cv2.copyTo(paper, lines, cleaned)
+    cleaned[rows] = band
     return cleaned
 
 
@@ -375,11 +391,22 @@ def text_height(image: np.ndarray) -> float:
     ink = cv2.adaptiveThreshold(
         cv2.medianBlur(half, 3), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
     )
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    widths = stats[1:, cv2.CC_STAT_WIDTH]
+    widths, heights = blob_sizes(ink)
     letters = heights[(heights >= 2) & (heights <= 100) & (widths <= 3 * heights)]
     return 2 * float(np.median(letters)) if len(letters) else 0.0
+
+
+def blob_sizes(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Widths and heights of the 8-connected blobs of a binary image: the bounding boxes of
+    the outer borders that ``findContours`` traces, the same boxes as
+    ``connectedComponentsWithStats`` gives in a quarter of the time (it labels every pixel)."""
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return np.zeros(0, int), np.zeros(0, int)
+    # RETR_CCOMP puts every blob's outer border at the top level, holes below.
+    outer = hierarchy[0][:, 3] < 0
+    boxes = np.array([cv2.boundingRect(c) for c, top in zip(contours, outer, strict=True) if top])
+    return boxes[:, 2], boxes[:, 3]
 
 
 def ink_specks(image: np.ndarray) -> int:
@@ -395,11 +422,24 @@ def ink_specks(image: np.ndarray) -> int:
     return int(cv2.connectedComponents(ink, connectivity=8)[0] - 1)
 
 
-def _resize(image: np.ndarray, factor: float) -> np.ndarray:
-    """Area averaging when shrinking (no aliasing of strokes), bicubic when enlarging."""
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+def resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` at ``size`` (width, height): bicubic when enlarging; bilinear when shrinking
+    by less than half, where OpenCV's area averaging by a ratio such as 0.83 costs 8 times as
+    much (12 against 1.6 ms on a 300-dpi page) and the corpus reads the same; area averaging
+    from half size down, where bilinear would skip pixels and alias strokes."""
+    factor = min(size[0] / image.shape[1], size[1] / image.shape[0])
+    if factor <= 0.5:
+        interpolation = cv2.INTER_AREA
+    elif factor < 1:
+        interpolation = cv2.INTER_LINEAR
+    else:
+        interpolation = cv2.INTER_CUBIC
     return cv2.resize(image, size, interpolation=interpolation)
+
+
+def _resize(image: np.ndarray, factor: float) -> np.ndarray:
+    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
+    return resized(image, size)
 
 
 def upscale_small_text(image: np.ndarray, min_height: int) -> np.ndarray:

@@ -34,6 +34,7 @@ from medxtract_lab.errors import (
 from medxtract_lab.page_content import drawing_bytes
 from medxtract_lab.page_pictures import picture_coverage, picture_ppi
 from medxtract_lab.page_scans import EmbeddedScan, declared_size, page_scan, read_jpeg
+from medxtract_lab.preprocess import resized
 
 # poppler answers some damaged pages (a /Contents that is not a stream) with a 1x1 px image;
 # a page this small holds nothing to read, and the image steps cannot work on it.
@@ -255,7 +256,7 @@ def decode_scan(
     factor = settings.dpi / scan.ppi
     if factor >= 0.98:
         return image
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    return resized(image, (round(image.shape[1] * factor), round(image.shape[0] * factor)))
 
 
 def _composed(
@@ -290,20 +291,6 @@ def _composed(
         )
     )
     if x1 > x0 and y1 > y0 and px1 > px0 and py1 > py0:
-        picture = _placed_size(image, (px1 - px0, py1 - py0))
+        picture = resized(image, (px1 - px0, py1 - py0))
         page[y0:y1, x0:x1] = picture[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
     return page
-
-
-def _placed_size(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A placed photo at its size on the page: bilinear when it shrinks by less than half
-    (OpenCV's area averaging by a ratio such as 0.8 takes 50-70 ms on a 12 MP photo, bilinear
-    8, and the corpus's camera pages read the same), area averaging below, bicubic above."""
-    factor = min(size[0] / image.shape[1], size[1] / image.shape[0])
-    if factor <= 0.5:
-        interpolation = cv2.INTER_AREA
-    elif factor < 1:
-        interpolation = cv2.INTER_LINEAR
-    else:
-        interpolation = cv2.INTER_CUBIC
-    return cv2.resize(image, size, interpolation=interpolation)

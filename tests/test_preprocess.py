@@ -142,3 +142,44 @@ def test_a_page_too_small_to_hold_a_letter_is_left_alone(shape) -> None:
     sliver = np.zeros(shape, np.uint8)
     assert text_height(sliver) == 0.0
     assert resample_text(sliver, 20) is sliver
+
+
+def test_blob_sizes_are_the_connected_components_boxes() -> None:
+    import cv2
+
+    from medxtract_lab.preprocess import blob_sizes
+
+    rng = np.random.default_rng(5)
+    ink = ((rng.random((300, 400)) > 0.93) * 255).astype(np.uint8)
+    ink = cv2.dilate(ink, np.ones((2, 3), np.uint8))  # blobs of many shapes, some at the border
+    cv2.rectangle(ink, (100, 100), (200, 180), 0, -1)
+    cv2.rectangle(ink, (100, 100), (200, 180), 255, 2)  # a ring with a hole...
+    ink[140:145, 150:156] = 255  # ...and a blob inside the hole
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    widths, heights = blob_sizes(ink)
+    expected = sorted(zip(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], strict=True))
+    assert sorted(zip(widths, heights, strict=True)) == expected
+    assert len(blob_sizes(np.zeros((20, 20), np.uint8))[0]) == 0
+
+
+@pytest.mark.parametrize("shape", [(101, 203), (100, 200), (7, 9)])
+def test_reduced_averages_whole_blocks(shape) -> None:
+    from medxtract_lab.preprocess import reduced
+
+    gray = np.random.default_rng(2).integers(0, 256, shape).astype(np.uint8)
+    small = reduced(gray, 3)
+    assert small.shape == (shape[0] // 3, shape[1] // 3)
+    block = gray[:3, :3].astype(float).mean()
+    assert abs(int(small[0, 0]) - block) <= 0.5 + 1e-9
+
+
+@pytest.mark.parametrize("length, erased", [(60, False), (90, True)])
+def test_only_rules_at_least_min_length_long_are_erased(length, erased) -> None:
+    from medxtract_lab.preprocess import remove_lines
+
+    image = np.full((120, 301), 235, np.uint8)  # an odd width: the last column is kept
+    image[60:62, 191 - length : 191] = 20  # a rule starting on an odd column
+    cleaned = remove_lines(image, min_length=80)
+    assert cleaned.shape == image.shape
+    assert bool(cleaned[60:62, 191 - length : 191].min() > 200) == erased
+    assert (cleaned[:55] == image[:55]).all()  # rows away from the rule are untouched
