@@ -162,6 +162,13 @@ def test_blob_sizes_are_the_connected_components_boxes() -> None:
     assert len(blob_sizes(np.zeros((20, 20), np.uint8))[0]) == 0
 
 
+def test_reduced_keeps_a_side_shorter_than_a_block() -> None:
+    from medxtract_lab.preprocess import half_size, reduced
+
+    assert reduced(np.zeros((2, 5), np.uint8), 3).shape == (1, 1)
+    assert half_size(np.zeros((1, 9), np.uint8)).shape == (1, 4)
+
+
 @pytest.mark.parametrize("shape", [(101, 203), (100, 200), (7, 9)])
 def test_reduced_averages_whole_blocks(shape) -> None:
     from medxtract_lab.preprocess import reduced
@@ -173,13 +180,14 @@ def test_reduced_averages_whole_blocks(shape) -> None:
     assert abs(int(small[0, 0]) - block) <= 0.5 + 1e-9
 
 
-@pytest.mark.parametrize("length, erased", [(60, False), (90, True)])
-def test_only_rules_at_least_min_length_long_are_erased(length, erased) -> None:
+@pytest.mark.parametrize("length, erased", [(60, False), (75, False), (80, True), (90, True)])
+@pytest.mark.parametrize("start", [100, 101])  # a rule starting on an even or an odd column
+def test_only_rules_at_least_min_length_long_are_erased(length, erased, start) -> None:
     from medxtract_lab.preprocess import remove_lines
 
     image = np.full((120, 301), 235, np.uint8)  # an odd width: the last column is kept
-    image[60:62, 191 - length : 191] = 20  # a rule starting on an odd column
+    image[60:62, start : start + length] = 20
     cleaned = remove_lines(image, min_length=80)
     assert cleaned.shape == image.shape
-    assert bool(cleaned[60:62, 191 - length : 191].min() > 200) == erased
+    assert bool(cleaned[60:62, start : start + length].min() > 200) == erased
     assert (cleaned[:55] == image[:55]).all()  # rows away from the rule are untouched
