@@ -175,3 +175,49 @@ def test_a_fallback_that_times_out_gives_no_candidate_and_no_error(docs) -> None
     assert result.fields["refills"] is None and result.rereads == {}
     assert result.fields["patient_name"] == doc.fields["patient_name"]
     assert after is read  # a failed read is not cached: a later run tries it again
+
+
+def test_a_region_through_the_fallback_chain_is_that_part_of_the_whole_page_through_it(
+    docs,
+) -> None:
+    import numpy as np
+
+    from medxtract_lab.pages import page_image
+    from medxtract_lab.preprocess import apply_steps
+    from medxtract_lab.reread import FALLBACK, chain_region
+
+    settings = get_preset("default").render
+    page = page_image(open_pdf(docs["patient_details-image"].path, settings), 1, settings)
+    steps = get_preset(FALLBACK).steps
+    whole = apply_steps(page, steps)
+    height, width = page.shape
+    assert whole.shape == (round(height * 1.5), round(width * 1.5))  # the chain resizes
+    # Inside the page, at its edges and corners, starting on odd and even pixels.
+    for rows, cols in [
+        (slice(400, 457), slice(300, 741)),
+        (slice(401, 460), slice(301, 742)),
+        (slice(0, 40), slice(0, 500)),
+        (slice(height - 50, height), slice(width - 600, width)),
+    ]:
+        region = chain_region(page, rows, cols, steps)
+        assert abs(region.shape[0] - (rows.stop - rows.start) * 1.5) <= 1
+        assert abs(region.shape[1] - (cols.stop - cols.start) * 1.5) <= 1
+        top, left = round(rows.start * 1.5), round(cols.start * 1.5)
+        expected = whole[top : top + region.shape[0], left : left + region.shape[1]]
+        assert np.array_equal(region, expected), (rows, cols)
+
+
+def test_the_region_below_a_label_ends_where_another_label_starts_under_it() -> None:
+    from medxtract_lab.reread import _regions
+
+    label = (100, 200, 150, 20)  # left, top, width, height
+    shape = (1000, 800)
+    _, below = _regions(label, shape)
+    assert (below[0].start, below[0].stop) == (220, 260)  # two label heights below it
+    next_label = (90, 245, 300, 20)
+    beside = (700, 230, 80, 20)  # right of the crop's columns: not in its way
+    _, below = _regions(label, shape, others=[next_label, beside, label])
+    assert (below[0].start, below[0].stop) == (220, 245)
+    touching = (100, 220, 100, 20)  # the next line starts right under the label
+    _, below = _regions(label, shape, others=[touching])
+    assert below[0].stop == below[0].start  # nothing left to read
