@@ -52,8 +52,10 @@ gate: setup
 baseline:
 	$(BIN)/python -c "from medxtract_lab.evaluation.gate import accept_as_baseline as a; a('reports/metrics.json', 'reports/baseline.json', 'medxtract_lab/data/review_thresholds.json')"
 
-# Speed benchmark: seed against default, the Tesseract floor, born-digital, a 50-page PDF.
+# Speed benchmark: seed against default, the Tesseract floor, born-digital, a 50-page PDF, and
+# each stage's instructions counted by callgrind (valgrind installed by the script below).
 bench: setup
+	@bash scripts/install-bench-deps.sh
 	$(BIN)/python benchmarks/speed.py
 
 # The extraction server on 127.0.0.1:8000 (see the README for limits and a curl example).

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from medxtract_lab import pages
+from medxtract_lab import pages, reread
 from medxtract_lab.config import resolve_config
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.evaluation.runner import evaluate
@@ -44,8 +44,14 @@ def _perturb(name: str) -> None:
     change = PERTURBATIONS[name]
     if change is None:
         return
-    page_image = pages.page_image
-    pages.page_image = lambda *args, **kwargs: change(page_image(*args, **kwargs))
+    steps_start = pages.steps_start
+
+    def changed_start(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        image, steps = steps_start(*args, **kwargs)
+        return change(image), steps
+
+    # Every read of a page in the config's geometry starts there: the first read and re-reads.
+    pages.steps_start = reread.steps_start = changed_start
 
 
 def main() -> None:

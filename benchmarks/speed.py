@@ -14,6 +14,8 @@ How the figures are made to repeat on a shared, noisy machine:
   overhead on a batch that reads 18% otherwise) moves a median far less than a total.
 - Work is measured as well as time: CPU milliseconds per stage, from the process itself
   (``medxtract_lab.stopwatch``), for `default`, and CPU time for the floor.
+- Work is also counted in instructions, which do not move with the machine's load: callgrind
+  on one page of each type per judged condition (``benchmarks/instructions.py``).
 - The machine's load is measured, not assumed: on the baseline batches the floor runs both
   ways in every round, one thread and two, and two-core efficiency = one-thread time / (2 x
   two-thread time). Below ``MIN_EFFICIENCY`` another process is taking a core, and targets are
@@ -46,6 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import instructions  # noqa: E402
 
 from medxtract_lab import render  # noqa: E402
 from medxtract_lab.config import PipelineConfig, get_preset  # noqa: E402
@@ -444,6 +448,10 @@ def main() -> None:
         f"this process's peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
         " MB"
     )
+    try:
+        lines += ["", *instructions.table(instructions.count())]
+    except instructions.Missing as exc:
+        lines += ["", f"instructions: not counted ({exc})"]
     worst = max(statistics.median(overheads[c]) for c in JUDGED if c in overheads)
     lines.append(
         "targets: "

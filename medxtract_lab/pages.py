@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from medxtract_lab.config import PipelineConfig, RenderSettings
+from medxtract_lab.config import PipelineConfig, RenderSettings, Step
 from medxtract_lab.errors import NoisePage
-from medxtract_lab.preprocess import apply_steps_placed, ink_specks
-from medxtract_lab.render import PdfDocument, check_page_sizes, load_page
+from medxtract_lab.preprocess import STEPS, apply_steps_placed, ink_specks
+from medxtract_lab.render import PdfDocument, check_page_sizes, load_page, load_page_for_text
 from medxtract_lab.stopwatch import Stopwatch
 
 PREVIEW_DPI = 60
@@ -57,7 +57,7 @@ def placed_ocr_input(
     are timed on ``watch`` when given."""
     watch = watch or Stopwatch()
     with watch.stage("render"):
-        image = page_image(pdf, number, config.render, turns)
+        image, steps = steps_start(pdf, number, config, turns)
     with watch.stage("preprocess"):
         specks = ink_specks(image)
         if specks > MAX_INK_SPECKS:
@@ -66,8 +66,38 @@ def placed_ocr_input(
                 f"specks of ink; a page of text has under {MAX_INK_SPECKS}). Scan or "
                 "photograph the page again, in focus and with enough light."
             )
-        image, frame = apply_steps_placed(image, config.steps)
+        image, frame = apply_steps_placed(image, steps)
         return image, frame_of(frame)
+
+
+def steps_start(
+    pdf: PdfDocument, number: int, config: PipelineConfig, turns: int = 0
+) -> tuple[np.ndarray, tuple[Step, ...]]:
+    """The page image that ``config``'s steps start from, and the steps left to run on it:
+    ``page_image``, except that an upright page decoded from its JPEG, in a config whose steps
+    begin with ``resample_text``, comes out already resampled from the picture's own pixels
+    (``render.decode_scan``), and that step is left out. Every reader of a page in the
+    config's geometry (the first read, re-reads) starts here, so they share one frame."""
+    target = _leading_resample(config.steps) if turns % 4 == 0 else None
+    if target is None:
+        return page_image(pdf, number, config.render, turns), config.steps
+    check_page_sizes(pdf, config.render, [number])
+    image, resampled = load_page_for_text(pdf, number, config.render, target)
+    if not resampled:
+        return image, config.steps
+    first = next(i for i, s in enumerate(config.steps) if s.name == "resample_text")
+    return image, config.steps[:first] + config.steps[first + 1 :]
+
+
+def _leading_resample(steps: tuple[Step, ...]) -> float | None:
+    """The target of a ``resample_text`` step that comes before every other step but
+    ``grayscale`` (which a decoded page already is), or None."""
+    for step in steps:
+        if step.name == "resample_text":
+            return float(step.params.get("target", STEPS["resample_text"].params["target"].default))
+        if step.name != "grayscale":
+            return None
+    return None
 
 
 def frame_of(homography: np.ndarray) -> tuple[float, ...]:

@@ -36,7 +36,7 @@ from medxtract_lab.evidence import box_location, field_confidence, field_locatio
 from medxtract_lab.extraction import DocType, FieldMatch, Label, match_fields, resolve_value
 from medxtract_lab.extraction.validators import KEPT_AS_READ
 from medxtract_lab.ocr import OcrEngine, OcrResult, reads_lines, words_in
-from medxtract_lab.pages import frame_of, ocr_input, page_image
+from medxtract_lab.pages import frame_of, ocr_input, steps_start
 from medxtract_lab.preprocess import GEOMETRIC_STEPS, apply_steps, apply_steps_placed
 from medxtract_lab.records import Extraction, Location, Page, ReadDocument, RegionReading
 from medxtract_lab.render import PdfDocument
@@ -129,12 +129,6 @@ class _Rereader:
         self.images: dict[tuple[int, str], np.ndarray] = {}
         # Where the fallback chain moved each page it preprocessed (``Page.frame``).
         self.frames: dict[tuple[int, str], tuple[float, ...]] = {}
-        # The fallback chain starts from the page in the config's own geometry (its resampling,
-        # deskew or crop), so a region of the page frame is the same region in its image.
-        self.geometry_steps = tuple(
-            s for s in config.steps if s.name in GEOMETRIC_STEPS or s.name == "grayscale"
-        )
-        self.fallback_steps = (*self.geometry_steps, *get_preset(FALLBACK).steps)
 
     def left(self) -> float:
         """Seconds of the budget left."""
@@ -168,10 +162,19 @@ class _Rereader:
                     else ocr_input(self.pdf, page.number, self.config, turns=page.turns)
                 )
             else:
-                raw = page_image(self.pdf, page.number, self.config.render, page.turns)
-                self.images[key], moved = apply_steps_placed(raw, self.fallback_steps)
+                raw, steps = self.geometry_start(page)
+                chain = (*steps, *get_preset(FALLBACK).steps)
+                self.images[key], moved = apply_steps_placed(raw, chain)
                 self.frames[key] = frame_of(moved)
         return self.images[key]
+
+    def geometry_start(self, page: Page) -> tuple[np.ndarray, tuple[Step, ...]]:
+        """The page image the config's steps start from, and those of the steps left that
+        set its geometry (resampling, deskew, crop): a fallback chain starts from the page in
+        the config's own geometry, so a region of the page frame is the same region in its
+        image."""
+        raw, steps = steps_start(self.pdf, page.number, self.config, page.turns)
+        return raw, tuple(s for s in steps if s.name in GEOMETRIC_STEPS or s.name == "grayscale")
 
     def region(
         self,
@@ -205,8 +208,7 @@ class _Rereader:
         """The page image in the config's own geometry (the frame of the page's words)."""
         key = (page.number, "geometry")
         if key not in self.images:
-            raw = page_image(self.pdf, page.number, self.config.render, page.turns)
-            self.images[key] = apply_steps_placed(raw, self.geometry_steps)[0]
+            self.images[key] = apply_steps_placed(*self.geometry_start(page))[0]
         return self.images[key]
 
     def page(self, page: Page) -> Page | None:

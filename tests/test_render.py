@@ -208,15 +208,34 @@ def test_seed_style_colour_rendering_never_decodes(tmp_path) -> None:
 def test_a_jpeg_that_will_not_decode_falls_back_to_poppler(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
     [scan] = _plan(path)
-    monkeypatch.setattr(render.cv2, "imdecode", lambda *_: None)  # a damaged JPEG stream
+    monkeypatch.setattr(render, "_decoded_gray", lambda _: None)  # a damaged JPEG stream
     image = _load(path)
     assert image.shape == (1200, 900)  # poppler's render at 300 dpi
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_libjpeg_turbo_decodes_the_pixels_opencv_does(colour) -> None:
+    page = _page()
+    image = cv2.merge([page, page // 2, 255 - page]) if colour else page
+    data = jpeg(image, 90)
+    flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
+    expected = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    assert np.array_equal(render._decoded_gray(data), expected)
+
+
+def test_a_jpeg_libjpeg_turbo_refuses_is_decoded_by_opencv(monkeypatch) -> None:
+    def refuse(*_args, **_kwargs):
+        raise ValueError("tjDecompress2(): Premature end of JPEG file")
+
+    monkeypatch.setattr(render.simplejpeg, "decode_jpeg", refuse)
+    decoded = render._decoded_gray(jpeg(_page(), 90))
+    assert decoded is not None and decoded.shape == (800, 600)
 
 
 def test_a_huge_embedded_image_is_never_decoded_in_full(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path, image_pdf([jpeg(_page(), 95)], [(600, 800)], 200))
     decoded = []
-    monkeypatch.setattr(render.cv2, "imdecode", lambda *a: decoded.append(a))
+    monkeypatch.setattr(render, "_decoded_gray", lambda data: decoded.append(data))
     small = RenderSettings(dpi=72, max_page_pixels=100_000)  # the JPEG has 480 000 pixels
     [scan] = _plan(path, small)
     assert scan is None

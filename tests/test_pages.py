@@ -1,0 +1,100 @@
+"""Where a config's steps start: a decoded picture comes out already at the working text size."""
+
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from conftest import drawn_pdf
+from reportlab.lib.utils import ImageReader
+
+from medxtract_lab import render
+from medxtract_lab.config import Step, get_preset
+from medxtract_lab.corpus.capture import image_pdf
+from medxtract_lab.corpus.degrade import jpeg
+from medxtract_lab.pages import page_image, steps_start
+from medxtract_lab.preprocess import resample_text, text_height
+
+DEFAULT = get_preset("default")
+
+
+def _form(width: int, height: int, scale: float) -> np.ndarray:
+    """Lines of text on white paper, letters about ``25 * scale`` px high."""
+    image = np.full((height, width), 250, np.uint8)
+    step = round(70 * scale)
+    for row in range(step, height - step // 2, step):
+        cv2.putText(
+            image, "Policy 12345 Smith", (step // 2, row), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, 2
+        )
+    return image
+
+
+def _open(tmp_path: Path, data: bytes):  # noqa: ANN202
+    path = tmp_path / "page.pdf"
+    path.write_bytes(data)
+    return render.open_pdf(path, DEFAULT.render)
+
+
+def _without_resample(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    return tuple(s for s in steps if s.name != "resample_text")
+
+
+def test_a_scan_with_large_text_starts_as_the_step_would_leave_it(tmp_path) -> None:
+    """A page decoded at its own 300 ppi: the measure and the resize are the step's own, so the
+    pixels are the same, and the step is not run again."""
+    picture = _form(1200, 1600, 1.6)
+    pdf = _open(tmp_path, image_pdf([jpeg(picture, 95)], [(1200, 1600)], 300))
+    image, steps = steps_start(pdf, 1, DEFAULT)
+    expected = resample_text(page_image(pdf, 1, DEFAULT.render), 20)
+    assert expected.shape[0] < 1600 * 0.9  # the step shrinks this page
+    assert np.array_equal(image, expected)
+    assert steps == _without_resample(DEFAULT.steps)
+
+
+def test_small_text_is_left_to_the_step_after_the_noise_guard(tmp_path) -> None:
+    """Enlarging waits for the noise guard: the page comes as decoded, with every step."""
+    picture = _form(1200, 1600, 0.5)
+    pdf = _open(tmp_path, image_pdf([jpeg(picture, 95)], [(1200, 1600)], 300))
+    assert text_height(picture) < 18
+    image, steps = steps_start(pdf, 1, DEFAULT)
+    assert np.array_equal(image, page_image(pdf, 1, DEFAULT.render))
+    assert steps == DEFAULT.steps
+
+
+def test_a_fine_photo_placed_on_its_page_is_made_at_the_working_size(tmp_path) -> None:
+    """A 400-ppi photo placed on a page: made once at the size where its text is about 20 px
+    high, rather than at 300 dpi and again by the step."""
+    picture = _form(1600, 2000, 2.0)  # 4 x 5 inches at 400 ppi
+
+    def placed(pdf) -> None:  # noqa: ANN001 - a print app's wrapper: fill, clip, photo
+        pdf.setFillColorRGB(1, 1, 1)
+        pdf.rect(0, 0, 300, 400, stroke=0, fill=1)
+        clip = pdf.beginPath()
+        clip.rect(6, 22, 288, 356)
+        pdf.clipPath(clip, stroke=0, fill=0)
+        pdf.drawImage(ImageReader(io.BytesIO(jpeg(picture, 92))), 6, 20, 288, 360)
+
+    pdf = _open(tmp_path, drawn_pdf(placed))
+    assert pdf.info.scans[0] is not None and pdf.info.scans[0].placement is not None
+    image, steps = steps_start(pdf, 1, DEFAULT)
+    assert steps == _without_resample(DEFAULT.steps)
+    two_steps = resample_text(page_image(pdf, 1, DEFAULT.render), 20)
+    at_300 = page_image(pdf, 1, DEFAULT.render)
+    assert image.shape[0] < 0.9 * at_300.shape[0]
+    assert abs(image.shape[0] - two_steps.shape[0]) <= 0.1 * two_steps.shape[0]
+    assert 16 <= text_height(image) <= 24
+    # The same page: the photo where poppler puts it, at the working size.
+    small = cv2.resize(two_steps, image.shape[::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - image.astype(int)).mean() < 4
+
+
+def test_a_config_that_does_not_start_with_resample_reads_the_page_as_it_is(tmp_path) -> None:
+    picture = _form(1200, 1600, 1.6)
+    pdf = _open(tmp_path, image_pdf([jpeg(picture, 95)], [(1200, 1600)], 300))
+    config = replace(DEFAULT, steps=(Step("deskew", {"max_degrees": 5.0}), *DEFAULT.steps))
+    image, steps = steps_start(pdf, 1, config)
+    assert np.array_equal(image, page_image(pdf, 1, DEFAULT.render))
+    assert steps == config.steps
+    turned, steps = steps_start(pdf, 1, DEFAULT, turns=1)  # measured upright, by the step
+    assert turned.shape == (1200, 1600) and steps == DEFAULT.steps
