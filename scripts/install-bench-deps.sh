@@ -12,10 +12,4 @@ if ! command -v apt-get >/dev/null; then
     echo "medxtract bench: install valgrind and a C compiler, then run 'make bench' again." >&2
     exit 1
 fi
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    SUDO="sudo"
-fi
-echo "medxtract bench: installing valgrind and gcc with apt-get"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends valgrind gcc libc6-dev
+bash "$(dirname "$0")/apt-install.sh" valgrind gcc libc6-dev

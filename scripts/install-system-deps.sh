@@ -25,12 +25,6 @@ MSG
     exit 1
 fi
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    SUDO="sudo"
-fi
-echo "medxtract setup: installing poppler-utils, tesseract-ocr, tesseract-ocr-eng, tesseract-ocr-osd and tesseract-ocr-script-latn with apt-get"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+bash "$(dirname "$0")/apt-install.sh" \
     poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn
 have_all

@@ -12,7 +12,8 @@ from medxtract_lab.config import load_config
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.ocr.registry import engine_spec
 from medxtract_lab.page_marks import cut, padded, through
-from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, apply_steps
+from medxtract_lab.pages import ocr_input, steps_start
+from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS
 from medxtract_lab.widgets import ThresholdTuner
 from medxtract_lab.widgets.tuner import MAX_ZOOM, PREVIEW_WIDTH
 
@@ -80,7 +81,7 @@ def test_the_preview_is_the_full_page_under_the_steps(tuner) -> None:
     """Whatever the zoom, a preview is cut from the full-resolution page processed by the
     steps, so it shows what the full page gets (not the steps run on a small copy)."""
     tuner.method.value = "adaptive_gaussian"
-    full = apply_steps(tuner.full, tuner.config.steps)
+    full = ocr_input(tuner.pdf, tuner.page.value, tuner.config)
     assert np.array_equal(tuner.processed(tuner.config), full)
     for zoom in (1.0, MAX_ZOOM):
         tuner.view_at((0.3, 0.4), zoom)
@@ -91,6 +92,19 @@ def test_the_preview_is_the_full_page_under_the_steps(tuner) -> None:
         assert np.array_equal(tuner.view(tuner.config), expected)
         assert _png_size(tuner.preview_b.value)[0] == PREVIEW_WIDTH
     tuner.view_at((0.5, 0.5), 1.0)
+
+
+def test_a_camera_page_previews_what_tesseract_reads(tuner) -> None:
+    """A camera page's OCR input is made at the working size straight from the photo
+    (``pages.steps_start``); the preview shows those pixels, not the page at 300 dpi under
+    every step."""
+    tuner.source_filter.value, tuner.type_filter.value = "camera", "prescription"
+    for config in (tuner.a, tuner.config):
+        read = ocr_input(tuner.pdf, tuner.page.value, config)
+        assert np.array_equal(tuner.processed(config), read)
+    start, steps = steps_start(tuner.pdf, tuner.page.value, tuner.a)
+    assert "resample_text" not in [s.name for s in steps]  # the page was made at working size
+    tuner.source_filter.value = tuner.type_filter.value = "all"
 
 
 def test_the_mouse_zooms_and_pans_both_previews(tuner) -> None:
@@ -112,8 +126,10 @@ def test_exported_config_gives_the_same_processed_image(tuner, tmp_path) -> None
     path = tuner.export_config(tmp_path / "tuned.yaml")
     loaded = load_config(path)
     assert loaded.steps == tuner.config.steps
+    page = tuner.page.value
     assert np.array_equal(
-        apply_steps(tuner.full, loaded.steps), apply_steps(tuner.full, tuner.config.steps)
+        ocr_input(tuner.pdf, page, replace(tuner.config, steps=loaded.steps)),
+        tuner.processed(tuner.config),
     )
     other = ThresholdTuner(tuner.label)
     other.import_config(path)

@@ -38,7 +38,7 @@ from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.evaluation.runner import evaluate, extract_cached, stratified
 from medxtract_lab.ocr.registry import availability, engine_spec
 from medxtract_lab.page_marks import cut, outlined, padded, through
-from medxtract_lab.pages import page_image
+from medxtract_lab.pages import steps_start
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps_placed
 from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
@@ -134,7 +134,8 @@ class ThresholdTuner:
         self.results: dict[str, tuple[Extraction, ReadDocument]] = {}
         self.ocr_thread: threading.Thread | None = None
         self.eval_thread: threading.Thread | None = None
-        self._pictures: dict[tuple, np.ndarray] = {}
+        self._pictures: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._loaded: tuple[Path, int] | None = None  # the (document, page) shown
         self.center = (0.5, 0.5)
 
         # -- document picker --------------------------------------------------------------
@@ -361,8 +362,8 @@ class ThresholdTuner:
         self.fields.value = self.status.value = ""
         self.zoom_field.options = [""] + [s.name for s in contract(self.doc_type).fields]
         self._describe_a()
-        self.center, self.zoom.value = (0.5, 0.5), 1.0
         self._loaded = None
+        self.center, self.zoom.value = (0.5, 0.5), 1.0
         numbers = list(range(1, self.pdf.pages + 1))
         if list(self.page.options) != numbers:
             self.page.options = numbers
@@ -375,7 +376,6 @@ class ThresholdTuner:
         if self.page.value is None or self._loaded == shown:
             return
         self._loaded = shown
-        self.full = page_image(self.pdf, self.page.value, self.base.render)
         self._pictures = {}
         self.redraw()
 
@@ -387,12 +387,15 @@ class ThresholdTuner:
 
     def _processed(self, config: PipelineConfig) -> tuple[np.ndarray, np.ndarray]:
         """The processed page and where the steps moved the page's content (a deskew's
-        rotation): field locations are on the page, the preview shows it moved."""
-        key = repr(config.steps)
+        rotation): field locations are on the page, the preview shows it moved. Made as the
+        pipeline makes its OCR input (``steps_start``), so a camera page previews the pixels
+        Tesseract reads."""
+        key = (repr(config.render), repr(config.steps))
         if key not in self._pictures:
             if len(self._pictures) >= 4:
                 self._pictures.pop(next(iter(self._pictures)))
-            self._pictures[key] = apply_steps_placed(self.full, config.steps)
+            start, steps = steps_start(self.pdf, self.page.value, config)
+            self._pictures[key] = apply_steps_placed(start, steps)
         return self._pictures[key]
 
     def _region(self) -> tuple[float, float, float, float]:
@@ -420,8 +423,8 @@ class ThresholdTuner:
 
     def redraw(self) -> None:
         """Draw A and B on the current viewport."""
-        if not hasattr(self, "full"):
-            return
+        if self._loaded is None:
+            return  # no page open yet
         self.preview_a.value = _png(self.view(self.a))
         self.preview_b.value = _png(self.view(self.config))
         self._changed()
