@@ -226,6 +226,8 @@ def born_digital() -> tuple[float, float, float, float]:
     forced = replace(config, render=replace(config.render, use_text_layer=False))
 
     def timed(cfg: PipelineConfig, repeats: int) -> tuple[float, float]:
+        for doc in docs:  # once untimed: what a process does once (pdfium's start) is not per page
+            extract(doc.pdf_path, doc.doc_type, cfg)
         walls, right, total = [], 0, 0
         for _ in range(repeats):
             started = time.perf_counter()
@@ -236,7 +238,7 @@ def born_digital() -> tuple[float, float, float, float]:
             total += len(doc.fields)
         return statistics.median(walls), right / total
 
-    layer, layer_accuracy = timed(config, 9)
+    layer, layer_accuracy = timed(config, 15)
     ocr, ocr_accuracy = timed(forced, 3)
     return layer, ocr, layer_accuracy, ocr_accuracy
 

@@ -131,15 +131,58 @@ def _unescaped(name: bytes) -> str:
 
 
 def drawing_bytes(page: pikepdf.Page, limit: int) -> int:
-    """The content bytes poppler interprets to draw ``page``: every content stream, and every
+    """The content bytes poppler (or pdfium) interprets to draw ``page``: every content
+    stream, the appearance of every annotation (a filled form field, a typed note), and every
     form XObject each time it is drawn (a form drawn four times by a form drawn four times
     counts sixteen times), decoded. Counting stops past ``limit``: the result is then
     ``limit + 1``. A stream with a filter decoded here without a cap counts its stored size
     times ``_UNDECODED_EXPANSION``."""
     memo: dict[tuple[int, int], int] = {}
     total = 0
-    for stream in content_streams(page):
-        total += _work(stream, page.resources, memo, limit - total, ())
+    drawn = [(stream, page.resources) for stream in content_streams(page)]
+    for stream, resources in drawn + _appearances(page):
+        total += _work(stream, resources, memo, limit - total, ())
+        if total > limit:
+            return limit + 1
+    return total
+
+
+def _appearances(page: pikepdf.Page) -> list[tuple[pikepdf.Stream, pikepdf.Object]]:
+    """Each annotation's normal appearance streams (every state of a check box), with the
+    resources they draw with."""
+    annotations = page.obj.get("/Annots")
+    found = []
+    for annotation in annotations if isinstance(annotations, pikepdf.Array) else ():
+        look = annotation.get("/AP") if isinstance(annotation, pikepdf.Dictionary) else None
+        normal = look.get("/N") if isinstance(look, pikepdf.Dictionary) else None
+        states = [normal] if isinstance(normal, pikepdf.Stream) else []
+        if isinstance(normal, pikepdf.Dictionary) and not isinstance(normal, pikepdf.Stream):
+            states = [v for v in normal.values() if isinstance(v, pikepdf.Stream)]
+        found += [(stream, stream.get("/Resources", page.resources)) for stream in states]
+    return found
+
+
+def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
+    """Decoded bytes of the streams in ``pdf`` that a reader of the text layer may decode
+    beyond what ``drawing_bytes`` counts per page (fonts and their character maps, mostly),
+    counted within ``limit`` in the same way (``limit + 1`` past it). Images are not decoded
+    to read text; page contents, forms and appearances are what each page draws."""
+    contents = {
+        s.objgen
+        for page in pdf.pages
+        for s in content_streams(page)
+        if isinstance(s, pikepdf.Stream)  # a damaged /Contents (an integer) draws nothing
+    }
+    total = 0
+    for stream in pdf.objects:
+        if not isinstance(stream, pikepdf.Stream) or stream.objgen in contents:
+            continue
+        if stream.get("/Subtype") in ("/Image", "/Form"):
+            continue
+        if stream.get("/Type") in ("/ObjStm", "/XRef"):
+            continue  # already decoded by qpdf to open the file
+        data = decoded_bytes(stream, limit - total)
+        total += len(stream.read_raw_bytes()) * _UNDECODED_EXPANSION if data is None else len(data)
         if total > limit:
             return limit + 1
     return total

@@ -10,7 +10,7 @@ draw that one upright, unflipped image, optionally over rectangles filled in a g
 colour and inside rectangular clips: any other painting operator, an annotation, a mask, a
 /Decode array or another encoding means the page is rendered by poppler instead, which is
 always correct. A page that qualifies shows no text, so it has no text layer either: a
-document made only of such pages needs no ``pdftotext`` call.
+document made only of such pages is never given to pdfium for one.
 """
 
 from __future__ import annotations

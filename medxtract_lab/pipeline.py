@@ -39,7 +39,7 @@ from medxtract_lab.pages import ocr_input, placed_ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
 from medxtract_lab.stopwatch import Stopwatch
-from medxtract_lab.text_layer import TextLayer, text_layers
+from medxtract_lab.text_layer import MAX_STREAM_BYTES, MAX_TEXT_BYTES, TextLayer, text_layers
 from medxtract_lab.ticks import read_ticks
 
 # Documents up to this many pages keep their processed page images for field re-reads.
@@ -172,12 +172,26 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     warnings: list[str] = []
     # A document made only of full-page JPEGs shows no text: no text layer to look for.
     if config.render.use_text_layer and not all(info.scans):
+        # A page of more content than a page of print has is read by OCR (see text_layer).
+        wanted = [0 <= size <= MAX_TEXT_BYTES for size in info.drawing]
         with watch.stage("text_layer"):
-            found = text_layers(pdf.path, config.render)
+            found = (
+                text_layers(pdf.path, config.render, wanted)
+                if info.text_streams <= MAX_STREAM_BYTES
+                else None
+            )
         if found is None:
             warnings.append(
-                "poppler could not read the text layer, so every page was read by OCR; "
+                "the text layer could not be read (damaged, or fonts and other streams that "
+                f"decode to over {MAX_STREAM_BYTES >> 20} MB), so every page was read by OCR; "
                 "re-export the PDF if it is born-digital."
+            )
+        skipped = [n for n, read in enumerate(wanted, start=1) if not read]
+        if found is not None and skipped:
+            warnings.append(
+                f"page(s) {', '.join(map(str, skipped))} draw more content than a page of print "
+                f"(over {MAX_TEXT_BYTES >> 20} MB) or content that could not be measured, so "
+                "their text layer was not read and they were read by OCR."
             )
         layers = found or []
     kept = [

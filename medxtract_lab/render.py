@@ -32,10 +32,11 @@ from medxtract_lab.errors import (
     PageTooLarge,
     TooManyPages,
 )
-from medxtract_lab.page_content import drawing_bytes
+from medxtract_lab.page_content import drawing_bytes, stream_bytes
 from medxtract_lab.page_pictures import picture_coverage, picture_ppi
 from medxtract_lab.page_scans import EmbeddedScan, declared_size, page_scan, read_jpeg
 from medxtract_lab.preprocess import half_size, half_text_height, resample_factor, resized
+from medxtract_lab.text_layer import MAX_STREAM_BYTES
 
 # poppler answers some damaged pages (a /Contents that is not a stream) with a 1x1 px image;
 # a page this small holds nothing to read, and the image steps cannot work on it.
@@ -58,6 +59,12 @@ class PdfInfo:
     pictures: tuple[float, ...]
     # Per page that is almost all one picture and rendered: the picture's pixels per inch.
     picture_ppi: tuple[float, ...] = ()
+    # Per page, the content bytes drawing it (``page_content.drawing_bytes``; -1 when qpdf
+    # could not read them).
+    drawing: tuple[int, ...] = ()
+    # The decoded bytes of every stream but images (``page_content.stream_bytes``), counted up
+    # to just past ``text_layer.MAX_STREAM_BYTES`` when a text layer may be read; else 0.
+    text_streams: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,9 +120,9 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                     "Split the document or raise max_pages in the config."
                 )
             decode = settings.decode_embedded_scans and settings.grayscale
-            sizes, rotations, scans, pictures, ppis = [], [], [], [], []
+            sizes, rotations, scans, pictures, ppis, drawing = [], [], [], [], [], []
             for number, page in enumerate(pdf.pages, start=1):
-                _check_drawing(page, number, path.name, settings.max_drawing_bytes)
+                drawing.append(_check_drawing(page, number, path.name, settings.max_drawing_bytes))
                 left, bottom, right, top = (float(v) for v in page.mediabox)
                 unit = _user_unit(page)
                 sizes.append((abs(right - left) * unit, abs(top - bottom) * unit))
@@ -127,6 +134,9 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                 pictures.append(1.0 if scans[-1] else picture_coverage(page))
                 photo = not scans[-1] and pictures[-1] >= PHOTO_PAGE
                 ppis.append(picture_ppi(page) if photo else 0.0)
+            text_streams = 0
+            if settings.use_text_layer and not all(scans):
+                text_streams = stream_bytes(pdf, MAX_STREAM_BYTES)
     except pikepdf.PasswordError as exc:
         raise EncryptedPdf(
             f"{path.name} is encrypted with a password. Remove the password "
@@ -139,7 +149,14 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
     if pages < 1:
         raise EmptyFile(f"{path.name} has no pages. Check that the right file was sent.")
     return PdfInfo(
-        pages, tuple(sizes), tuple(rotations), tuple(scans), tuple(pictures), tuple(ppis)
+        pages,
+        tuple(sizes),
+        tuple(rotations),
+        tuple(scans),
+        tuple(pictures),
+        tuple(ppis),
+        tuple(drawing),
+        text_streams,
     )
 
 
@@ -154,21 +171,22 @@ def _user_unit(page: pikepdf.Page) -> float:
     return max(unit, 1.0)
 
 
-def _check_drawing(page: pikepdf.Page, number: int, name: str, limit: int) -> None:
-    """Refuse a page whose content would keep poppler busy without bound (a Flate bomb,
-    forms drawing forms), before poppler sees it; in-process, under a millisecond a page. A
-    structure qpdf cannot read is left to poppler, which may still draw it, within the
-    document's time budget."""
+def _check_drawing(page: pikepdf.Page, number: int, name: str, limit: int) -> int:
+    """The content bytes drawing the page; refuses a page whose content would keep poppler
+    busy without bound (a Flate bomb, forms drawing forms), before poppler sees it;
+    in-process, under a millisecond a page. A structure qpdf cannot read is left to poppler,
+    which may still draw it, within the document's time budget (-1 bytes: not known)."""
     try:
         work = drawing_bytes(page, limit)
     except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError):
-        return
+        return -1
     if work > limit:
         raise PageTooComplex(
             f"Page {number} of {name} draws more than {limit / 2**20:.0f} MB of content "
             "(a compressed stream that inflates without bound, or forms drawn inside forms). "
             "Print it to PDF or scan it again; raise render.max_drawing_bytes if it is genuine."
         )
+    return work
 
 
 def check_page_sizes(

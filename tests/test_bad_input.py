@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pikepdf
+import pypdfium2 as pdfium
 import pytest
 from conftest import blank_pdf
 
@@ -11,6 +12,7 @@ from medxtract_lab import errors, pipeline, poppler, render
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.corpus import hostile
+from medxtract_lab.corpus.capture import type_onto
 from medxtract_lab.pipeline import extract
 
 TWO_PAGE_LIMIT = PipelineConfig(render=RenderSettings(max_pages=2))
@@ -105,7 +107,7 @@ def test_missing_file_has_its_own_error(tmp_path, capsys) -> None:
 
 def test_missing_poppler_exits_3(tmp_path, monkeypatch, capsys) -> None:
     path = tmp_path / "doc.pdf"
-    path.write_bytes(blank_pdf(1))
+    path.write_bytes(blank_pdf(1, text=False))  # no text layer: poppler renders it
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     code = main(["extract", str(path), "--type", "prescription"])
     assert code == 3
@@ -175,11 +177,45 @@ def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tm
     assert list(private_tmp.iterdir()) == []
 
 
-def test_a_long_content_stream_is_read_not_refused(tmp_path) -> None:
-    """Megabytes of text operators are far below the drawing limit: work, not a bomb."""
+def test_a_page_of_megabytes_of_text_is_read_by_ocr_not_refused(tmp_path, monkeypatch) -> None:
+    """Megabytes of text operators are below the drawing limit (work, not a bomb) but above
+    what pdfium is given in this process: the page is rendered and read, with a warning."""
     path = tmp_path / "long.pdf"
-    hostile.long_text_layer(path, megabytes=5)
-    assert extract(path, "prescription").pages == 1
+    hostile.long_text_layer(path, megabytes=1.5)
+    monkeypatch.setattr(pdfium, "PdfDocument", _not_pdfium)
+    result = extract(path, "prescription")
+    assert result.page_sources == ["ocr"]
+    assert any("page(s) 1 draw more content than a page of print" in w for w in result.warnings)
+
+
+def test_a_font_that_inflates_to_a_gigabyte_is_never_given_to_pdfium(tmp_path, monkeypatch):
+    """pdfium inflates fonts in full, in this process (2.1 GB for a 1 GiB font): the
+    document's streams are measured first, within a cap, and over it its pages are read by
+    OCR instead (poppler renders them under its memory cap; `benchmarks/hostile_files.py`
+    runs the 1 GiB font, which poppler cannot render either)."""
+    path = tmp_path / "font.pdf"
+    hostile.font_bomb(path, inflated_mib=80)
+    monkeypatch.setattr(pdfium, "PdfDocument", _not_pdfium)
+    result = extract(path, "prescription")
+    assert result.page_sources == ["ocr"]
+    assert any("decode to over 64 MB" in w for w in result.warnings)
+
+
+def _not_pdfium(*_args: object) -> None:
+    pytest.fail("pdfium was given the file")
+
+
+def test_an_annotation_s_appearance_counts_as_drawing(tmp_path) -> None:
+    """poppler draws annotations with the page (and pdfium reads them flattened), so their
+    appearance streams count towards the drawing limit like the page's own content."""
+    plain = blank_pdf(1)
+    path = tmp_path / "typed.pdf"
+    path.write_bytes(type_onto(plain, "Received by the front desk", as_annotation=True))
+    settings = RenderSettings()
+    (tmp_path / "plain.pdf").write_bytes(plain)
+    before = render.read_info(tmp_path / "plain.pdf", settings).drawing[0]
+    after = render.read_info(path, settings).drawing[0]
+    assert after > before > 0
 
 
 def test_a_user_unit_scaled_page_is_measured_at_its_scaled_size(tmp_path, never_rasterise) -> None:

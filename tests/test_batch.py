@@ -68,7 +68,10 @@ def test_auto_refuses_a_page_without_the_labels_of_any_type(tmp_path, capsys) ->
 
 
 def test_a_batch_stopped_by_a_missing_program_leaves_no_file(inbox, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no poppler: nothing can be read
+    # A drawn page without text needs poppler to render it: born-digital pages are read by
+    # pdfium and full-page JPEGs decoded, both in-process.
+    (inbox / "a-drawing.pdf").write_bytes(blank_pdf(1, text=False))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no poppler: it cannot be read
     out = tmp_path / "results" / "out.jsonl"
     code = main(["extract", str(inbox), "--out", str(out), "--workers", "1"])
     assert code == 3

@@ -46,8 +46,10 @@ def test_image_only_prescription_takes_the_ocr_path(docs) -> None:
 
 
 def test_a_document_of_full_page_jpegs_never_looks_for_a_text_layer(docs, monkeypatch) -> None:
-    """Such pages show no text, so the pdftotext start-up (about 7 ms) is skipped."""
-    monkeypatch.setattr(pipeline, "text_layers", lambda *_: pytest.fail("pdftotext was called"))
+    """Such pages show no text, so the text layer is not looked for (nor their streams
+    measured for it)."""
+    monkeypatch.setattr(pipeline, "text_layers", lambda *_: pytest.fail("text layer read"))
+    monkeypatch.setattr(render, "stream_bytes", lambda *_: pytest.fail("streams measured"))
     doc = docs["patient_details-image"]
     assert all(render.read_info(doc.path, get_preset("default").render).scans)
     result = extract(doc.path, "patient_details")
@@ -100,7 +102,7 @@ def test_a_photo_with_a_typed_line_is_read_by_ocr_not_by_its_few_words(
     path = tmp_path / "typed.pdf"
     line = "Received by the front desk for filing"
     path.write_bytes(type_onto(doc.path.read_bytes(), line, as_annotation))
-    layer = (text_layers(path, get_preset("default").render) or [None])[0]
+    layer = (text_layers(path, get_preset("default").render, [True]) or [None])[0]
     assert layer is not None and line in layer.text
     result = extract(path, "prescription")
     assert result.page_sources == ["ocr"]

@@ -1,38 +1,159 @@
-"""Text layers with word boxes: the same text plain pdftotext prints, on odd PDFs too."""
+"""Text layers with word boxes, read by pdfium: the words pdftotext prints (the program the
+project read them with before), boxed on the ink of the page poppler renders for OCR."""
 
 from __future__ import annotations
 
 import subprocess
+import threading
+from pathlib import Path
 
+import numpy as np
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
 from conftest import drawn_pdf
 from reportlab.pdfgen import canvas
 
+from medxtract_lab import pipeline, poppler
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.text_layer import text_layers
 
+SETTINGS = RenderSettings(dpi=300)
 
-def _odd(pdf: canvas.Canvas) -> None:
-    pdf.setAuthor("Dr \x01 Control")  # copied raw into pdftotext's XHTML
+
+def _form(pdf: canvas.Canvas) -> None:
     pdf.setFont("Helvetica", 12)
-    pdf.drawString(20, 350, "Take it on the 5")
-    pdf.setFont("Helvetica", 7)  # a superscript: a word of its own in the layout
-    pdf.drawString(20 + pdf.stringWidth("Take it on the 5", "Helvetica", 12), 354, "th")
+    pdf.drawString(20, 350, "Patient Name: Maria Lopez")
+    pdf.drawString(20, 330, "Take one tablet daily")
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(150, 200, "Refills: 2")
+    pdf.setFont("Helvetica", 9)
+    pdf.drawString(40, 60, "Signed (Dr) A. Okafor, 12/03/2026")
+
+
+def _superscript(pdf: canvas.Canvas) -> None:
+    _form(pdf)
     pdf.setFont("Helvetica", 12)
-    pdf.drawString(20, 330, "day of every month with water")
+    pdf.drawString(20, 310, "Take it on the 5")
+    pdf.setFont("Helvetica", 7)  # a superscript, set in another size
+    pdf.drawString(20 + pdf.stringWidth("Take it on the 5", "Helvetica", 12), 314, "th")
 
 
-def test_odd_metadata_and_split_words_keep_the_text_layer(tmp_path) -> None:
-    path = tmp_path / "odd.pdf"
-    path.write_bytes(drawn_pdf(_odd))
-    layers = text_layers(path, RenderSettings(dpi=300))
-    assert layers is not None and layers[0] is not None
-    layer = layers[0]
-    plain = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    assert layer.text == plain.stdout.decode().rstrip("\f")
-    assert "5th" in layer.text
-    width, height = layer.size
-    assert (width, height) == (round(300 * 300 / 72), round(400 * 300 / 72))
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+@pytest.mark.parametrize("crop", [False, True])
+def test_word_boxes_are_the_ink_of_the_page_poppler_renders(tmp_path, rotate, crop) -> None:
+    """Boxes are in the pixels of the page OCR would read (poppler's render of the media
+    box, turned by /Rotate), whatever the crop box, and hug each word's ink as OCR boxes do:
+    every box is within 2 px of the ink around it, and the boxes hold all the ink there is."""
+    path = tmp_path / "form.pdf"
+    path.write_bytes(drawn_pdf(_form))
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].rotate(rotate, relative=False)
+        if crop:
+            pdf.pages[0].obj.CropBox = pikepdf.Array([10, 30, 280, 390])
+        pdf.save(path)
+    page = poppler.render(path, 1, SETTINGS.dpi, True)
+    layer = text_layers(path, SETTINGS, [True])[0]
+    assert layer is not None
+    assert abs(layer.size[0] - page.shape[1]) <= 1 and abs(layer.size[1] - page.shape[0]) <= 1
+    ink = page < 160
+    covered = np.zeros_like(ink)
     for word in layer.words:
         assert layer.text[word.start : word.end] == word.text
-        left, top, w, h = word.box
-        assert left >= 0 and left + w <= width and top >= 0 and top + h <= height
+        left, top, width, height = word.box
+        around = (
+            slice(max(0, top - 3), top + height + 3),
+            slice(max(0, left - 3), left + width + 3),
+        )
+        rows, columns = np.nonzero(ink[around])
+        ink_box = (
+            columns.min() + around[1].start,
+            rows.min() + around[0].start,
+            columns.max() - columns.min() + 1,
+            rows.max() - rows.min() + 1,
+        )
+        assert all(abs(a - b) <= 6 for a, b in zip(word.box, ink_box, strict=True)), word
+        covered[around] = True
+    assert (ink & covered).sum() >= 0.99 * ink.sum()
+    assert "Patient Name: Maria Lopez" in layer.text.splitlines()
+
+
+def test_the_words_are_those_pdftotext_gives(tmp_path) -> None:
+    """pdftotext, which read text layers before pdfium, as the oracle for the words (in the
+    order the PDF draws them here, not pdftotext's reading order); a superscript stays in
+    its word, as pdftotext printed it."""
+    path = tmp_path / "form.pdf"
+    path.write_bytes(drawn_pdf(_superscript))
+    plain = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+    layer = text_layers(path, SETTINGS, [True])[0]
+    assert layer is not None
+    assert sorted(layer.text.split()) == sorted(plain.stdout.decode().split())
+    assert "Take it on the 5th" in layer.text.splitlines()
+
+
+def test_only_the_wanted_pages_are_read(tmp_path) -> None:
+    path = tmp_path / "two.pdf"
+    writer = pikepdf.new()
+    for _ in range(2):
+        writer.pages.extend(pikepdf.open(_written(tmp_path)).pages)
+    writer.save(path)
+    first, second = text_layers(path, SETTINGS, [False, True])
+    assert first is None and second is not None and "Refills: 2" in second.text
+
+
+def _written(tmp_path: Path) -> Path:
+    path = tmp_path / "one.pdf"
+    path.write_bytes(drawn_pdf(_form))
+    return path
+
+
+def test_threads_reading_at_once_get_what_one_gets(tmp_path) -> None:
+    """pdfium is not thread-safe: the module's lock makes parallel reads (the batch runs
+    documents in threads) give what a lone read gives."""
+    path = _written(tmp_path)
+    alone = text_layers(path, SETTINGS, [True])
+    results: list = []
+
+    def read() -> None:
+        for _ in range(20):
+            results.append(text_layers(path, SETTINGS, [True]))
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 80 and all(r == alone for r in results)
+
+
+def test_a_file_pdfium_cannot_open_is_read_by_ocr_with_a_warning(docs, monkeypatch) -> None:
+    """Fault injection: pdfium refusing a file qpdf accepted."""
+
+    def refuse(*_args: object) -> None:
+        raise pdfium.PdfiumError("Failed to load document (PDFium: Data format error).")
+
+    monkeypatch.setattr(pdfium, "PdfDocument", refuse)
+    result = pipeline.extract(docs["prescription-digital"].path, "prescription")
+    assert result.page_sources == ["ocr"] * len(result.page_sources)
+    assert any("text layer could not be read" in w for w in result.warnings)
+
+
+def _filled_field(pdf: canvas.Canvas) -> None:
+    pdf.setFont("Helvetica", 12)
+    pdf.drawString(20, 350, "Patient Name:")
+    pdf.acroForm.textfield(
+        name="patient", value="Maria Lopez", x=110, y=344, width=150, height=18, borderWidth=0
+    )
+
+
+def test_a_filled_form_field_is_read_where_it_is_shown(tmp_path) -> None:
+    """pdfium reads a page's own content only; a filled field (an annotation) is shown by
+    poppler's render and was printed by pdftotext, so the page is read flattened."""
+    path = tmp_path / "filled.pdf"
+    path.write_bytes(drawn_pdf(_filled_field))
+    layer = text_layers(path, SETTINGS, [True])[0]
+    assert layer is not None and "Maria Lopez" in layer.text
+    ink = poppler.render(path, 1, SETTINGS.dpi, True) < 160
+    for word in (w for w in layer.words if w.text in ("Maria", "Lopez")):
+        left, top, width, height = word.box
+        assert ink[top : top + height, left : left + width].sum() > 10, word

@@ -121,6 +121,42 @@ def flate_bomb(path: Path, inflated_mib: int = 1024) -> None:
     pdf.save(path, stream_decode_level=pikepdf.StreamDecodeLevel.none)  # keep it packed
 
 
+def font_bomb(path: Path, inflated_mib: int = 1024) -> None:
+    """A line of text in an embedded TrueType font whose program, about 1 KB per MiB, inflates
+    to ``inflated_mib`` MiB of zeros: a reader of the text layer loads the font."""
+    compressor = zlib.compressobj(9)
+    chunk = bytes(1 << 20)
+    packed = b"".join(compressor.compress(chunk) for _ in range(inflated_mib))
+    pdf = pikepdf.new()
+    program = pikepdf.Stream(pdf, b"")
+    program.write(packed + compressor.flush(), filter=pikepdf.Name.FlateDecode)
+    program.Length1 = inflated_mib << 20
+    descriptor = pikepdf.Dictionary(
+        Type=pikepdf.Name.FontDescriptor,
+        FontName=pikepdf.Name.Bomb,
+        Flags=32,
+        FontBBox=[0, -200, 1000, 800],
+        ItalicAngle=0,
+        Ascent=800,
+        Descent=-200,
+        CapHeight=700,
+        StemV=80,
+        FontFile2=pdf.make_indirect(program),
+    )
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.TrueType,
+        BaseFont=pikepdf.Name.Bomb,
+        FirstChar=32,
+        LastChar=126,
+        Widths=[500] * 95,
+        FontDescriptor=pdf.make_indirect(descriptor),
+    )
+    body = b"BT /F1 12 Tf 72 700 Td (Patient Name: Maria Lopez, Refills: 2) Tj ET"
+    _one_page(pdf, body, pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pdf.make_indirect(font))))
+    pdf.save(path, stream_decode_level=pikepdf.StreamDecodeLevel.none)  # keep it packed
+
+
 def long_text_layer(path: Path, megabytes: float = 5) -> None:
     """A letter page whose content shows ``megabytes`` MB of text: 12 000 overlapping lines
     of distinct words, which poppler's text extraction and rendering must work through."""
@@ -148,6 +184,7 @@ BUILDERS = {
     "jpeg_declares_60000": lambda path: declared_jpeg(path, (60000, 60000)),
     "integer_contents": integer_contents,
     "flate_bomb_1gib": flate_bomb,
+    "font_bomb_1gib": font_bomb,
     "text_layer_5mb": long_text_layer,
     "noise_12mp": noise_page,
 }

@@ -73,15 +73,26 @@ def _variants(label: str) -> tuple[str, ...]:
     return tuple(sorted(v for v in found if v))
 
 
+@functools.cache
+def _plan(labels: tuple[str, ...]) -> tuple[tuple[str, float, tuple[tuple[str, float], ...]], ...]:
+    """Per label, its threshold and its spellings with the least length of text each must
+    cover: fixed per label set, and worked out once rather than on every line (this loop runs
+    thousands of times a document)."""
+    return tuple(
+        (label, _threshold(label), tuple((v, 0.9 * len(v)) for v in _variants(label)))
+        for label in labels
+    )
+
+
 def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
     """Fuzzy-locate known labels in one line; the best-scoring label claims each span."""
     norm = _norm(text)
     candidates = []
-    for label in labels:
+    for label, threshold, variants in _plan(tuple(labels)):
         best = None
-        for variant in _variants(label):
-            found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=_threshold(label))
-            if found is None or (found.src_end - found.src_start) < 0.9 * len(variant):
+        for variant, least in variants:
+            found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=threshold)
+            if found is None or (found.src_end - found.src_start) < least:
                 continue
             if found.dest_start > 0 and norm[found.dest_start - 1].isalnum():
                 continue

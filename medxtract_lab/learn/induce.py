@@ -26,7 +26,7 @@ from medxtract_lab.doctypes.files import Contract
 from medxtract_lab.doctypes.patterns import NAMED_VALUES
 from medxtract_lab.evaluation.metrics import field_match, normalise
 from medxtract_lab.extraction.match import match_fields
-from medxtract_lab.extraction.sheet import Placed, Sheet
+from medxtract_lab.extraction.sheet import Line, Placed, Sheet
 from medxtract_lab.extraction.spec import (
     Block,
     Choice,
@@ -214,8 +214,8 @@ def label_vocabulary(sheets: Sequence[Sheet], share: float = 0.6) -> list[str]:
     counts: Counter[str] = Counter()
     for sheet in sheets:
         seen = set()
-        for line in sheet.lines:
-            words = _WORD.findall(line.text)
+        for text in (column for line in sheet.lines for column in _columns(line)):
+            words = _WORD.findall(text)
             for end, word in enumerate(words, start=1):
                 if not _LABEL_END.search(word):
                     continue
@@ -230,6 +230,14 @@ def label_vocabulary(sheets: Sequence[Sheet], share: float = 0.6) -> list[str]:
         key=len,
         reverse=True,
     )
+
+
+def _columns(line: Line) -> list[str]:
+    """A line's text cut at its gutters: a row read across two columns (as OCR and pdfium read
+    a form) does not make the last word of one column's value part of the next one's label."""
+    if not line.segments:
+        return [line.text]
+    return [line.text[s.start : s.end] for s in line.segments]
 
 
 def _in_values(phrase: str, values: Sequence[str]) -> bool:
