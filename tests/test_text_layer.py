@@ -157,3 +157,29 @@ def test_a_filled_form_field_is_read_where_it_is_shown(tmp_path) -> None:
     for word in (w for w in layer.words if w.text in ("Maria", "Lopez")):
         left, top, width, height = word.box
         assert ink[top : top + height, left : left + width].sum() > 10, word
+
+
+def _two_columns(pdf: canvas.Canvas) -> None:
+    """A form drawn one column after the other, as generators often do."""
+    pdf.setFont("Helvetica", 11)
+    for row, text in enumerate(("Name: Ann Lee", "Phone: 555-0100", "Refills: 2")):
+        pdf.drawString(20, 350 - 24 * row, text)
+    for row, text in enumerate(("Date: 1/2/2026", "Weight: 57", "Height: 195")):
+        pdf.drawString(170, 350 - 24 * row, text)
+
+
+def test_lines_come_row_by_row_as_a_form_is_read(tmp_path) -> None:
+    """pdfium gives the drawing order (the left column, then the right); the text layer
+    gives rows, left to right, as OCR reads the page and the reference texts are written."""
+    path = tmp_path / "columns.pdf"
+    path.write_bytes(drawn_pdf(_two_columns))
+    layer = text_layers(path, SETTINGS, [True])[0]
+    assert layer is not None
+    assert layer.text.splitlines() == [
+        "Name: Ann Lee",
+        "Date: 1/2/2026",
+        "Phone: 555-0100",
+        "Weight: 57",
+        "Refills: 2",
+        "Height: 195",
+    ]
