@@ -78,18 +78,23 @@ def steps_start(
     begin with ``resample_text``, comes out already resampled from the picture's own pixels
     (``render.decode_scan``), and that step is left out. Every reader of a page in the
     config's geometry (the first read, re-reads) starts here, so they share one frame."""
-    target = _leading_resample(config.steps) if turns % 4 == 0 else None
+    target = leading_resample(config.steps) if turns % 4 == 0 else None
     if target is None:
         return page_image(pdf, number, config.render, turns), config.steps
     check_page_sizes(pdf, config.render, [number])
     image, resampled = load_page_for_text(pdf, number, config.render, target)
+    return image, remaining_steps(config.steps, resampled)
+
+
+def remaining_steps(steps: tuple[Step, ...], resampled: bool) -> tuple[Step, ...]:
+    """``steps`` without their leading ``resample_text`` when the page was made resampled."""
     if not resampled:
-        return image, config.steps
-    first = next(i for i, s in enumerate(config.steps) if s.name == "resample_text")
-    return image, config.steps[:first] + config.steps[first + 1 :]
+        return steps
+    first = next(i for i, s in enumerate(steps) if s.name == "resample_text")
+    return steps[:first] + steps[first + 1 :]
 
 
-def _leading_resample(steps: tuple[Step, ...]) -> float | None:
+def leading_resample(steps: tuple[Step, ...]) -> float | None:
     """The target of a ``resample_text`` step that comes before every other step but
     ``grayscale`` (which a decoded page already is), or None."""
     for step in steps:

@@ -7,6 +7,6 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
     SUDO="sudo"
 fi
-echo "medxtract setup: installing $* with apt-get"
+echo "medxtract: installing $* with apt-get"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@"

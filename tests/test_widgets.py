@@ -77,9 +77,9 @@ def test_an_even_block_size_cannot_be_chosen(tuner) -> None:
     assert tuner.config.steps[-1].params["block_size"] % 2 == 1
 
 
-def test_the_preview_is_the_full_page_under_the_steps(tuner) -> None:
-    """Whatever the zoom, a preview is cut from the full-resolution page processed by the
-    steps, so it shows what the full page gets (not the steps run on a small copy)."""
+def test_the_preview_is_the_page_tesseract_reads(tuner) -> None:
+    """Whatever the zoom, a preview is cut from the page as Tesseract reads it, processed by
+    all the steps, so it shows what the full page gets (not the steps run on a small copy)."""
     tuner.method.value = "adaptive_gaussian"
     full = ocr_input(tuner.pdf, tuner.page.value, tuner.config)
     assert np.array_equal(tuner.processed(tuner.config), full)
@@ -94,17 +94,31 @@ def test_the_preview_is_the_full_page_under_the_steps(tuner) -> None:
     tuner.view_at((0.5, 0.5), 1.0)
 
 
-def test_a_camera_page_previews_what_tesseract_reads(tuner) -> None:
+def test_a_camera_page_previews_what_tesseract_reads() -> None:
     """A camera page's OCR input is made at the working size straight from the photo
     (``pages.steps_start``); the preview shows those pixels, not the page at 300 dpi under
     every step."""
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)  # A is `default`, which starts resampled
     tuner.source_filter.value, tuner.type_filter.value = "camera", "prescription"
+    assert tuner.a.steps[1].name == "resample_text"
+    _, steps = steps_start(tuner.pdf, tuner.page.value, tuner.a)
+    assert "resample_text" not in [s.name for s in steps]  # the page was made at working size
+    tuner.method.value = "otsu"  # B differs from A after the shared start
     for config in (tuner.a, tuner.config):
         read = ocr_input(tuner.pdf, tuner.page.value, config)
         assert np.array_equal(tuner.processed(config), read)
-    start, steps = steps_start(tuner.pdf, tuner.page.value, tuner.a)
-    assert "resample_text" not in [s.name for s in steps]  # the page was made at working size
-    tuner.source_filter.value = tuner.type_filter.value = "all"
+
+
+def test_opening_a_shorter_document_from_a_later_page_shows_its_first_page() -> None:
+    """Opening a document resets the field to zoom to, which redraws: no page of the new
+    document may be drawn before its first is loaded (page 2 of a one-page PDF)."""
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)
+    tuner.type_filter.value = "patient_details"
+    tuner.page.value = 2
+    tuner.zoom_field.value = tuner.zoom_field.options[1]  # not read yet: nothing outlined
+    tuner.type_filter.value = "prescription"  # opens a one-page document
+    assert tuner.pdf.pages == 1 and tuner.page.value == 1
+    assert tuner._loaded == (tuner.path, 1) and tuner.zoom_field.value == ""
 
 
 def test_the_mouse_zooms_and_pans_both_previews(tuner) -> None:

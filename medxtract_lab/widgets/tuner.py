@@ -3,9 +3,10 @@
 The controls come from the registries (every preprocessing step with its parameters, every OCR
 engine with the options it lets a tuner vary), so a step or engine added there appears here
 without a change. The previews show A and B side by side on one viewport: zoom and pan move
-both, and choosing a field zooms to where it was read. A preview is the full-resolution page
-under the steps, cut to the viewport and shrunk for the screen: the only way it shows what the
-full page gets. Steps scaled down to a small copy of the page (block sizes, kernels and line
+both, and choosing a field zooms to where it was read. A preview is the page as Tesseract
+would read it (made as the pipeline makes it, ``pages.steps_start``: a camera page starts at
+its working size), cut to the viewport and shrunk for the screen: the only way it shows what
+the full page gets. Steps scaled down to a small copy of the page (block sizes, kernels and line
 lengths scaled with it) looked different: at a quarter of the resolution, ``remove_lines`` took
 bold words for rules and erased them (mean difference 8-17 gray levels against the full page on
 a photo, against 0 here), while the full page takes 52-117 ms (the default chain, with and
@@ -38,7 +39,7 @@ from medxtract_lab.evaluation.metrics import cer, field_match
 from medxtract_lab.evaluation.runner import evaluate, extract_cached, stratified
 from medxtract_lab.ocr.registry import availability, engine_spec
 from medxtract_lab.page_marks import cut, outlined, padded, through
-from medxtract_lab.pages import steps_start
+from medxtract_lab.pages import leading_resample, remaining_steps, steps_start
 from medxtract_lab.preprocess import OPTIONAL_STEPS, STEPS, Param, apply_steps_placed
 from medxtract_lab.records import Extraction, ReadDocument
 from medxtract_lab.render import open_pdf
@@ -135,6 +136,7 @@ class ThresholdTuner:
         self.ocr_thread: threading.Thread | None = None
         self.eval_thread: threading.Thread | None = None
         self._pictures: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._starts: dict[tuple[str, float | None], tuple[np.ndarray, bool]] = {}
         self._loaded: tuple[Path, int] | None = None  # the (document, page) shown
         self.center = (0.5, 0.5)
 
@@ -356,13 +358,13 @@ class ThresholdTuner:
         else:
             self.path, self.doc_type = doc.pdf_path, doc.doc_type
         self.pdf = open_pdf(self.path, self.base.render)
-        self._pictures = {}
+        self._loaded = None  # before any control below redraws: no page of this PDF shown yet
+        self._pictures, self._starts = {}, {}
         self.results = {}
         self.marked, self.marked_page = [], None
         self.fields.value = self.status.value = ""
         self.zoom_field.options = [""] + [s.name for s in contract(self.doc_type).fields]
         self._describe_a()
-        self._loaded = None
         self.center, self.zoom.value = (0.5, 0.5), 1.0
         numbers = list(range(1, self.pdf.pages + 1))
         if list(self.page.options) != numbers:
@@ -376,13 +378,13 @@ class ThresholdTuner:
         if self.page.value is None or self._loaded == shown:
             return
         self._loaded = shown
-        self._pictures = {}
+        self._pictures, self._starts = {}, {}
         self.redraw()
 
     # -- previews ----------------------------------------------------------------------------
     def processed(self, config: PipelineConfig) -> np.ndarray:
-        """The whole page under ``config``'s steps, at full resolution (kept for panning and
-        zooming; the last few configurations are kept, so A is computed once)."""
+        """The whole page under ``config``'s steps, as Tesseract would read it (kept for
+        panning and zooming; the last few configurations are kept, so A is computed once)."""
         return self._processed(config)[0]
 
     def _processed(self, config: PipelineConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -394,9 +396,18 @@ class ThresholdTuner:
         if key not in self._pictures:
             if len(self._pictures) >= 4:
                 self._pictures.pop(next(iter(self._pictures)))
-            start, steps = steps_start(self.pdf, self.page.value, config)
-            self._pictures[key] = apply_steps_placed(start, steps)
+            self._pictures[key] = apply_steps_placed(*self._start(config))
         return self._pictures[key]
+
+    def _start(self, config: PipelineConfig) -> tuple[np.ndarray, tuple[Step, ...]]:
+        """``steps_start`` for this page, decoded or rendered once per way of starting (render
+        settings and leading ``resample_text``), not once per slider move."""
+        key = (repr(config.render), leading_resample(config.steps))
+        if key not in self._starts:
+            image, steps = steps_start(self.pdf, self.page.value, config)
+            self._starts[key] = image, len(steps) < len(config.steps)
+        image, resampled = self._starts[key]
+        return image, remaining_steps(config.steps, resampled)
 
     def _region(self) -> tuple[float, float, float, float]:
         half = 0.5 / self.zoom.value
