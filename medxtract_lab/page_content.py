@@ -181,8 +181,12 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
             continue
         if stream.get("/Type") in ("/ObjStm", "/XRef"):
             continue  # already decoded by qpdf to open the file
-        data = decoded_bytes(stream, limit - total)
-        total += len(stream.read_raw_bytes()) * _UNDECODED_EXPANSION if data is None else len(data)
+        try:
+            data = decoded_bytes(stream, limit - total)
+            raw = len(stream.read_raw_bytes())
+        except pikepdf.PdfError:
+            return limit + 1  # a damaged stream, perhaps never used: not known, so not given
+        total += raw * _UNDECODED_EXPANSION if data is None else len(data)
         if total > limit:
             return limit + 1
     return total

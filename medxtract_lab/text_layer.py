@@ -80,7 +80,9 @@ def text_layers(
                 _read_page(document, index, scale) if read else None
                 for index, read in enumerate(wanted)
             ]
-        except pdfium.PdfiumError:
+        except (pdfium.PdfiumError, AssertionError):
+            # AssertionError: pypdfium2 checks that the text is as long as pdfium said, which
+            # text outside the Basic Multilingual Plane can fail (its text is UCS-2).
             return None
         finally:
             document.close()

@@ -44,7 +44,9 @@ def _superscript(pdf: canvas.Canvas) -> None:
 def test_word_boxes_are_the_ink_of_the_page_poppler_renders(tmp_path, rotate, crop) -> None:
     """Boxes are in the pixels of the page OCR would read (poppler's render of the media
     box, turned by /Rotate), whatever the crop box, and hug each word's ink as OCR boxes do:
-    every box is within 2 px of the ink around it, and the boxes hold all the ink there is."""
+    every box is within 6 px (half a millimetre) of the ink around it, and the boxes hold all
+    the ink there is. Not closer: Helvetica is not embedded, and pdfium measures the glyphs of
+    its own stand-in font where poppler draws another."""
     path = tmp_path / "form.pdf"
     path.write_bytes(drawn_pdf(_form))
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:

@@ -73,7 +73,7 @@ def _variants(label: str) -> tuple[str, ...]:
     return tuple(sorted(v for v in found if v))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # a few label sets, and the subsets sheet.py asks for
 def _plan(labels: tuple[str, ...]) -> tuple[tuple[str, float, tuple[tuple[str, float], ...]], ...]:
     """Per label, its threshold and its spellings with the least length of text each must
     cover: fixed per label set, and worked out once rather than on every line (this loop runs
