@@ -176,7 +176,7 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
         wanted = [0 <= size <= MAX_TEXT_BYTES for size in info.drawing]
         with watch.stage("text_layer"):
             found = (
-                text_layers(pdf.path, config.render, wanted)
+                text_layers(pdf.path, config.render, wanted, info.media_boxes)
                 if info.text_streams <= MAX_STREAM_BYTES
                 else None
             )

@@ -65,6 +65,9 @@ class PdfInfo:
     # The decoded bytes of every stream but images (``page_content.stream_bytes``), counted up
     # to just past ``text_layer.MAX_STREAM_BYTES`` when a text layer may be read; else 0.
     text_streams: int = 0
+    # Media boxes as (left, bottom, right, top) in points, corners sorted, inherited from
+    # /Pages when the page sets none (pdfium would take a Letter page there).
+    media_boxes: tuple[tuple[float, float, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,13 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
                 )
             decode = settings.decode_embedded_scans and settings.grayscale
             sizes, rotations, scans, pictures, ppis, drawing = [], [], [], [], [], []
+            media_boxes = []
             for number, page in enumerate(pdf.pages, start=1):
                 drawing.append(_check_drawing(page, number, path.name, settings.max_drawing_bytes))
                 left, bottom, right, top = (float(v) for v in page.mediabox)
+                media_boxes.append(
+                    (min(left, right), min(bottom, top), max(left, right), max(bottom, top))
+                )
                 unit = _user_unit(page)
                 sizes.append((abs(right - left) * unit, abs(top - bottom) * unit))
                 rotations.append(page.rotation % 360)
@@ -157,6 +164,7 @@ def read_info(path: str | Path, settings: RenderSettings) -> PdfInfo:
         tuple(ppis),
         tuple(drawing),
         text_streams,
+        tuple(media_boxes),
     )
 
 

@@ -62,7 +62,10 @@ class TextLayer:
 
 
 def text_layers(
-    path: str | Path, settings: RenderSettings, wanted: Sequence[bool]
+    path: str | Path,
+    settings: RenderSettings,
+    wanted: Sequence[bool],
+    media_boxes: Sequence[tuple[float, float, float, float]],
 ) -> list[TextLayer | None] | None:
     """The text layer of each page (``wanted`` says which to read), None for a page not read
     or without a real text layer; or None when pdfium cannot open the file (the document is
@@ -77,7 +80,7 @@ def text_layers(
             return None
         try:
             layers = [
-                _read_page(document, index, scale) if read else None
+                _read_page(document, index, scale, media_boxes[index]) if read else None
                 for index, read in enumerate(wanted)
             ]
         except (pdfium.PdfiumError, AssertionError):
@@ -94,7 +97,12 @@ def text_layers(
     ]
 
 
-def _read_page(document: pdfium.PdfDocument, index: int, scale: float) -> TextLayer:
+def _read_page(
+    document: pdfium.PdfDocument,
+    index: int,
+    scale: float,
+    media_box: tuple[float, float, float, float],
+) -> TextLayer:
     page = document[index]
     if pdfium_c.FPDFPage_GetAnnotCount(page.raw) > 0:
         pdfium_c.FPDFPage_Flatten(page.raw, pdfium_c.FLAT_NORMALDISPLAY)
@@ -103,7 +111,7 @@ def _read_page(document: pdfium.PdfDocument, index: int, scale: float) -> TextLa
     try:
         textpage = page.get_textpage()
         try:
-            return _layer(textpage, _Placement(page, scale))
+            return _layer(textpage, _Placement(page, scale, media_box))
         finally:
             textpage.close()
     finally:
@@ -112,10 +120,13 @@ def _read_page(document: pdfium.PdfDocument, index: int, scale: float) -> TextLa
 
 class _Placement:
     """Where a point of the page lands on the page as poppler rasterises it for OCR: its media
-    box (not pdfium's crop box), turned by /Rotate, at ``scale`` pixels per point."""
+    box (as ``render.read_info`` reads it, inherited and sorted: pdfium's own takes a Letter
+    page when the box is set on /Pages), turned by /Rotate, at ``scale`` pixels per point."""
 
-    def __init__(self, page: pdfium.PdfPage, scale: float) -> None:
-        self.left, self.bottom, right, top = page.get_mediabox()
+    def __init__(
+        self, page: pdfium.PdfPage, scale: float, media_box: tuple[float, float, float, float]
+    ) -> None:
+        self.left, self.bottom, right, top = media_box
         self.width, self.height = (right - self.left) * scale, (top - self.bottom) * scale
         self.turn = page.get_rotation() % 360
         self.scale = scale

@@ -239,7 +239,8 @@ def test_camera_pages_are_12_megapixel_photos_inside_a_print_wrapper(corpus) -> 
 def test_annotated_pages_carry_a_typed_line_over_a_full_page_picture(corpus) -> None:
     forms = set()
     for doc in _of(corpus, "annotated"):
-        layer = (text_layers(doc.pdf_path, RenderSettings(), [True]) or [None])[0]
+        boxes = render.read_info(doc.pdf_path, RenderSettings()).media_boxes
+        layer = (text_layers(doc.pdf_path, RenderSettings(), [True], boxes) or [None])[0]
         typed = layer.text if layer else ""
         assert any(line in typed for line in capture.TYPED_LINES), doc.id
         assert any(line in doc.pages[0] for line in capture.TYPED_LINES)

@@ -14,11 +14,17 @@ import pytest
 from conftest import drawn_pdf
 from reportlab.pdfgen import canvas
 
-from medxtract_lab import pipeline, poppler
+from medxtract_lab import pipeline, poppler, render
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.text_layer import text_layers
 
 SETTINGS = RenderSettings(dpi=300)
+
+
+def _read(path: Path, wanted: list[bool] | None = None) -> list:
+    """``text_layers`` as the pipeline calls it, with the media boxes ``read_info`` found."""
+    info = render.read_info(path, SETTINGS)
+    return text_layers(path, SETTINGS, wanted or [True] * info.pages, info.media_boxes)
 
 
 def _form(pdf: canvas.Canvas) -> None:
@@ -55,7 +61,7 @@ def test_word_boxes_are_the_ink_of_the_page_poppler_renders(tmp_path, rotate, cr
             pdf.pages[0].obj.CropBox = pikepdf.Array([10, 30, 280, 390])
         pdf.save(path)
     page = poppler.render(path, 1, SETTINGS.dpi, True)
-    layer = text_layers(path, SETTINGS, [True])[0]
+    layer = _read(path)[0]
     assert layer is not None
     assert abs(layer.size[0] - page.shape[1]) <= 1 and abs(layer.size[1] - page.shape[0]) <= 1
     ink = page < 160
@@ -87,7 +93,7 @@ def test_the_words_are_those_pdftotext_gives(tmp_path) -> None:
     path = tmp_path / "form.pdf"
     path.write_bytes(drawn_pdf(_superscript))
     plain = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    layer = text_layers(path, SETTINGS, [True])[0]
+    layer = _read(path)[0]
     assert layer is not None
     assert sorted(layer.text.split()) == sorted(plain.stdout.decode().split())
     assert "Take it on the 5th" in layer.text.splitlines()
@@ -99,7 +105,7 @@ def test_only_the_wanted_pages_are_read(tmp_path) -> None:
     for _ in range(2):
         writer.pages.extend(pikepdf.open(_written(tmp_path)).pages)
     writer.save(path)
-    first, second = text_layers(path, SETTINGS, [False, True])
+    first, second = _read(path, [False, True])
     assert first is None and second is not None and "Refills: 2" in second.text
 
 
@@ -113,12 +119,12 @@ def test_threads_reading_at_once_get_what_one_gets(tmp_path) -> None:
     """pdfium is not thread-safe: the module's lock makes parallel reads (the batch runs
     documents in threads) give what a lone read gives."""
     path = _written(tmp_path)
-    alone = text_layers(path, SETTINGS, [True])
+    alone = _read(path)
     results: list = []
 
     def read() -> None:
         for _ in range(20):
-            results.append(text_layers(path, SETTINGS, [True]))
+            results.append(_read(path))
 
     threads = [threading.Thread(target=read) for _ in range(4)]
     for thread in threads:
@@ -153,7 +159,7 @@ def test_a_filled_form_field_is_read_where_it_is_shown(tmp_path) -> None:
     poppler's render and was printed by pdftotext, so the page is read flattened."""
     path = tmp_path / "filled.pdf"
     path.write_bytes(drawn_pdf(_filled_field))
-    layer = text_layers(path, SETTINGS, [True])[0]
+    layer = _read(path)[0]
     assert layer is not None and "Maria Lopez" in layer.text
     ink = poppler.render(path, 1, SETTINGS.dpi, True) < 160
     for word in (w for w in layer.words if w.text in ("Maria", "Lopez")):
@@ -175,7 +181,7 @@ def test_lines_come_row_by_row_as_a_form_is_read(tmp_path) -> None:
     gives rows, left to right, as OCR reads the page and the reference texts are written."""
     path = tmp_path / "columns.pdf"
     path.write_bytes(drawn_pdf(_two_columns))
-    layer = text_layers(path, SETTINGS, [True])[0]
+    layer = _read(path)[0]
     assert layer is not None
     assert layer.text.splitlines() == [
         "Name: Ann Lee",
@@ -185,3 +191,22 @@ def test_lines_come_row_by_row_as_a_form_is_read(tmp_path) -> None:
         "Refills: 2",
         "Height: 195",
     ]
+
+
+def test_a_media_box_set_on_the_page_tree_places_the_words(tmp_path) -> None:
+    """Quartz writes an A4 MediaBox on /Pages only; pdfium takes a Letter page there, so the
+    box comes from ``read_info`` (pikepdf inherits it) and words land on their ink."""
+    path = tmp_path / "a4.pdf"
+    path.write_bytes(drawn_pdf(_form, size=(595, 842)))
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        box = pdf.pages[0].obj.MediaBox
+        del pdf.pages[0].obj.MediaBox
+        pdf.Root.Pages.MediaBox = box
+        pdf.save(path)
+    layer = _read(path)[0]
+    page = poppler.render(path, 1, SETTINGS.dpi, True)
+    assert layer is not None
+    assert abs(layer.size[0] - page.shape[1]) <= 1 and abs(layer.size[1] - page.shape[0]) <= 1
+    for word in layer.words:
+        left, top, width, height = word.box
+        assert (page[top : top + height, left : left + width] < 160).sum() > 10, word
