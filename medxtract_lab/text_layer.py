@@ -2,7 +2,7 @@
 
 Word boxes make text-layer pages geometric like OCR pages: values are kept within their column
 and every field can say where it was read. pdfium replaced poppler's ``pdftotext -bbox-layout``
-here. On the 20 born-digital corpus documents it takes 3.0 ms a document against 11.0 (median;
+here. On the 20 born-digital corpus documents it takes 4.3 ms a document against 11.1 (median;
 6 ms of poppler's was its program's start-up, mostly dynamic linking), finds the same words,
 and the corpus reads the same fields; page text matches the references (CER 0 on both
 born-digital sets, where pdftotext's read 0 and 5.6%). A word's box is the ink of its glyphs,
@@ -29,12 +29,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
+from typing import TYPE_CHECKING
 
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.ocr import Word
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 # A page counts as born-digital when its text layer holds at least this many letters or digits.
 MIN_TEXT_LAYER_CHARS = 20
@@ -72,6 +73,8 @@ def text_layers(
     then read by OCR). The file has already passed ``render.read_info``."""
     if not any(wanted):
         return [None] * len(wanted)
+    import pypdfium2 as pdfium  # here, not at import: 67 ms that a scanned document never needs
+
     scale = settings.dpi / 72
     with _PDFIUM:
         try:
@@ -103,6 +106,8 @@ def _read_page(
     scale: float,
     media_box: tuple[float, float, float, float],
 ) -> TextLayer:
+    import pypdfium2.raw as pdfium_c
+
     page = document[index]
     if pdfium_c.FPDFPage_GetAnnotCount(page.raw) > 0:
         pdfium_c.FPDFPage_Flatten(page.raw, pdfium_c.FLAT_NORMALDISPLAY)
@@ -184,6 +189,8 @@ _Line = list[tuple[str, tuple[int, int, int, int]]]
 def _lines(textpage: pdfium.PdfTextPage, placement: _Placement) -> list[_Line]:
     """pdfium's lines in the order the PDF draws them, each word with the union of its
     characters' glyph boxes in pixels: the ink a word covers, as OCR boxes it."""
+    import pypdfium2.raw as pdfium_c
+
     count = textpage.count_chars()
     printed = textpage.get_text_range(0, count) if count > 0 else ""
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
