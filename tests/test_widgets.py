@@ -121,6 +121,25 @@ def test_opening_a_shorter_document_from_a_later_page_shows_its_first_page() -> 
     assert tuner._loaded == (tuner.path, 1) and tuner.zoom_field.value == ""
 
 
+def test_a_filter_that_still_lists_the_document_keeps_it_open() -> None:
+    """New options select the first document for a moment; the one on show must not be
+    reopened (back on page 1, zoom 1, its A/B results gone) while the filters still list it."""
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)
+    tuner.source_filter.value, tuner.type_filter.value = "photo", "patient_details"
+    tuner.document.value = tuner.document.options[3]
+    kept = tuner.label
+    tuner.page.value = 2
+    tuner.view_at((0.4, 0.4), 2.0)
+    opened = []
+    tuner.open = opened.append  # count the documents opened, without opening them
+    tuner.type_filter.value = "all"
+    assert tuner.document.options[0] != kept.id  # the options changed under it
+    assert opened == [] and tuner.document.value == kept.id and tuner.label is kept
+    assert tuner.page.value == 2 and tuner.zoom.value == 2.0
+    tuner.source_filter.value = "scan"  # leaves it out: the first scan opens
+    assert [d.id for d in opened] == [tuner.document.options[0]]
+
+
 def test_the_mouse_zooms_and_pans_both_previews(tuner) -> None:
     tuner.view_at((0.5, 0.5), 1.0)
     before = tuner.preview_a.value, tuner.preview_b.value

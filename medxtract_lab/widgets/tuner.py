@@ -204,6 +204,8 @@ class ThresholdTuner:
         self.eval_progress = w.Box(layout=w.Layout(flex="1 1 auto", min_width="0"))
         self.sample = w.HTML()
 
+        self.label: LabeledDocument | None = None  # the labelled document on show
+        self._refiltering = False
         self._set_controls(self.a)
         self._watch()
         self._load_source(source, doc_type)
@@ -212,10 +214,7 @@ class ThresholdTuner:
     def _watch(self) -> None:
         for control in (self.source_filter, self.type_filter):
             control.observe(lambda _: self._filter_documents(), names="value")
-        self.document.observe(
-            lambda change: self.open(self._by_id[change["new"]]) if change["new"] else None,
-            names="value",
-        )
+        self.document.observe(self._document_chosen, names="value")
         self.page.observe(lambda _: self._page_changed(), names="value")
         self.method.observe(lambda _: (self._method_params({}), self.redraw()), names="value")
         for name, box in self.toggles.items():
@@ -261,9 +260,21 @@ class ThresholdTuner:
             and self.type_filter.value in (ALL, d.doc_type)
         ]
         keep = keep or self.document.value
-        self.document.options = shown
-        if shown:
-            self.document.value = keep if keep in shown else shown[0]
+        chosen = keep if keep in shown else (shown[0] if shown else None)
+        # New options select the first one for a moment: the document on show stays open,
+        # on its page and zoom with its results, when the filters still list it.
+        self._refiltering = True
+        try:
+            self.document.options = shown
+            self.document.value = chosen
+        finally:
+            self._refiltering = False
+        if chosen is not None and (self.label is None or self.label.id != chosen):
+            self.open(self._by_id[chosen])
+
+    def _document_chosen(self, change: dict) -> None:
+        if change["new"] and not self._refiltering:
+            self.open(self._by_id[change["new"]])
 
     # -- B's controls -------------------------------------------------------------------------
     def _set_controls(self, config: PipelineConfig) -> None:
