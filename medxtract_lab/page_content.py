@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import zlib
+from dataclasses import dataclass, field
 
 import pikepdf
 
@@ -136,15 +137,29 @@ def drawing_bytes(page: pikepdf.Page, limit: int) -> int:
     form XObject each time it is drawn (a form drawn four times by a form drawn four times
     counts sixteen times), decoded. Counting stops past ``limit``: the result is then
     ``limit + 1``. A stream with a filter decoded here without a cap counts its stored size
-    times ``_UNDECODED_EXPANSION``."""
+    times ``_UNDECODED_EXPANSION``. The glyphs of the Type3 fonts in the resources of what
+    is drawn are programs too (that may draw forms), which pdfium and poppler run once for
+    each character code naming the glyph: they count that many times, once per page."""
     memo: dict[tuple[int, int], int] = {}
+    glyphs = _Glyphs(limit)
     total = 0
     drawn = [(stream, page.resources) for stream in content_streams(page)]
     for stream, resources in drawn + _appearances(page):
-        total += _work(stream, resources, memo, limit - total, ())
-        if total > limit:
+        total += _work(stream, resources, memo, limit - total, (), glyphs)
+        if total + glyphs.work > limit:
             return limit + 1
-    return total
+    return total + glyphs.work
+
+
+@dataclass
+class _Glyphs:
+    """The Type3 glyph programs counted on a page so far, and their work, within the page's
+    ``limit``: kept apart from the work of the streams listing their fonts, which may be
+    drawn many times, as a glyph's result is kept and reused."""
+
+    limit: int
+    seen: set[tuple[int, int]] = field(default_factory=set)
+    work: int = 0
 
 
 def _appearances(page: pikepdf.Page) -> list[tuple[pikepdf.Stream, pikepdf.Object]]:
@@ -166,7 +181,10 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
     """Decoded bytes of the streams in ``pdf`` that a reader of the text layer may decode
     beyond what ``drawing_bytes`` counts per page (fonts and their character maps, mostly),
     counted within ``limit`` in the same way (``limit + 1`` past it). Images are not decoded
-    to read text; page contents, forms and appearances are what each page draws."""
+    to read text; page contents, forms and appearances are what each page draws. A stream a
+    font keeps its program, character maps or glyphs in counts whatever its dictionary calls
+    it: pdfium reads a font program labelled as an image all the same."""
+    font_data: set[tuple[int, int]] | None = None  # found when first needed: most files need not
     contents = {
         s.objgen
         for page in pdf.pages
@@ -178,7 +196,9 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
         if not isinstance(stream, pikepdf.Stream) or stream.objgen in contents:
             continue
         if stream.get("/Subtype") in ("/Image", "/Form"):
-            continue
+            font_data = _font_data(pdf) if font_data is None else font_data
+            if stream.objgen not in font_data:
+                continue
         if stream.get("/Type") in ("/ObjStm", "/XRef"):
             continue  # already decoded by qpdf to open the file
         try:
@@ -192,8 +212,45 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
     return total
 
 
-def _work(stream, resources, memo, limit: int, drawing: tuple) -> int:  # noqa: ANN001
-    """``drawing_bytes`` of one stream (a page's content or a form), over ``limit`` = refused."""
+# Where a font keeps streams a reader of its text decodes: the program, the character maps, the
+# glyph procedures of a Type3 font (a dictionary of streams).
+_FONT_DATA = frozenset(
+    {"/FontFile", "/FontFile2", "/FontFile3", "/ToUnicode", "/Encoding", "/UseCMap"}
+    | {"/CIDToGIDMap", "/CIDSet", "/CharProcs"}
+)
+
+
+def _font_data(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
+    """The streams (by object number) that some dictionary of ``pdf`` holds as font data."""
+    found: set[tuple[int, int]] = set()
+
+    def nested(value) -> bool:  # noqa: ANN001 - a direct dictionary or array, not a reference
+        return isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect
+
+    def visit(obj, depth: int) -> None:  # noqa: ANN001
+        if depth > _MAX_NESTING:
+            return
+        if isinstance(obj, pikepdf.Array):
+            for item in obj:
+                if nested(item):
+                    visit(item, depth + 1)
+            return
+        for key, value in obj.items():
+            if key in _FONT_DATA:
+                held = value.values() if isinstance(value, pikepdf.Dictionary) else [value]
+                found.update(v.objgen for v in held if isinstance(v, pikepdf.Stream))
+            if nested(value):
+                visit(value, depth + 1)
+
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream | pikepdf.Array):
+            visit(obj, 0)
+    return found
+
+
+def _work(stream, resources, memo, limit: int, drawing: tuple, glyphs: _Glyphs) -> int:  # noqa: ANN001
+    """``drawing_bytes`` of one stream (a page's content, a form or a glyph), over ``limit``
+    = refused; the glyphs of the Type3 fonts in ``resources`` are counted into ``glyphs``."""
     if len(drawing) > _MAX_NESTING:
         return limit + 1
     if not isinstance(stream, pikepdf.Stream):
@@ -202,6 +259,8 @@ def _work(stream, resources, memo, limit: int, drawing: tuple) -> int:  # noqa: 
     if data is None:  # a filter decoded here without a cap (LZW, RunLength): at its worst
         return min(limit + 1, len(stream.read_raw_bytes()) * _UNDECODED_EXPANSION)
     work = len(data)
+    if not _count_glyphs(resources, memo, drawing, glyphs):
+        return limit + 1
     xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
     for name in _DRAWS.findall(data) if xobjects else ():
         form = xobjects.get("/" + _unescaped(name))
@@ -212,11 +271,58 @@ def _work(stream, resources, memo, limit: int, drawing: tuple) -> int:  # noqa: 
             return limit + 1  # a form that draws itself
         if key not in memo:
             inner = form.get("/Resources", resources)
-            memo[key] = _work(form, inner, memo, limit, (*drawing, key))
+            memo[key] = _work(form, inner, memo, limit, (*drawing, key), glyphs)
         work += memo[key]
         if work > limit:
             return limit + 1
     return work
+
+
+def _type3_fonts(resources) -> list:  # noqa: ANN001
+    """The Type3 fonts among ``resources``' fonts."""
+    fonts = resources.get("/Font") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(fonts, pikepdf.Dictionary):
+        return []
+    return [
+        font
+        for font in fonts.values()
+        if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type3"
+    ]
+
+
+def _count_glyphs(resources, memo, drawing: tuple, glyphs: _Glyphs) -> bool:  # noqa: ANN001
+    """Add the glyphs of the Type3 fonts in ``resources`` not counted yet on this page to
+    ``glyphs``, each as often as character codes name it; False once over its limit. All are
+    marked counted before any runs: a glyph drawn with the page's resources (a font without
+    its own) lists its font, and every other font of the page, again."""
+    found = []
+    for font in _type3_fonts(resources):
+        procs = font.get("/CharProcs")
+        inner = font.get("/Resources", resources)
+        codes = _codes_naming(font)
+        for name, proc in procs.items() if isinstance(procs, pikepdf.Dictionary) else ():
+            if isinstance(proc, pikepdf.Stream) and proc.objgen not in glyphs.seen:
+                glyphs.seen.add(proc.objgen)
+                found.append((proc, inner, max(1, codes.get(name, 0))))
+    for proc, inner, times in found:
+        run = _work(proc, inner, memo, glyphs.limit, (*drawing, proc.objgen), glyphs)
+        glyphs.work += times * run
+        if glyphs.work > glyphs.limit:
+            return False
+    return True
+
+
+def _codes_naming(font: pikepdf.Dictionary) -> dict[str, int]:
+    """How many character codes the /Differences of a Type3 font's /Encoding give each glyph
+    name (codes are one byte: past 512 entries an array is not read further)."""
+    encoding = font.get("/Encoding")
+    differences = encoding.get("/Differences") if isinstance(encoding, pikepdf.Dictionary) else None
+    counts: dict[str, int] = {}
+    if isinstance(differences, pikepdf.Array):
+        for item in differences[:512]:
+            if isinstance(item, pikepdf.Name):
+                counts[str(item)] = counts.get(str(item), 0) + 1
+    return counts
 
 
 def matrix_product(first: list[float], second: list[float]) -> list[float]:

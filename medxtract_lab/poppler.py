@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import resource
 import subprocess
 import threading
@@ -96,6 +97,13 @@ def run(program: str, args: list[str], stage: str) -> bytes:
     if child.returncode != 0:
         raise PopplerFailed(stage, f"exit {child.returncode}")
     return stdout
+
+
+def page_pixels(points: float, dpi: float) -> int:
+    """How many pixels poppler makes of a page side ``points`` long at ``dpi``: rounded up (an
+    A4 page, 595.28 pt wide, is 2481 px at 300 dpi), what is within a millionth of a whole
+    pixel not counting as more."""
+    return max(1, math.ceil(points * dpi / 72 - 1e-6))
 
 
 def render(path: str | Path, page: int, dpi: int, grayscale: bool) -> np.ndarray:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from medxtract_lab import poppler
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.ocr import Word
 
@@ -135,8 +136,10 @@ class _Placement:
         self.width, self.height = (right - self.left) * scale, (top - self.bottom) * scale
         self.turn = page.get_rotation() % 360
         self.scale = scale
-        upright = (self.width, self.height)
-        self.size = tuple(round(v) for v in (upright if self.turn in (0, 180) else upright[::-1]))
+        upright = [
+            poppler.page_pixels(side, scale * 72) for side in (right - self.left, top - self.bottom)
+        ]
+        self.size = tuple(upright if self.turn in (0, 180) else upright[::-1])
 
     def pixel(self, x: float, y: float) -> tuple[float, float]:
         """Page units (y up) to pixels (y down) on the turned page."""

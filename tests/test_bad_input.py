@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 from conftest import blank_pdf
 
-from medxtract_lab import errors, pipeline, poppler, render
+from medxtract_lab import errors, pipeline, poppler, render, text_layer
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.corpus import hostile
@@ -159,12 +159,14 @@ def test_a_jpeg_declaring_another_size_is_rendered_not_decoded(tmp_path) -> None
         hostile.fanned_out_forms,
         lambda path: hostile.fanned_out_forms(path, escaped=True),
         hostile.flate_bomb,
+        hostile.type3_fanned_out,
     ],
-    ids=["fanned_out", "fanned_out_escaped_names", "flate_bomb"],
+    ids=["fanned_out", "fanned_out_escaped_names", "flate_bomb", "type3_glyph_fanned_out"],
 )
 def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tmp, monkeypatch):
-    """A Flate bomb and forms fanned out 4 wide and 30 deep are a few KB on disk and without
-    bound for poppler: the page's drawing is measured in-process and refused first."""
+    """A Flate bomb and forms fanned out 4 wide and 30 deep (drawn by the page or by a font's
+    glyph) are a few KB on disk and without bound for poppler: the page's drawing is measured
+    in-process and refused first."""
 
     def no_poppler(*args, **kwargs):
         raise AssertionError("poppler ran on a page that should have been refused")
@@ -188,17 +190,63 @@ def test_a_page_of_megabytes_of_text_is_read_by_ocr_not_refused(tmp_path, monkey
     assert any("page(s) 1 draw more content than a page of print" in w for w in result.warnings)
 
 
-def test_a_font_that_inflates_to_a_gigabyte_is_never_given_to_pdfium(tmp_path, monkeypatch):
+@pytest.mark.parametrize("labelled", [None, "/Image", "/Form"])
+def test_a_font_that_inflates_to_a_gigabyte_is_never_given_to_pdfium(
+    labelled, tmp_path, monkeypatch
+):
     """pdfium inflates fonts in full, in this process (2.1 GB for a 1 GiB font): the
     document's streams are measured first, within a cap, and over it its pages are read by
     OCR instead (poppler renders them under its memory cap; `benchmarks/hostile_files.py`
-    runs the 1 GiB font, which poppler cannot render either)."""
+    runs the 1 GiB font, which poppler cannot render either). Images are not measured, so a
+    font program labelled as one must still count: pdfium reads it as the font it is."""
     path = tmp_path / "font.pdf"
-    hostile.font_bomb(path, inflated_mib=80)
+    hostile.font_bomb(path, inflated_mib=80, labelled=labelled)
     monkeypatch.setattr(pdfium, "PdfDocument", _not_pdfium)
     result = extract(path, "prescription")
     assert result.page_sources == ["ocr"]
     assert any("decode to over 64 MB" in w for w in result.warnings)
+
+
+def test_a_glyph_drawing_many_forms_counts_for_every_code_naming_it(tmp_path) -> None:
+    """pdfium runs a Type3 glyph once for each character code shown that names it (a glyph
+    drawing 4**7 forms, shown by 17 codes, cost it 2.5 s and 900 MB): a glyph drawing 4**6
+    forms, named by all 95 codes, counts 95 times, and the page's text layer is not given
+    to pdfium. A glyph whose resources list its own font (as those of a font without its
+    own resources do, through the page's) is measured all the same."""
+    settings = RenderSettings()
+    path = tmp_path / "type3.pdf"
+    hostile.type3_fanned_out(path, depth=6)
+    glyph_forms = 4**6 * len(b"0 0 m 100 100 l S")
+    drawing = render.read_info(path, settings).drawing[0]
+    assert drawing > 95 * glyph_forms > text_layer.MAX_TEXT_BYTES
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        fonts = pdf.pages[0].resources.Font
+        fonts.T3.Resources.Font = fonts  # the glyph's resources now list its own font
+        pdf.save(path)
+    assert render.read_info(path, settings).drawing[0] == drawing
+
+
+def test_a_page_set_in_type3_fonts_is_read_from_its_text_layer(tmp_path) -> None:
+    """Type3 fonts are common in exported charts and old TeX output: matplotlib's, with no
+    resources of their own, count their glyphs once each and the page is born-digital."""
+    import matplotlib
+    from matplotlib import pyplot
+
+    matplotlib.use("Agg")
+
+    figure = pyplot.figure(figsize=(8.5, 11))
+    for row in range(60):
+        figure.text(0.05, 0.97 - row * 0.016, "Patient Name: Maria Lopez  Refills: 2", size=8)
+    path = tmp_path / "type3.pdf"
+    with matplotlib.rc_context({"pdf.fonttype": 3}):
+        figure.savefig(path)
+    pyplot.close(figure)
+    with pikepdf.open(path) as pdf:
+        fonts = list(pdf.pages[0].resources.Font.values())
+        assert {str(f.Subtype) for f in fonts} == {"/Type3"}
+        assert not any("/Resources" in f for f in fonts)
+    result = extract(path, "prescription")
+    assert result.page_sources == ["text_layer"] and result.warnings == []
 
 
 def _not_pdfium(*_args: object) -> None:

@@ -27,6 +27,39 @@ def fanned_out_forms(path: Path, width: int = 4, depth: int = 30, escaped: bool 
     ``escaped`` writes the forms' names with ``#xx`` escapes (``/X#30`` for ``/X0``), which
     PDF allows and a reader must decode."""
     pdf = pikepdf.new()
+    form = _fanned_out(pdf, width, depth, escaped)
+    _one_page(pdf, b"/Top Do", pikepdf.Dictionary(XObject=pikepdf.Dictionary(Top=form)))
+    pdf.save(path)
+
+
+def type3_fanned_out(path: Path, width: int = 4, depth: int = 30) -> None:
+    """A line of text in a Type3 font whose one glyph draws ``width ** depth`` copies of a
+    line through nested forms (``fanned_out_forms`` hidden in a glyph): the page's own content
+    draws no form, and a reader of its text layer runs the glyph to box it."""
+    pdf = pikepdf.new()
+    glyph = pikepdf.Stream(pdf, b"1000 0 0 0 1000 1000 d1 /Top Do")
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.Type3,
+        FontBBox=[0, 0, 1000, 1000],
+        FontMatrix=[0.001, 0, 0, 0.001, 0, 0],
+        CharProcs=pikepdf.Dictionary(g=pdf.make_indirect(glyph)),
+        Encoding=pikepdf.Dictionary(Differences=[32, *[pikepdf.Name.g] * 95]),
+        FirstChar=32,
+        LastChar=126,
+        Widths=[1000] * 95,
+        Resources=pikepdf.Dictionary(
+            XObject=pikepdf.Dictionary(Top=_fanned_out(pdf, width, depth, False))
+        ),
+    )
+    body = b"BT /T3 12 Tf 72 700 Td (Patient Name: Maria Lopez, Refills: 2) Tj ET"
+    _one_page(pdf, body, pikepdf.Dictionary(Font=pikepdf.Dictionary(T3=pdf.make_indirect(font))))
+    pdf.save(path)
+
+
+def _fanned_out(pdf: pikepdf.Pdf, width: int, depth: int, escaped: bool) -> pikepdf.Stream:
+    """The top of ``depth`` levels of form XObjects, each drawing the next ``width`` times,
+    the last a line."""
     form = None
     for level in range(depth + 1):
         names = (f"/X#{ord(str(i)):02x}" if escaped else f"/X{i}" for i in range(width))
@@ -39,8 +72,7 @@ def fanned_out_forms(path: Path, width: int = 4, depth: int = 30, escaped: bool 
                 XObject=pikepdf.Dictionary({f"/X{i}": form for i in range(width)})
             )
         form = stream
-    _one_page(pdf, b"/Top Do", pikepdf.Dictionary(XObject=pikepdf.Dictionary(Top=form)))
-    pdf.save(path)
+    return form
 
 
 def noise_page(path: Path, megapixels: float = 12) -> None:
@@ -121,9 +153,10 @@ def flate_bomb(path: Path, inflated_mib: int = 1024) -> None:
     pdf.save(path, stream_decode_level=pikepdf.StreamDecodeLevel.none)  # keep it packed
 
 
-def font_bomb(path: Path, inflated_mib: int = 1024) -> None:
+def font_bomb(path: Path, inflated_mib: int = 1024, labelled: str | None = None) -> None:
     """A line of text in an embedded TrueType font whose program, about 1 KB per MiB, inflates
-    to ``inflated_mib`` MiB of zeros: a reader of the text layer loads the font."""
+    to ``inflated_mib`` MiB of zeros: a reader of the text layer loads the font. ``labelled``
+    gives the program's stream that /Subtype ("/Image"), which pdfium ignores."""
     compressor = zlib.compressobj(9)
     chunk = bytes(1 << 20)
     packed = b"".join(compressor.compress(chunk) for _ in range(inflated_mib))
@@ -131,6 +164,8 @@ def font_bomb(path: Path, inflated_mib: int = 1024) -> None:
     program = pikepdf.Stream(pdf, b"")
     program.write(packed + compressor.flush(), filter=pikepdf.Name.FlateDecode)
     program.Length1 = inflated_mib << 20
+    if labelled:
+        program.Subtype = pikepdf.Name(labelled)
     descriptor = pikepdf.Dictionary(
         Type=pikepdf.Name.FontDescriptor,
         FontName=pikepdf.Name.Bomb,
@@ -185,6 +220,8 @@ BUILDERS = {
     "integer_contents": integer_contents,
     "flate_bomb_1gib": flate_bomb,
     "font_bomb_1gib": font_bomb,
+    "font_bomb_as_image": lambda path: font_bomb(path, labelled="/Image"),
+    "type3_glyph_forms": type3_fanned_out,
     "text_layer_5mb": long_text_layer,
     "noise_12mp": noise_page,
 }
