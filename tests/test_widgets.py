@@ -39,7 +39,7 @@ def test_every_step_parameter_and_engine_option_comes_from_the_registries(tuner)
     assert set(tuner.options) == set(tunable) and "psm" in tunable
     assert set(tunable["psm"]) <= {v for _, v in tuner.options["psm"].options}
     tuner.options["psm"].value = 6
-    assert tuner.config.ocr.psm == 6
+    assert tuner.config.ocr.psm == 6 and tuner.b_summary.value.startswith("B: psm 6;")
     tuner._engine_options(None)  # as when the engine changes: each option back to the default
     assert tuner.options["psm"].value == "default" and tuner.config.ocr.psm is None
     tuner._engine_options(tuner.a)
@@ -57,9 +57,11 @@ def test_the_picker_filters_by_source_and_type(tuner) -> None:
 def test_changing_b_redraws_b_and_leaves_pinned_a(tuner) -> None:
     tuner.method.value = "otsu"
     a, otsu = tuner.preview_a.value, tuner.preview_b.value
+    assert tuner.b_summary.value.endswith("otsu") and "otsu" not in tuner.a_summary.value
     tuner.method.value = "adaptive_gaussian"
     gaussian = tuner.preview_b.value
     assert otsu != gaussian and tuner.preview_a.value == a
+    assert tuner.b_summary.value.endswith("adaptive_gaussian")  # B's caption lists its steps
     tuner.params[("adaptive_gaussian", "c")].value = 30
     assert tuner.preview_b.value != gaussian and tuner.preview_a.value == a
     assert tuner.config.steps[-1].params["c"] == 30
@@ -167,6 +169,30 @@ def test_exported_config_gives_the_same_processed_image(tuner, tmp_path) -> None
     other = ThresholdTuner(tuner.label)
     other.import_config(path)
     assert other.config.steps == loaded.steps
+
+
+def test_the_progress_bar_shows_only_while_a_reading_runs(monkeypatch) -> None:
+    """Fault injection: a reading held until released, to look at the bar meanwhile."""
+    import threading
+
+    from medxtract_lab.widgets import tuner as tuner_module
+
+    release = threading.Event()
+    real = tuner_module.extract_cached
+
+    def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tuner_module, "extract_cached", held)
+    tuner = ThresholdTuner(corpus=GROUND_TRUTH)
+    tuner.source_filter.value = "digital"
+    assert tuner.run_progress.layout.visibility == "hidden"  # nothing read yet: no empty bar
+    tuner.run_button.click()
+    assert tuner.run_progress.layout.visibility == "visible"
+    release.set()
+    tuner.ocr_thread.join(240)
+    assert set(tuner.results) == {"A", "B"} and tuner.run_progress.layout.visibility == "hidden"
 
 
 def test_run_reads_every_page_of_a_record_under_a_and_b() -> None:

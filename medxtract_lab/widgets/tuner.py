@@ -108,6 +108,14 @@ def _one_line() -> w.Layout:
     return w.Layout(height="1.8em", overflow="hidden", width="100%", min_width="0", display="block")
 
 
+def _caption(label: w.Label, side: str, config: PipelineConfig) -> None:
+    """A preview's caption: which config, its page segmentation mode and its steps; cut to
+    one line, so in full on hover."""
+    steps = ", ".join(s.name for s in config.steps if s.name != "grayscale") or "none"
+    psm = config.ocr.psm if config.ocr.psm is not None else "default"
+    label.value = label.tooltip = f"{side}: psm {psm}; {steps}"
+
+
 def _without_text_layer(config: PipelineConfig) -> PipelineConfig:
     # The point is to see what the steps do to OCR, so a text layer is not used.
     return replace(config, render=replace(config.render, use_text_layer=False))
@@ -184,14 +192,17 @@ class ThresholdTuner:
         self.preview_b = w.Image(format="png", layout=w.Layout(width="100%", margin="0"))
         # Labels: ipywidgets ends a label too long for its box with an ellipsis.
         self.a_summary = w.Label(layout=_one_line())
-        self.b_summary = w.Label("B: the controls", layout=_one_line())
+        self.b_summary = w.Label(layout=_one_line())
         self.marked: list[tuple[float, ...]] = []  # boxes of the field zoomed to, outlined
         self.marked_page: int | None = None
         self._ran: tuple = ()
         self._table = ""
         self.pin = w.Button(description="pin B as A", tooltip="A becomes what B is now")
         self.run_button = w.Button(description="Run A and B", button_style="primary")
-        self.run_progress = w.IntProgress(min=0, max=2, layout=w.Layout(width="160px"))
+        # Shown while a reading runs: empty, it looked like a disabled button.
+        self.run_progress = w.IntProgress(
+            min=0, max=2, layout=w.Layout(width="160px", visibility="hidden")
+        )
         self.zoom_field = w.Dropdown(description="zoom to")
         self.status = w.HTML()
         # Clicking a field's row zooms both previews to where it was read.
@@ -356,9 +367,7 @@ class ThresholdTuner:
         self.redraw()
 
     def _describe_a(self) -> None:
-        steps = ", ".join(s.name for s in self.a.steps if s.name != "grayscale") or "none"
-        psm = self.a.ocr.psm if self.a.ocr.psm is not None else "default"
-        self.a_summary.value = f"A ({self.a.name}): psm {psm}; {steps}"
+        _caption(self.a_summary, f"A ({self.a.name})", self.a)
 
     # -- one document --------------------------------------------------------------------------
     def open(self, doc: LabeledDocument | None) -> None:
@@ -447,12 +456,18 @@ class ThresholdTuner:
         """Draw A and B on the current viewport."""
         if self._loaded is None:
             return  # no page open yet
-        self.preview_a.value = _png(self.view(self.a))
-        self.preview_b.value = _png(self.view(self.config))
+        b = self.config
+        # Both are made before either is shown: a slow B (denoise, scale 2) takes seconds, in
+        # which A would show another page or document than B. The caption says B is coming.
+        _caption(self.b_summary, "B (drawing…)", b)
+        a_png, b_png = _png(self.view(self.a)), _png(self.view(b))
+        self.preview_a.value, self.preview_b.value = a_png, b_png
         self._changed()
 
     def _changed(self) -> None:
-        """Say so when the A/B table no longer describes A and B."""
+        """Caption B as it now is (an engine option changes no preview), and say so when the
+        A/B table no longer describes A and B."""
+        _caption(self.b_summary, "B", self.config)
         if not self.results:
             return
         now = (_without_text_layer(self.a), _without_text_layer(self.config))
@@ -524,6 +539,7 @@ class ThresholdTuner:
         """Read the whole document under A and B, off the UI thread."""
         self.status.value = "<i>reading with A and B…</i>"
         self.run_progress.value = 0
+        self.run_progress.layout.visibility = "visible"
         configs = {"A": _without_text_layer(self.a), "B": _without_text_layer(self.config)}
         self._ran = (configs["A"], configs["B"])
         self.ocr_thread = threading.Thread(target=self._read_both, args=(configs,), daemon=True)
@@ -544,6 +560,8 @@ class ThresholdTuner:
         except Exception as exc:  # noqa: BLE001 - shown in the widget, not raised in a thread
             self.status.value = f"<b>Reading failed:</b> {type(exc).__name__}: {exc}"
             return
+        finally:
+            self.run_progress.layout.visibility = "hidden"
         self._table = self._comparison()
         self.fields.value = self._table
         self.status.value = "read " + ", ".join(notes)
