@@ -172,9 +172,8 @@ def _examples(max_upload_bytes: int, choices: dict[str, list[str]]) -> list[Answ
         _typed(
             errors.PageTooComplex(
                 "Page 1 of upload.pdf draws more than 32 MB of content (a compressed stream "
-                "that inflates without bound, or forms drawn inside forms or font glyphs). "
-                "Print it to PDF or scan it again; raise render.max_drawing_bytes if it is "
-                "genuine."
+                "that inflates without bound, or forms drawn inside forms). Print it to PDF or "
+                "scan it again; raise render.max_drawing_bytes if it is genuine."
             )
         ),
         _typed(

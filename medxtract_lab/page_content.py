@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import pikepdf
 
@@ -137,29 +137,15 @@ def drawing_bytes(page: pikepdf.Page, limit: int) -> int:
     form XObject each time it is drawn (a form drawn four times by a form drawn four times
     counts sixteen times), decoded. Counting stops past ``limit``: the result is then
     ``limit + 1``. A stream with a filter decoded here without a cap counts its stored size
-    times ``_UNDECODED_EXPANSION``. The glyphs of the Type3 fonts in the resources of what
-    is drawn are programs too (that may draw forms), which pdfium and poppler run once for
-    each character code naming the glyph: they count that many times, once per page."""
+    times ``_UNDECODED_EXPANSION``."""
     memo: dict[tuple[int, int], int] = {}
-    glyphs = _Glyphs(limit)
     total = 0
     drawn = [(stream, page.resources) for stream in content_streams(page)]
     for stream, resources in drawn + _appearances(page):
-        total += _work(stream, resources, memo, limit - total, (), glyphs)
-        if total + glyphs.work > limit:
+        total += _work(stream, resources, memo, limit - total, ())
+        if total > limit:
             return limit + 1
-    return total + glyphs.work
-
-
-@dataclass
-class _Glyphs:
-    """The Type3 glyph programs counted on a page so far, and their work, within the page's
-    ``limit``: kept apart from the work of the streams listing their fonts, which may be
-    drawn many times, as a glyph's result is kept and reused."""
-
-    limit: int
-    seen: set[tuple[int, int]] = field(default_factory=set)
-    work: int = 0
+    return total
 
 
 def _appearances(page: pikepdf.Page) -> list[tuple[pikepdf.Stream, pikepdf.Object]]:
@@ -180,26 +166,21 @@ def _appearances(page: pikepdf.Page) -> list[tuple[pikepdf.Stream, pikepdf.Objec
 def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
     """Decoded bytes of the streams in ``pdf`` that a reader of the text layer may decode
     beyond what ``drawing_bytes`` counts per page (fonts and their character maps, mostly),
-    counted within ``limit`` in the same way (``limit + 1`` past it). Images are not decoded
-    to read text; page contents, forms and appearances are what each page draws. A stream a
-    font keeps its program, character maps or glyphs in counts whatever its dictionary calls
-    it: pdfium reads a font program labelled as an image all the same."""
-    font_data: set[tuple[int, int]] | None = None  # found when first needed: most files need not
-    contents = {
-        s.objgen
-        for page in pdf.pages
-        for s in content_streams(page)
-        if isinstance(s, pikepdf.Stream)  # a damaged /Contents (an integer) draws nothing
-    }
+    counted within ``limit`` in the same way (``limit + 1`` past it, or when the file holds
+    too many objects to tell). A stream is known by where it is used, not by what its
+    dictionary calls itself: one used only where it is drawn or not decoded for text (an image
+    or form among some /XObject resources, a page's /Contents, an attachment, a thumbnail) is
+    not counted; one used anywhere else (a font's program or character map, a colour profile)
+    is. pdfium read a 300 MiB font program labelled as an image in 690 MB."""
+    used = _uses(pdf)
+    if used is None:
+        return limit + 1
+    drawn_only, elsewhere = used
     total = 0
     for stream in pdf.objects:
-        if not isinstance(stream, pikepdf.Stream) or stream.objgen in contents:
+        if not isinstance(stream, pikepdf.Stream) or stream.objgen in drawn_only:
             continue
-        if stream.get("/Subtype") in ("/Image", "/Form"):
-            font_data = _font_data(pdf) if font_data is None else font_data
-            if stream.objgen not in font_data:
-                continue
-        if stream.get("/Type") in ("/ObjStm", "/XRef"):
+        if stream.get("/Type") in ("/ObjStm", "/XRef") and stream.objgen not in elsewhere:
             continue  # already decoded by qpdf to open the file
         try:
             data = decoded_bytes(stream, limit - total)
@@ -212,45 +193,59 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
     return total
 
 
-# Where a font keeps streams a reader of its text decodes: the program, the character maps, the
-# glyph procedures of a Type3 font (a dictionary of streams).
-_FONT_DATA = frozenset(
-    {"/FontFile", "/FontFile2", "/FontFile3", "/ToUnicode", "/Encoding", "/UseCMap"}
-    | {"/CIDToGIDMap", "/CIDSet", "/CharProcs"}
-)
+# Keys whose streams a reader of the text layer draws or leaves alone, not decodes as data:
+# the values of an /XObject resource dictionary, a page's contents, attachments, thumbnails.
+_NOT_TEXT_DATA = frozenset({"/XObject", "/Contents", "/EF", "/Thumb"})
+# Entries of dictionaries and arrays (nested ones included) ``_uses`` looks at, at most: a
+# 40 KB file can hold ten million nested arrays, which would take Python seconds to walk.
+_MAX_VISITS = 200_000
 
 
-def _font_data(pdf: pikepdf.Pdf) -> set[tuple[int, int]]:
-    """The streams (by object number) that some dictionary of ``pdf`` holds as font data."""
-    found: set[tuple[int, int]] = set()
+def _uses(pdf: pikepdf.Pdf) -> tuple[set, set] | None:
+    """The streams used only as values under ``_NOT_TEXT_DATA`` keys, and those used anywhere
+    else, by object number; None past ``_MAX_VISITS``. A stream standing where a dictionary
+    belongs is looked through as the dictionary it carries, as pdfium reads it."""
+    # (stream, used under such a key, the indirect object whose own value it is, or None)
+    references: list[tuple[tuple[int, int], bool, tuple[int, int] | None]] = []
+    holders: set[tuple[int, int]] = set()  # indirect objects that are such a key's value
+    # (object, whether it is such a key's value, its object number when indirect)
+    pending = [(obj, False, obj.objgen) for obj in pdf.objects if _container(obj)]
+    visits = 0
+    for obj, held, number in _walked(pending):
+        items = enumerate(obj) if isinstance(obj, pikepdf.Array) else obj.items()
+        for key, value in items:
+            visits += 1
+            if visits > _MAX_VISITS:
+                return None
+            if isinstance(value, pikepdf.Stream):
+                references.append((value.objgen, held or key in _NOT_TEXT_DATA, number))
+            if not _container(value):
+                continue
+            if value.is_indirect:
+                if key in _NOT_TEXT_DATA:
+                    holders.add(value.objgen)
+            else:
+                pending.append((value, key in _NOT_TEXT_DATA, None))
+    drawn_only: set[tuple[int, int]] = set()
+    elsewhere: set[tuple[int, int]] = set()
+    for stream, under, number in references:
+        (drawn_only if under or number in holders else elsewhere).add(stream)
+    return drawn_only - elsewhere, elsewhere
 
-    def nested(value) -> bool:  # noqa: ANN001 - a direct dictionary or array, not a reference
-        return isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect
 
-    def visit(obj, depth: int) -> None:  # noqa: ANN001
-        if depth > _MAX_NESTING:
-            return
-        if isinstance(obj, pikepdf.Array):
-            for item in obj:
-                if nested(item):
-                    visit(item, depth + 1)
-            return
-        for key, value in obj.items():
-            if key in _FONT_DATA:
-                held = value.values() if isinstance(value, pikepdf.Dictionary) else [value]
-                found.update(v.objgen for v in held if isinstance(v, pikepdf.Stream))
-            if nested(value):
-                visit(value, depth + 1)
-
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream | pikepdf.Array):
-            visit(obj, 0)
-    return found
+def _walked(pending: list) -> Iterator:
+    """Items of ``pending`` until it is empty, including those appended on the way."""
+    while pending:
+        yield pending.pop()
 
 
-def _work(stream, resources, memo, limit: int, drawing: tuple, glyphs: _Glyphs) -> int:  # noqa: ANN001
-    """``drawing_bytes`` of one stream (a page's content, a form or a glyph), over ``limit``
-    = refused; the glyphs of the Type3 fonts in ``resources`` are counted into ``glyphs``."""
+def _container(obj) -> bool:  # noqa: ANN001
+    """A dictionary, array or stream: what may hold references."""
+    return isinstance(obj, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream)
+
+
+def _work(stream, resources, memo, limit: int, drawing: tuple) -> int:  # noqa: ANN001
+    """``drawing_bytes`` of one stream (a page's content or a form), over ``limit`` = refused."""
     if len(drawing) > _MAX_NESTING:
         return limit + 1
     if not isinstance(stream, pikepdf.Stream):
@@ -259,8 +254,6 @@ def _work(stream, resources, memo, limit: int, drawing: tuple, glyphs: _Glyphs) 
     if data is None:  # a filter decoded here without a cap (LZW, RunLength): at its worst
         return min(limit + 1, len(stream.read_raw_bytes()) * _UNDECODED_EXPANSION)
     work = len(data)
-    if not _count_glyphs(resources, memo, drawing, glyphs):
-        return limit + 1
     xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
     for name in _DRAWS.findall(data) if xobjects else ():
         form = xobjects.get("/" + _unescaped(name))
@@ -271,58 +264,11 @@ def _work(stream, resources, memo, limit: int, drawing: tuple, glyphs: _Glyphs) 
             return limit + 1  # a form that draws itself
         if key not in memo:
             inner = form.get("/Resources", resources)
-            memo[key] = _work(form, inner, memo, limit, (*drawing, key), glyphs)
+            memo[key] = _work(form, inner, memo, limit, (*drawing, key))
         work += memo[key]
         if work > limit:
             return limit + 1
     return work
-
-
-def _type3_fonts(resources) -> list:  # noqa: ANN001
-    """The Type3 fonts among ``resources``' fonts."""
-    fonts = resources.get("/Font") if isinstance(resources, pikepdf.Dictionary) else None
-    if not isinstance(fonts, pikepdf.Dictionary):
-        return []
-    return [
-        font
-        for font in fonts.values()
-        if isinstance(font, pikepdf.Dictionary) and font.get("/Subtype") == "/Type3"
-    ]
-
-
-def _count_glyphs(resources, memo, drawing: tuple, glyphs: _Glyphs) -> bool:  # noqa: ANN001
-    """Add the glyphs of the Type3 fonts in ``resources`` not counted yet on this page to
-    ``glyphs``, each as often as character codes name it; False once over its limit. All are
-    marked counted before any runs: a glyph drawn with the page's resources (a font without
-    its own) lists its font, and every other font of the page, again."""
-    found = []
-    for font in _type3_fonts(resources):
-        procs = font.get("/CharProcs")
-        inner = font.get("/Resources", resources)
-        codes = _codes_naming(font)
-        for name, proc in procs.items() if isinstance(procs, pikepdf.Dictionary) else ():
-            if isinstance(proc, pikepdf.Stream) and proc.objgen not in glyphs.seen:
-                glyphs.seen.add(proc.objgen)
-                found.append((proc, inner, max(1, codes.get(name, 0))))
-    for proc, inner, times in found:
-        run = _work(proc, inner, memo, glyphs.limit, (*drawing, proc.objgen), glyphs)
-        glyphs.work += times * run
-        if glyphs.work > glyphs.limit:
-            return False
-    return True
-
-
-def _codes_naming(font: pikepdf.Dictionary) -> dict[str, int]:
-    """How many character codes the /Differences of a Type3 font's /Encoding give each glyph
-    name (codes are one byte: past 512 entries an array is not read further)."""
-    encoding = font.get("/Encoding")
-    differences = encoding.get("/Differences") if isinstance(encoding, pikepdf.Dictionary) else None
-    counts: dict[str, int] = {}
-    if isinstance(differences, pikepdf.Array):
-        for item in differences[:512]:
-            if isinstance(item, pikepdf.Name):
-                counts[str(item)] = counts.get(str(item), 0) + 1
-    return counts
 
 
 def matrix_product(first: list[float], second: list[float]) -> list[float]:

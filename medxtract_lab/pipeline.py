@@ -182,9 +182,10 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
             )
         if found is None:
             warnings.append(
-                "the text layer could not be read (damaged, or fonts and other streams that "
-                f"decode to over {MAX_STREAM_BYTES >> 20} MB), so every page was read by OCR; "
-                "re-export the PDF if it is born-digital."
+                "the text layer could not be read (damaged, fonts and other streams that "
+                f"decode to over {MAX_STREAM_BYTES >> 20} MB, or more memory or time than its "
+                "reader may take), so every page was read by OCR; re-export the PDF if it is "
+                "born-digital."
             )
         skipped = [n for n, read in enumerate(wanted, start=1) if not read]
         if found is not None and skipped:

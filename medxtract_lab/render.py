@@ -180,10 +180,9 @@ def _user_unit(page: pikepdf.Page) -> float:
 
 def _check_drawing(page: pikepdf.Page, number: int, name: str, limit: int) -> int:
     """The content bytes drawing the page; refuses a page whose content would keep poppler
-    busy without bound (a Flate bomb, forms drawing forms, font glyphs drawing them), before
-    poppler sees it; in-process, under a millisecond a page. A structure qpdf cannot read is
-    left to poppler, which may still draw it, within the document's time budget (-1 bytes:
-    not known)."""
+    busy without bound (a Flate bomb, forms drawing forms), before poppler sees it;
+    in-process, under a millisecond a page. A structure qpdf cannot read is left to poppler,
+    which may still draw it, within the document's time budget (-1 bytes: not known)."""
     try:
         work = drawing_bytes(page, limit)
     except (pikepdf.PdfError, ValueError, TypeError, KeyError, AttributeError):
@@ -191,9 +190,8 @@ def _check_drawing(page: pikepdf.Page, number: int, name: str, limit: int) -> in
     if work > limit:
         raise PageTooComplex(
             f"Page {number} of {name} draws more than {limit / 2**20:.0f} MB of content "
-            "(a compressed stream that inflates without bound, or forms drawn inside forms or "
-            "font glyphs). Print it to PDF or scan it again; raise render.max_drawing_bytes if "
-            "it is genuine."
+            "(a compressed stream that inflates without bound, or forms drawn inside forms). "
+            "Print it to PDF or scan it again; raise render.max_drawing_bytes if it is genuine."
         )
     return work
 

@@ -1,4 +1,4 @@
-"""A PDF's embedded text with the box of every word, read in-process by pdfium (pypdfium2).
+"""A PDF's embedded text with the box of every word, read by pdfium (pypdfium2) in a child.
 
 Word boxes make text-layer pages geometric like OCR pages: values are kept within their column
 and every field can say where it was read. pdfium replaced poppler's ``pdftotext -bbox-layout``
@@ -9,12 +9,12 @@ born-digital sets, where pdftotext's read 0 and 5.6%). A word's box is the ink o
 as OCR boxes a word. pdfium keeps the order in which the PDF draws its text; the lines are put
 in rows (``_in_rows``), as OCR reads a form.
 
-pdfium runs in this process, so what it may spend is bounded before it starts: it holds
+pdfium runs in a child process under a memory cap and a time limit (``pdfium_child``), and
+what it is given is bounded before it starts, so a known costly file is not tried: it holds
 about 280 bytes per character of a page while reading it (a page drawing 5 MB of text took
 1.4 GB), so a page with more than ``MAX_TEXT_BYTES`` of content is not read here, and a
 document whose fonts and other streams decode to more than ``MAX_STREAM_BYTES`` is not read
-here at all (``pipeline`` reads those pages by OCR). pdfium is not thread-safe: one lock
-serialises its use (a few milliseconds a document).
+here at all (``pipeline`` reads those pages by OCR).
 
 pdfium reads a page's own content only; poppler also drew each annotation's appearance (a
 filled form field, a note typed onto the page), and so does its render that OCR reads. A page
@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import ctypes
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medxtract_lab import poppler
+from medxtract_lab import pdfium_child, poppler
 from medxtract_lab.config import RenderSettings
 from medxtract_lab.ocr import Word
 
@@ -45,10 +44,9 @@ MIN_TEXT_LAYER_CHARS = 20
 # kerning; pdfium then holds at most about 300 MB.
 MAX_TEXT_BYTES = 1 << 20
 # The most a document's streams other than images may decode to for pdfium to read its text
-# layer: pdfium inflates fonts and character maps in full, in this process (a 1 MB file whose
-# font inflated to 1 GiB took 2.1 GB), where poppler's programs run under a memory limit.
+# layer: pdfium inflates fonts and character maps in full (a 1 MB file whose font inflated to
+# 1 GiB took 2.1 GB), which its child's memory cap would end after seconds of work.
 MAX_STREAM_BYTES = 64 << 20
-_PDFIUM = threading.Lock()
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\S+")
 
@@ -70,35 +68,57 @@ def text_layers(
     media_boxes: Sequence[tuple[float, float, float, float]],
 ) -> list[TextLayer | None] | None:
     """The text layer of each page (``wanted`` says which to read), None for a page not read
-    or without a real text layer; or None when pdfium cannot open the file (the document is
-    then read by OCR). The file has already passed ``render.read_info``."""
+    or without a real text layer; or None when pdfium cannot open the file, or its reader in
+    ``pdfium_child`` dies or overruns (the document is then read by OCR). The file has already
+    passed ``render.read_info``."""
     if not any(wanted):
         return [None] * len(wanted)
-    import pypdfium2 as pdfium  # here, not at import: 67 ms that a scanned document never needs
-
-    scale = settings.dpi / 72
-    with _PDFIUM:
-        try:
-            document = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError:
-            return None
-        try:
-            layers = [
-                _read_page(document, index, scale, media_boxes[index]) if read else None
-                for index, read in enumerate(wanted)
-            ]
-        except (pdfium.PdfiumError, AssertionError):
-            # AssertionError: pypdfium2 checks that the text is as long as pdfium said, which
-            # text outside the Basic Multilingual Plane can fail (its text is UCS-2).
-            return None
-        finally:
-            document.close()
+    try:
+        layers = pdfium_child.run(
+            read_layers,
+            str(path),
+            settings.dpi / 72,
+            list(wanted),
+            list(media_boxes),
+            stage="reading the text layer",
+        )
+    except pdfium_child.ChildFailed:
+        return None
+    if layers is None:
+        return None
     return [
         layer
         if layer is not None and sum(ch.isalnum() for ch in layer.text) >= MIN_TEXT_LAYER_CHARS
         else None
         for layer in layers
     ]
+
+
+def read_layers(
+    path: str,
+    scale: float,
+    wanted: list[bool],
+    media_boxes: list[tuple[float, float, float, float]],
+) -> list[TextLayer | None] | None:
+    """In ``pdfium_child``: the wanted pages' layers at ``scale`` pixels per point, or None
+    when pdfium cannot open or read the file."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        return [
+            _read_page(document, index, scale, media_boxes[index]) if read else None
+            for index, read in enumerate(wanted)
+        ]
+    except (pdfium.PdfiumError, AssertionError):
+        # AssertionError: pypdfium2 checks that the text is as long as pdfium said, which text
+        # outside the Basic Multilingual Plane can fail (its text is UCS-2).
+        return None
+    finally:
+        document.close()
 
 
 def _read_page(

@@ -3,16 +3,18 @@
 import os
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pikepdf
-import pypdfium2 as pdfium
 import pytest
 from conftest import blank_pdf
 
-from medxtract_lab import errors, pipeline, poppler, render, text_layer
+from medxtract_lab import errors, pdfium_child, pipeline, poppler, render, text_layer
 from medxtract_lab.cli import main
 from medxtract_lab.config import PipelineConfig, RenderSettings
 from medxtract_lab.corpus import hostile
 from medxtract_lab.corpus.capture import type_onto
+from medxtract_lab.page_content import stream_bytes
 from medxtract_lab.pipeline import extract
 
 TWO_PAGE_LIMIT = PipelineConfig(render=RenderSettings(max_pages=2))
@@ -159,14 +161,12 @@ def test_a_jpeg_declaring_another_size_is_rendered_not_decoded(tmp_path) -> None
         hostile.fanned_out_forms,
         lambda path: hostile.fanned_out_forms(path, escaped=True),
         hostile.flate_bomb,
-        hostile.type3_fanned_out,
     ],
-    ids=["fanned_out", "fanned_out_escaped_names", "flate_bomb", "type3_glyph_fanned_out"],
+    ids=["fanned_out", "fanned_out_escaped_names", "flate_bomb"],
 )
 def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tmp, monkeypatch):
-    """A Flate bomb and forms fanned out 4 wide and 30 deep (drawn by the page or by a font's
-    glyph) are a few KB on disk and without bound for poppler: the page's drawing is measured
-    in-process and refused first."""
+    """A Flate bomb and forms fanned out 4 wide and 30 deep are a few KB on disk and without
+    bound for poppler: the page's drawing is measured in-process and refused first."""
 
     def no_poppler(*args, **kwargs):
         raise AssertionError("poppler ran on a page that should have been refused")
@@ -181,54 +181,39 @@ def test_unbounded_drawing_is_refused_before_poppler(build, tmp_path, private_tm
 
 def test_a_page_of_megabytes_of_text_is_read_by_ocr_not_refused(tmp_path, monkeypatch) -> None:
     """Megabytes of text operators are below the drawing limit (work, not a bomb) but above
-    what pdfium is given in this process: the page is rendered and read, with a warning."""
+    what pdfium is given: the page is rendered and read, with a warning."""
     path = tmp_path / "long.pdf"
     hostile.long_text_layer(path, megabytes=1.5)
-    monkeypatch.setattr(pdfium, "PdfDocument", _not_pdfium)
+    monkeypatch.setattr(pdfium_child, "run", _not_pdfium)
     result = extract(path, "prescription")
     assert result.page_sources == ["ocr"]
     assert any("page(s) 1 draw more content than a page of print" in w for w in result.warnings)
 
 
-@pytest.mark.parametrize("labelled", [None, "/Image", "/Form"])
+@pytest.mark.parametrize(
+    "labelled",
+    [None, ("/Subtype", "/Image"), ("/Subtype", "/Form"), ("/Type", "/XRef"), ("/Type", "/ObjStm")],
+)
 def test_a_font_that_inflates_to_a_gigabyte_is_never_given_to_pdfium(
     labelled, tmp_path, monkeypatch
 ):
-    """pdfium inflates fonts in full, in this process (2.1 GB for a 1 GiB font): the
+    """pdfium inflates fonts in full (2.1 GB for a 1 GiB font, past its child's cap): the
     document's streams are measured first, within a cap, and over it its pages are read by
     OCR instead (poppler renders them under its memory cap; `benchmarks/hostile_files.py`
-    runs the 1 GiB font, which poppler cannot render either). Images are not measured, so a
-    font program labelled as one must still count: pdfium reads it as the font it is."""
+    runs the 1 GiB font, which poppler cannot render either). Images, forms and the file's
+    own index streams are not measured, so a font program calling itself one must still
+    count: pdfium reads it as the font it is used as."""
     path = tmp_path / "font.pdf"
     hostile.font_bomb(path, inflated_mib=80, labelled=labelled)
-    monkeypatch.setattr(pdfium, "PdfDocument", _not_pdfium)
+    monkeypatch.setattr(pdfium_child, "run", _not_pdfium)
     result = extract(path, "prescription")
     assert result.page_sources == ["ocr"]
     assert any("decode to over 64 MB" in w for w in result.warnings)
 
 
-def test_a_glyph_drawing_many_forms_counts_for_every_code_naming_it(tmp_path) -> None:
-    """pdfium runs a Type3 glyph once for each character code shown that names it (a glyph
-    drawing 4**7 forms, shown by 17 codes, cost it 2.5 s and 900 MB): a glyph drawing 4**6
-    forms, named by all 95 codes, counts 95 times, and the page's text layer is not given
-    to pdfium. A glyph whose resources list its own font (as those of a font without its
-    own resources do, through the page's) is measured all the same."""
-    settings = RenderSettings()
-    path = tmp_path / "type3.pdf"
-    hostile.type3_fanned_out(path, depth=6)
-    glyph_forms = 4**6 * len(b"0 0 m 100 100 l S")
-    drawing = render.read_info(path, settings).drawing[0]
-    assert drawing > 95 * glyph_forms > text_layer.MAX_TEXT_BYTES
-    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        fonts = pdf.pages[0].resources.Font
-        fonts.T3.Resources.Font = fonts  # the glyph's resources now list its own font
-        pdf.save(path)
-    assert render.read_info(path, settings).drawing[0] == drawing
-
-
 def test_a_page_set_in_type3_fonts_is_read_from_its_text_layer(tmp_path) -> None:
-    """Type3 fonts are common in exported charts and old TeX output: matplotlib's, with no
-    resources of their own, count their glyphs once each and the page is born-digital."""
+    """Type3 fonts (glyphs that are programs) are common in exported charts and old TeX
+    output: a page set in matplotlib's is born-digital, read from its text layer."""
     import matplotlib
     from matplotlib import pyplot
 
@@ -249,7 +234,56 @@ def test_a_page_set_in_type3_fonts_is_read_from_its_text_layer(tmp_path) -> None
     assert result.page_sources == ["text_layer"] and result.warnings == []
 
 
-def _not_pdfium(*_args: object) -> None:
+def test_a_large_picture_beside_the_text_does_not_count_as_text_data(tmp_path) -> None:
+    """A photo in a born-digital page is drawn, not decoded to read text: a 2 MB JPEG (which
+    would count 64 times its size, being undecoded here) in a shared /XObject dictionary, or
+    in a stream standing in for one, leaves the text layer read."""
+    noise = np.random.default_rng(0).integers(0, 255, (1500, 1500), np.uint8)
+    data = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    assert len(data) * 64 > text_layer.MAX_STREAM_BYTES
+    for holder in ("dictionary", "stream"):
+        pdf = pikepdf.new()
+        image = pdf.make_stream(data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image)
+        image.Width = image.Height = 1500
+        image.BitsPerComponent, image.ColorSpace = 8, pikepdf.Name.DeviceGray
+        image.Filter = pikepdf.Name.DCTDecode
+        shared = pdf.make_stream(b"") if holder == "stream" else pikepdf.Dictionary()
+        shared.Im = image
+        font = pikepdf.Dictionary(Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        body = b"BT /F1 12 Tf 72 700 Td (Patient Name: Maria Lopez, Refills: 2) Tj ET"
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, 612, 792],
+            Contents=pdf.make_stream(body + b" q 100 0 0 100 72 72 cm /Im Do Q"),
+            Resources=pikepdf.Dictionary(
+                XObject=pdf.make_indirect(shared), Font=pikepdf.Dictionary(F1=font)
+            ),
+        )
+        pdf.pages.append(pikepdf.Page(page))
+        path = tmp_path / f"{holder}.pdf"
+        pdf.save(path)
+        info = render.read_info(path, RenderSettings())
+        assert info.text_streams < 1024  # the image not counted
+        assert extract(path, "prescription").page_sources == ["text_layer"]
+
+
+def test_a_file_too_tangled_to_measure_counts_as_over_the_stream_cap(tmp_path) -> None:
+    """Telling a drawn stream from a font's looks through every dictionary and array; a
+    small file can nest millions of arrays, so the look stops after a bounded number."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.Junk = pdf.make_indirect(pikepdf.Array([pikepdf.Array() for _ in range(300_000)]))
+    path = tmp_path / "tangled.pdf"
+    pdf.save(path)
+    with pikepdf.open(path) as opened:
+        assert stream_bytes(opened, 1 << 20) == (1 << 20) + 1
+    pdf.Root.Junk = pdf.make_indirect(pikepdf.Array([pikepdf.Array() for _ in range(1000)]))
+    pdf.save(tmp_path / "plain.pdf")
+    with pikepdf.open(tmp_path / "plain.pdf") as opened:
+        assert stream_bytes(opened, 1 << 20) < 1 << 20
+
+
+def _not_pdfium(*_args: object, **_kwargs: object) -> None:
     pytest.fail("pdfium was given the file")
 
 

@@ -3,19 +3,20 @@ project read them with before), boxed on the ink of the page poppler renders for
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import threading
 from pathlib import Path
 
 import numpy as np
 import pikepdf
-import pypdfium2 as pdfium
 import pytest
 from conftest import drawn_pdf
 from reportlab.pdfgen import canvas
 
-from medxtract_lab import pipeline, poppler, render
+from medxtract_lab import pdfium_child, pipeline, poppler, render, text_layer
 from medxtract_lab.config import RenderSettings
+from medxtract_lab.corpus import hostile
 from medxtract_lab.text_layer import text_layers
 
 SETTINGS = RenderSettings(dpi=300)
@@ -116,8 +117,9 @@ def _written(tmp_path: Path) -> Path:
 
 
 def test_threads_reading_at_once_get_what_one_gets(tmp_path) -> None:
-    """pdfium is not thread-safe: the module's lock makes parallel reads (the batch runs
-    documents in threads) give what a lone read gives."""
+    """pdfium is not thread-safe, and its child answers one call at a time: the lock around
+    each call makes parallel reads (the batch runs documents in threads) give what a lone read
+    gives."""
     path = _written(tmp_path)
     alone = _read(path)
     results: list = []
@@ -134,16 +136,40 @@ def test_threads_reading_at_once_get_what_one_gets(tmp_path) -> None:
     assert len(results) == 80 and all(r == alone for r in results)
 
 
-def test_a_file_pdfium_cannot_open_is_read_by_ocr_with_a_warning(docs, monkeypatch) -> None:
-    """Fault injection: pdfium refusing a file qpdf accepted."""
+def test_a_reader_that_fails_leaves_the_document_to_ocr_with_a_warning(docs, monkeypatch):
+    """Fault injection: pdfium's child failing on a file qpdf accepted (the real failures are
+    in ``test_a_reader_over_its_memory_cap_or_time_is_replaced``)."""
 
-    def refuse(*_args: object) -> None:
-        raise pdfium.PdfiumError("Failed to load document (PDFium: Data format error).")
+    def failed(*_args: object, **_kwargs: object) -> None:
+        raise pdfium_child.ChildFailed("reading the text layer: the reader stopped")
 
-    monkeypatch.setattr(pdfium, "PdfDocument", refuse)
+    monkeypatch.setattr(pdfium_child, "run", failed)
     result = pipeline.extract(docs["prescription-digital"].path, "prescription")
     assert result.page_sources == ["ocr"] * len(result.page_sources)
     assert any("text layer could not be read" in w for w in result.warnings)
+
+
+def test_a_reader_over_its_memory_cap_or_time_is_replaced(tmp_path, monkeypatch) -> None:
+    """pdfium runs in a child under a memory cap: a Type3 glyph drawing 4**8 forms (3.3 GB in
+    pdfium, from 5 KB) ends that child, not this process, and the next read gets a new one;
+    so does a read past the time limit."""
+    bomb = tmp_path / "type3.pdf"
+    hostile.type3_fanned_out(bomb, depth=8)
+    letter = [(0.0, 0.0, 612.0, 792.0)]
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(pdfium_child.ChildFailed, match="stopped"):
+        pdfium_child.run(text_layer.read_layers, str(bomb), 300 / 72, [True], letter, stage="t")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_kb < 200 << 10
+    path = _written(tmp_path)
+    alone = _read(path)
+    assert alone[0] is not None and "Refills: 2" in alone[0].text
+    monkeypatch.setattr(pdfium_child, "TIMEOUT_S", 0.2)  # the bomb fills the cap in 2.4 s
+    with pytest.raises(pdfium_child.ChildFailed, match="still running after 0 s"):
+        pdfium_child.run(text_layer.read_layers, str(bomb), 300 / 72, [True], letter, stage="t")
+    monkeypatch.setattr(pdfium_child, "TIMEOUT_S", 0)  # not waited for: the pipeline's view
+    assert _read(bomb) is None  # it then reads the document by OCR
+    monkeypatch.undo()
+    assert _read(path) == alone
 
 
 def _filled_field(pdf: canvas.Canvas) -> None:

@@ -34,8 +34,8 @@ def fanned_out_forms(path: Path, width: int = 4, depth: int = 30, escaped: bool 
 
 def type3_fanned_out(path: Path, width: int = 4, depth: int = 30) -> None:
     """A line of text in a Type3 font whose one glyph draws ``width ** depth`` copies of a
-    line through nested forms (``fanned_out_forms`` hidden in a glyph): the page's own content
-    draws no form, and a reader of its text layer runs the glyph to box it."""
+    line through nested forms: the page's own content draws no form, so its drawing measures
+    68 bytes, and a reader of its text layer runs the glyph (pdfium: 3.3 GB at depth 8)."""
     pdf = pikepdf.new()
     glyph = pikepdf.Stream(pdf, b"1000 0 0 0 1000 1000 d1 /Top Do")
     font = pikepdf.Dictionary(
@@ -153,10 +153,13 @@ def flate_bomb(path: Path, inflated_mib: int = 1024) -> None:
     pdf.save(path, stream_decode_level=pikepdf.StreamDecodeLevel.none)  # keep it packed
 
 
-def font_bomb(path: Path, inflated_mib: int = 1024, labelled: str | None = None) -> None:
+def font_bomb(
+    path: Path, inflated_mib: int = 1024, labelled: tuple[str, str] | None = None
+) -> None:
     """A line of text in an embedded TrueType font whose program, about 1 KB per MiB, inflates
     to ``inflated_mib`` MiB of zeros: a reader of the text layer loads the font. ``labelled``
-    gives the program's stream that /Subtype ("/Image"), which pdfium ignores."""
+    sets a (key, value) in the program's stream dictionary, such as ("/Subtype", "/Image"),
+    which pdfium ignores there."""
     compressor = zlib.compressobj(9)
     chunk = bytes(1 << 20)
     packed = b"".join(compressor.compress(chunk) for _ in range(inflated_mib))
@@ -165,7 +168,7 @@ def font_bomb(path: Path, inflated_mib: int = 1024, labelled: str | None = None)
     program.write(packed + compressor.flush(), filter=pikepdf.Name.FlateDecode)
     program.Length1 = inflated_mib << 20
     if labelled:
-        program.Subtype = pikepdf.Name(labelled)
+        program[labelled[0]] = pikepdf.Name(labelled[1])
     descriptor = pikepdf.Dictionary(
         Type=pikepdf.Name.FontDescriptor,
         FontName=pikepdf.Name.Bomb,
@@ -220,7 +223,7 @@ BUILDERS = {
     "integer_contents": integer_contents,
     "flate_bomb_1gib": flate_bomb,
     "font_bomb_1gib": font_bomb,
-    "font_bomb_as_image": lambda path: font_bomb(path, labelled="/Image"),
+    "font_bomb_as_image": lambda path: font_bomb(path, labelled=("/Subtype", "/Image")),
     "type3_glyph_forms": type3_fanned_out,
     "text_layer_5mb": long_text_layer,
     "noise_12mp": noise_page,

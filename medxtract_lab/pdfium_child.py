@@ -1,0 +1,102 @@
+"""pdfium in a child process under a memory cap and a time limit: what a hostile file makes it
+spend costs the child, not this process.
+
+pdfium has no limits of its own. ``render.read_info`` keeps the known costly cases from it (a
+page drawing over ``text_layer.MAX_TEXT_BYTES``, fonts decoding to over ``MAX_STREAM_BYTES``),
+but others are easy to make: a Type3 font whose glyph draws forms drawing forms took pdfium
+3.3 GB for a 5 KB file. So pdfium runs here, in a child with an address-space cap, killed past
+its time; a child that dies takes only that document's text layer with it (``pipeline`` reads
+its pages by OCR). One child serves the process, one call at a time (pdfium is not
+thread-safe), and a new one starts when one has died. Calls and answers are pickled over a
+socket; the child's output is dropped, so nothing it prints reaches a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from medxtract_lab import budget
+
+# The child's address space: about 490 MB of it is Python, numpy and pdfium loaded (its
+# resident memory is 57 MB after reading a corpus document); the rest is 3.7 times what a page
+# of 1 MB of text needs (``text_layer.MAX_TEXT_BYTES``: about 280 MB).
+MEMORY_BYTES = 1536 << 20
+# One call at most (the document's budget may leave less): a corpus document takes 4 ms.
+TIMEOUT_S = 20
+
+
+class ChildFailed(Exception):
+    """The child died (over its memory cap, or crashed) or ran out of time."""
+
+
+class _Child:
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        self.connection = Connection(ours.detach())
+        # Set from here, as poppler's cap is (``poppler._limit_memory``): the parent has threads.
+        with contextlib.suppress(AttributeError, OSError):
+            resource.prlimit(self.process.pid, resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+
+    def end(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.connection.close()
+
+
+_lock = threading.Lock()
+_child: _Child | None = None
+
+
+def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
+    """``function(*args)`` in the child (a module-level function, whose arguments and answer
+    pickle). Raises ``ChildFailed`` when the child dies or overruns ``TIMEOUT_S``, and the
+    budget's ``DocumentTimeout`` when the document's budget is spent."""
+    global _child
+    timeout = budget.time_left(stage, TIMEOUT_S)
+    with _lock:
+        if _child is None or _child.process.poll() is not None:
+            _child = _Child()
+        child = _child
+        try:
+            child.connection.send((function, args))
+            if child.connection.poll(timeout):
+                return child.connection.recv()
+        except (EOFError, OSError) as exc:  # it died: over its cap, or crashed
+            child.end()
+            _child = None
+            raise ChildFailed(f"{stage}: the reader stopped (over its memory cap?)") from exc
+        child.end()
+        _child = None
+    budget.check(stage)
+    raise ChildFailed(f"{stage}: still running after {timeout:.0f} s")
+
+
+def _serve(descriptor: int) -> None:
+    """The child: answer calls until the parent closes its end."""
+    connection = Connection(descriptor)
+    while True:
+        try:
+            function, args = connection.recv()
+        except EOFError:
+            return
+        connection.send(function(*args))
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]))
