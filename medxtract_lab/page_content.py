@@ -196,6 +196,13 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
 # Keys whose streams a reader of the text layer draws or leaves alone, not decodes as data:
 # the values of an /XObject resource dictionary, a page's contents, attachments, thumbnails.
 _NOT_TEXT_DATA = frozenset({"/XObject", "/Contents", "/EF", "/Thumb"})
+# Arrays a reader takes as numbers or names, never streams, which ``_uses`` need not look
+# through (a font's /Widths is most of a born-digital file's entries): a stream referenced
+# from one alone counts, as one not referenced at all does.
+_NO_STREAMS = frozenset(
+    {"/Widths", "/W", "/W2", "/Differences", "/FontBBox", "/FontMatrix", "/MediaBox"}
+    | {"/CropBox", "/BBox", "/Matrix", "/Rect", "/Domain", "/Range", "/Decode"}
+)
 # Entries of dictionaries and arrays (nested ones included) ``_uses`` looks at, at most: a
 # 40 KB file can hold ten million nested arrays, which would take Python seconds to walk.
 _MAX_VISITS = 200_000
@@ -208,8 +215,14 @@ def _uses(pdf: pikepdf.Pdf) -> tuple[set, set] | None:
     # (stream, used under such a key, the indirect object whose own value it is, or None)
     references: list[tuple[tuple[int, int], bool, tuple[int, int] | None]] = []
     holders: set[tuple[int, int]] = set()  # indirect objects that are such a key's value
-    # (object, whether it is such a key's value, its object number when indirect)
-    pending = [(obj, False, obj.objgen) for obj in pdf.objects if _container(obj)]
+    # (object, whether it is such a key's value, its object number when indirect). Indirect
+    # arrays are looked through where something refers to them, for the same reason.
+    pending = [
+        (obj, False, obj.objgen)
+        for obj in pdf.objects
+        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream)
+    ]
+    arrays: set[tuple[int, int]] = set()
     visits = 0
     for obj, held, number in _walked(pending):
         items = enumerate(obj) if isinstance(obj, pikepdf.Array) else obj.items()
@@ -219,13 +232,16 @@ def _uses(pdf: pikepdf.Pdf) -> tuple[set, set] | None:
                 return None
             if isinstance(value, pikepdf.Stream):
                 references.append((value.objgen, held or key in _NOT_TEXT_DATA, number))
-            if not _container(value):
+            if not _container(value) or key in _NO_STREAMS:
                 continue
-            if value.is_indirect:
-                if key in _NOT_TEXT_DATA:
-                    holders.add(value.objgen)
-            else:
+            if not value.is_indirect:
                 pending.append((value, key in _NOT_TEXT_DATA, None))
+                continue
+            if key in _NOT_TEXT_DATA:
+                holders.add(value.objgen)
+            if isinstance(value, pikepdf.Array) and value.objgen not in arrays:
+                arrays.add(value.objgen)
+                pending.append((value, False, value.objgen))
     drawn_only: set[tuple[int, int]] = set()
     elsewhere: set[tuple[int, int]] = set()
     for stream, under, number in references:

@@ -14,6 +14,7 @@ socket; the child's output is dropped, so nothing it prints reaches a log.
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import socket
 import subprocess
@@ -40,6 +41,9 @@ class ChildFailed(Exception):
 class _Child:
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
+        # The child imports this package from where this process found it (a checkout on
+        # PYTHONPATH, a notebook's sys.path), so both run the same code.
+        path = os.pathsep.join(p for p in sys.path if p)
         with theirs:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", __name__, str(theirs.fileno())],
@@ -47,6 +51,7 @@ class _Child:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": path},
             )
         self.connection = Connection(ours.detach())
         # Set from here, as poppler's cap is (``poppler._limit_memory``): the parent has threads.
