@@ -86,6 +86,12 @@ def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
             child.end()
             _child = None
             raise ChildFailed(f"{stage}: the reader stopped (over its memory cap?)") from exc
+        except BaseException:
+            # Interrupted between the call and its answer (Ctrl-C in a notebook): the answer
+            # would be read by the next call, for another document, so this child goes.
+            child.end()
+            _child = None
+            raise
         child.end()
         _child = None
     budget.check(stage)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import resource
 import subprocess
 import threading
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +171,21 @@ def test_a_reader_over_its_memory_cap_or_time_is_replaced(tmp_path, monkeypatch)
     assert _read(bomb) is None  # it then reads the document by OCR
     monkeypatch.undo()
     assert _read(path) == alone
+
+
+def test_an_interrupted_call_leaves_no_answer_for_the_next(monkeypatch) -> None:
+    """Fault injection: Ctrl-C while waiting for the child. Its answer must not be taken as
+    the next call's, which would give one document the text of another."""
+
+    def interrupted(*_args: object) -> bool:
+        raise KeyboardInterrupt
+
+    assert pdfium_child.run(len, "abc", stage="t") == 3
+    monkeypatch.setattr(Connection, "poll", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pdfium_child.run(len, "abcd", stage="t")
+    monkeypatch.undo()
+    assert pdfium_child.run(len, "abcde", stage="t") == 5
 
 
 def _filled_field(pdf: canvas.Canvas) -> None:
