@@ -194,8 +194,9 @@ def stream_bytes(pdf: pikepdf.Pdf, limit: int) -> int:
 
 
 # Keys whose streams a reader of the text layer draws or leaves alone, not decodes as data:
-# the values of an /XObject resource dictionary, a page's contents, attachments, thumbnails.
-_NOT_TEXT_DATA = frozenset({"/XObject", "/Contents", "/EF", "/Thumb"})
+# the values of an /XObject resource dictionary, a page's contents, an image's masks,
+# attachments, thumbnails.
+_NOT_TEXT_DATA = frozenset({"/XObject", "/Contents", "/SMask", "/Mask", "/EF", "/Thumb"})
 # Arrays a reader takes as numbers or names, never streams, which ``_uses`` need not look
 # through (a font's /Widths is most of a born-digital file's entries): a stream referenced
 # from one alone counts, as one not referenced at all does.

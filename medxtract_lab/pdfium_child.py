@@ -43,7 +43,7 @@ class _Child:
         ours, theirs = socket.socketpair()
         # The child imports this package from where this process found it (a checkout on
         # PYTHONPATH, a notebook's sys.path), so both run the same code.
-        path = os.pathsep.join(p for p in sys.path if p)
+        path = os.pathsep.join(p or os.getcwd() for p in sys.path)
         with theirs:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", __name__, str(theirs.fileno())],
@@ -51,7 +51,8 @@ class _Child:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONPATH": path},
+                # PYTHONSAFEPATH: not the working directory first, which may hold another checkout.
+                env={**os.environ, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"},
             )
         self.connection = Connection(ours.detach())
         # Set from here, as poppler's cap is (``poppler._limit_memory``): the parent has threads.
@@ -73,8 +74,8 @@ def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
     pickle). Raises ``ChildFailed`` when the child dies or overruns ``TIMEOUT_S``, and the
     budget's ``DocumentTimeout`` when the document's budget is spent."""
     global _child
-    timeout = budget.time_left(stage, TIMEOUT_S)
     with _lock:
+        timeout = budget.time_left(stage, TIMEOUT_S)  # after the wait for another document
         if _child is None or _child.process.poll() is not None:
             _child = _Child()
         child = _child

@@ -61,8 +61,9 @@ class PdfInfo:
     # Per page, the content bytes drawing it (``page_content.drawing_bytes``; -1 when qpdf
     # could not read them).
     drawing: tuple[int, ...] = ()
-    # The decoded bytes of every stream but images (``page_content.stream_bytes``), counted up
-    # to just past ``text_layer.MAX_STREAM_BYTES`` when a text layer may be read; else 0.
+    # The decoded bytes of every stream but those only drawn (``page_content.stream_bytes``),
+    # counted up to just past ``text_layer.MAX_STREAM_BYTES`` when a text layer may be read;
+    # else 0.
     text_streams: int = 0
     # Media boxes as (left, bottom, right, top) in points, corners sorted, inherited from
     # /Pages when the page sets none (pdfium would take a Letter page there).

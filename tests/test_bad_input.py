@@ -236,8 +236,8 @@ def test_a_page_set_in_type3_fonts_is_read_from_its_text_layer(tmp_path) -> None
 
 def test_a_large_picture_beside_the_text_does_not_count_as_text_data(tmp_path) -> None:
     """A photo in a born-digital page is drawn, not decoded to read text: a 2 MB JPEG (which
-    would count 64 times its size, being undecoded here) in a shared /XObject dictionary, or
-    in a stream standing in for one, leaves the text layer read."""
+    would count 64 times its size, being undecoded here) with a soft mask as large, in a
+    shared /XObject dictionary or a stream standing in for one, leaves the text layer read."""
     noise = np.random.default_rng(0).integers(0, 255, (1500, 1500), np.uint8)
     data = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
     assert len(data) * 64 > text_layer.MAX_STREAM_BYTES
@@ -247,6 +247,10 @@ def test_a_large_picture_beside_the_text_does_not_count_as_text_data(tmp_path) -
         image.Width = image.Height = 1500
         image.BitsPerComponent, image.ColorSpace = 8, pikepdf.Name.DeviceGray
         image.Filter = pikepdf.Name.DCTDecode
+        image.SMask = pdf.make_stream(data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image)
+        image.SMask.Width = image.SMask.Height = 1500
+        image.SMask.BitsPerComponent, image.SMask.ColorSpace = 8, pikepdf.Name.DeviceGray
+        image.SMask.Filter = pikepdf.Name.DCTDecode
         shared = pdf.make_stream(b"") if holder == "stream" else pikepdf.Dictionary()
         shared.Im = image
         font = pikepdf.Dictionary(Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
