@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from collections.abc import Iterator
 
 import pikepdf
 
@@ -225,7 +224,8 @@ def _uses(pdf: pikepdf.Pdf) -> tuple[set, set] | None:
     ]
     arrays: set[tuple[int, int]] = set()
     visits = 0
-    for obj, held, number in _walked(pending):
+    while pending:
+        obj, held, number = pending.pop()
         items = enumerate(obj) if isinstance(obj, pikepdf.Array) else obj.items()
         for key, value in items:
             visits += 1
@@ -248,12 +248,6 @@ def _uses(pdf: pikepdf.Pdf) -> tuple[set, set] | None:
     for stream, under, number in references:
         (drawn_only if under or number in holders else elsewhere).add(stream)
     return drawn_only - elsewhere, elsewhere
-
-
-def _walked(pending: list) -> Iterator:
-    """Items of ``pending`` until it is empty, including those appended on the way."""
-    while pending:
-        yield pending.pop()
 
 
 def _container(obj) -> bool:  # noqa: ANN001

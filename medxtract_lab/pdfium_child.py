@@ -78,23 +78,21 @@ def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
         timeout = budget.time_left(stage, TIMEOUT_S)  # after the wait for another document
         if _child is None or _child.process.poll() is not None:
             _child = _Child()
-        child = _child
+        child, answered = _child, False
         try:
             child.connection.send((function, args))
             if child.connection.poll(timeout):
-                return child.connection.recv()
+                answer = child.connection.recv()
+                answered = True
+                return answer
         except (EOFError, OSError) as exc:  # it died: over its cap, or crashed
-            child.end()
-            _child = None
             raise ChildFailed(f"{stage}: the reader stopped (over its memory cap?)") from exc
-        except BaseException:
-            # Interrupted between the call and its answer (Ctrl-C in a notebook): the answer
-            # would be read by the next call, for another document, so this child goes.
-            child.end()
-            _child = None
-            raise
-        child.end()
-        _child = None
+        finally:
+            # Dead, overrunning, or interrupted with its answer still to come (Ctrl-C in a
+            # notebook), which the next call would take for another document's: it goes.
+            if not answered:
+                _child = None
+                child.end()
     budget.check(stage)
     raise ChildFailed(f"{stage}: still running after {timeout:.0f} s")
 
