@@ -391,14 +391,15 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     # half its length, and the closing, the longest operation, costs half as much. An odd
     # width keeps the closing centred, so a run's ends stay where they are; at most half of
     # ``min_length``, so a rule that long is erased wherever it starts (one up to 4 px
-    # shorter may be too).
-    columns = np.ascontiguousarray(gray[:, ::2])
+    # shorter may be too). Only the rows that ``_rows_with_rules`` finds are looked at.
     width = max(1, (int(min_length) // 2 - 1) | 1)
-    runs = cv2.morphologyEx(
-        columns, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1))
-    )
-    paper = cv2.dilate(columns, np.ones((11, 1), np.uint8))
-    lines = cv2.compare(cv2.subtract(paper, runs), _LINE_CONTRAST, cv2.CMP_GT)
+    candidates = _rows_with_rules(gray, width)
+    if not len(candidates):
+        return gray
+    runs = _row_closing(np.ascontiguousarray(gray[candidates, ::2]), width)
+    paper = np.ascontiguousarray(_paper_rows(gray, candidates, 5)[:, ::2])
+    lines = np.zeros((gray.shape[0], runs.shape[1]), np.uint8)
+    lines[candidates] = cv2.compare(cv2.subtract(paper, runs), _LINE_CONTRAST, cv2.CMP_GT)
     if not cv2.countNonZero(lines):
         return gray
     # Only the rows that hold a rule, and one row either side, are widened back to every
@@ -415,6 +416,38 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     cleaned = gray.copy()
     cleaned[rows] = band
     return cleaned
+
+
+def _row_closing(gray: np.ndarray, width: int) -> np.ndarray:
+    """A grayscale closing along each row: dark runs shorter than ``width`` are filled with
+    the lighter pixels beside them, longer ones stay."""
+    return cv2.morphologyEx(
+        gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1))
+    )
+
+
+def _rows_with_rules(gray: np.ndarray, width: int) -> np.ndarray:
+    """The rows that may hold a rule: ``remove_lines``'s test, whose closing on every other
+    column is ``width`` wide, run on every fourth column with a closing half as wide (a
+    quarter of the work) and asking ``_CANDIDATE_SLACK`` less contrast.
+
+    A window of ``width`` columns of the half-width page holds at least ``(width - 1) / 2``
+    of these, so a run the full test keeps is as dark here; only the paper above and below
+    it is measured on a column next to it, which beside a handwritten stroke was up to 30
+    gray levels darker.
+    """
+    quarter = np.ascontiguousarray(gray[:, ::4])
+    runs = _row_closing(quarter, max(1, ((width - 1) // 2 - 1) | 1))
+    paper = cv2.dilate(quarter, np.ones((11, 1), np.uint8))
+    dark = cv2.compare(cv2.subtract(paper, runs), _LINE_CONTRAST - _CANDIDATE_SLACK, cv2.CMP_GT)
+    return np.flatnonzero(dark.any(axis=1))
+
+
+# Gray levels by which ``_rows_with_rules`` asks less contrast than ``remove_lines``. With 25,
+# every OCR'd page of the corpus comes out of ``remove_lines`` the same to the pixel as with
+# the test run on every row (with 15, one rule's end lost 4 pixels; with 35, five times as
+# many rows were kept and the step took twice as long as before); it is 1.2 ms a page faster.
+_CANDIDATE_SLACK = 25
 
 
 def _paper_rows(gray: np.ndarray, rows: np.ndarray, reach: int) -> np.ndarray:

@@ -194,7 +194,8 @@ def test_reduced_averages_whole_blocks(shape) -> None:
 
 
 @pytest.mark.parametrize("length, erased", [(60, False), (75, False), (80, True), (90, True)])
-@pytest.mark.parametrize("start", [100, 101])  # a rule starting on an even or an odd column
+# A rule starting on every column of the four that the pre-test's grid repeats over.
+@pytest.mark.parametrize("start", [100, 101, 102, 103])
 def test_only_rules_at_least_min_length_long_are_erased(length, erased, start) -> None:
     from medxtract_lab.preprocess import remove_lines
 
@@ -204,6 +205,40 @@ def test_only_rules_at_least_min_length_long_are_erased(length, erased, start) -
     assert cleaned.shape == image.shape
     assert bool(cleaned[60:62, start : start + length].min() > 200) == erased
     assert (cleaned[:55] == image[:55]).all()  # rows away from the rule are untouched
+
+
+@pytest.mark.parametrize("seed, min_length", [(0, 80), (1, 84), (2, 21)])
+def test_the_rows_pretest_keeps_every_rule_the_full_test_finds(page, seed, min_length) -> None:
+    """``remove_lines`` looks for rules only on the rows its quarter-cost pre-test keeps. On
+    scanned, photographed and phone pages of the prescription layout, with underlines added
+    at every column phase, it must paint what the full test over every row would paint."""
+    import cv2
+
+    from medxtract_lab.preprocess import _LINE_CONTRAST, _paper_rows, remove_lines
+
+    rng = np.random.default_rng(seed)
+    ruled = page.copy()
+    for i, row in enumerate(range(200, ruled.shape[0] - 100, 160)):
+        ruled[row : row + 1 + i % 3, 60 + i % 4 : 60 + i % 4 + 80 + 7 * i] = 30
+    rgb = np.dstack([ruled] * 3)
+    pages = [degrade.scan(ruled, rng)[0], degrade.photo(rgb, rng), degrade.camera(rgb, rng)]
+    for gray in (cv2.cvtColor(p, cv2.COLOR_RGB2GRAY) if p.ndim == 3 else p for p in pages):
+        columns = np.ascontiguousarray(gray[:, ::2])
+        width = (min_length // 2 - 1) | 1
+        runs = cv2.morphologyEx(
+            columns, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1))
+        )
+        paper = cv2.dilate(columns, np.ones((11, 1), np.uint8))
+        lines = cv2.compare(cv2.subtract(paper, runs), _LINE_CONTRAST, cv2.CMP_GT)
+        found = np.flatnonzero(lines.any(axis=1))
+        assert len(found) > 0
+        cleaned = remove_lines(gray, min_length)
+        painted = np.flatnonzero((cleaned != gray).any(axis=1))
+        assert set(found) <= set(painted)
+        # Each rule's pixels took the paper's colour, as the full test would paint them.
+        rows, cols = np.nonzero(lines)
+        paper_of_rule = _paper_rows(gray, rows, 5)[np.arange(len(rows)), 2 * cols]
+        assert (cleaned[rows, 2 * cols] == paper_of_rule).all()
 
 
 def test_the_paper_of_chosen_rows_is_what_a_vertical_dilation_gives_them() -> None:
