@@ -16,11 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -32,10 +35,21 @@ from medxtract_lab import budget
 MEMORY_BYTES = 1536 << 20
 # One call at most (the document's budget may leave less): a corpus document takes 4 ms.
 TIMEOUT_S = 20
+# How often the child looks for its parent, so a call left running by a parent that died
+# (SIGKILL, a server stopped mid-request) ends within this.
+PARENT_CHECK_S = 0.25
 
 
 class ChildFailed(Exception):
-    """The child died (over its memory cap, or crashed) or ran out of time."""
+    """The child gave no answer: it ran out of memory or time, crashed, or its function
+    raised. The message says which, in words for a warning (never a document's content)."""
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """The child's answer when its function raised: the exception's type alone."""
+
+    kind: str
 
 
 class _Child:
@@ -46,7 +60,7 @@ class _Child:
         path = os.pathsep.join(p or os.getcwd() for p in sys.path)
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                [sys.executable, "-m", __name__, str(theirs.fileno()), str(os.getpid())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -71,8 +85,8 @@ _child: _Child | None = None
 
 def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
     """``function(*args)`` in the child (a module-level function, whose arguments and answer
-    pickle). Raises ``ChildFailed`` when the child dies or overruns ``TIMEOUT_S``, and the
-    budget's ``DocumentTimeout`` when the document's budget is spent."""
+    pickle). Raises ``ChildFailed`` when the child dies, overruns ``TIMEOUT_S`` or the function
+    raises, and the budget's ``DocumentTimeout`` when the document's budget is spent."""
     global _child
     with _lock:
         timeout = budget.time_left(stage, TIMEOUT_S)  # after the wait for another document
@@ -84,29 +98,65 @@ def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
             if child.connection.poll(timeout):
                 answer = child.connection.recv()
                 answered = True
-                return answer
         except (EOFError, OSError) as exc:  # it died: over its cap, or crashed
-            raise ChildFailed(f"{stage}: the reader stopped (over its memory cap?)") from exc
+            raise ChildFailed(_death(child.process)) from exc
         finally:
             # Dead, overrunning, or interrupted with its answer still to come (Ctrl-C in a
             # notebook), which the next call would take for another document's: it goes.
             if not answered:
                 _child = None
                 child.end()
-    budget.check(stage)
-    raise ChildFailed(f"{stage}: still running after {timeout:.0f} s")
+    if not answered:
+        budget.check(stage)
+        raise ChildFailed(f"its reader was still running after {timeout:.0f} s")
+    if isinstance(answer, _Raised):
+        if answer.kind == "MemoryError":
+            raise ChildFailed(f"its reader ran out of memory (its cap is {MEMORY_BYTES >> 20} MB)")
+        raise ChildFailed(f"its reader failed ({answer.kind})")
+    return answer
 
 
-def _serve(descriptor: int) -> None:
-    """The child: answer calls until the parent closes its end."""
+def _death(process: subprocess.Popen) -> str:
+    """Why the child died, from how it exited. pdfium aborts when an allocation fails, which
+    under the child's address-space cap means it reached the cap."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=1)
+    code = process.returncode
+    if code == -signal.SIGABRT:
+        return f"its reader ran out of memory (its cap is {MEMORY_BYTES >> 20} MB)"
+    if code is not None and code < 0:
+        return f"its reader crashed ({signal.Signals(-code).name})"
+    return f"its reader stopped (exit status {code})"
+
+
+def _serve(descriptor: int, parent: int) -> None:
+    """The child: answer calls until the parent closes its end, or leave mid-call when the
+    parent is gone (killed, or a server stopped): no one will read the answer."""
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     connection = Connection(descriptor)
     while True:
         try:
             function, args = connection.recv()
         except EOFError:
             return
-        connection.send(function(*args))
+        try:
+            answer = function(*args)
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which carries on
+            answer = _Raised(type(exc).__name__)
+        connection.send(answer)
+
+
+def _end_with(parent: int) -> None:
+    """Exit as soon as this process is not ``parent``'s child (already, when the parent died
+    while this one started; pdfium's calls let other threads run)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    # Served from the package's module, not ``__main__``, so that what it pickles (``_Raised``)
+    # is found by that name in the parent.
+    from medxtract_lab import pdfium_child
+
+    pdfium_child._serve(int(sys.argv[1]), int(sys.argv[2]))

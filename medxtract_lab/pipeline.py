@@ -39,7 +39,13 @@ from medxtract_lab.pages import ocr_input, placed_ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
 from medxtract_lab.reread import reread_fields
 from medxtract_lab.stopwatch import Stopwatch
-from medxtract_lab.text_layer import MAX_STREAM_BYTES, MAX_TEXT_BYTES, TextLayer, text_layers
+from medxtract_lab.text_layer import (
+    MAX_STREAM_BYTES,
+    MAX_TEXT_BYTES,
+    TextLayer,
+    TextLayerUnread,
+    text_layers,
+)
 from medxtract_lab.ticks import read_ticks
 
 # Documents up to this many pages keep their processed page images for field re-reads.
@@ -174,19 +180,19 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     if config.render.use_text_layer and not all(info.scans):
         # A page of more content than a page of print has is read by OCR (see text_layer).
         wanted = [0 <= size <= MAX_TEXT_BYTES for size in info.drawing]
+        found = None
         with watch.stage("text_layer"):
-            found = (
-                text_layers(pdf.path, config.render, wanted, info.media_boxes)
-                if info.text_streams <= MAX_STREAM_BYTES
-                else None
-            )
-        if found is None:
-            warnings.append(
-                "the text layer could not be read (damaged, fonts and other streams that "
-                f"decode to over {MAX_STREAM_BYTES >> 20} MB, or more memory or time than its "
-                "reader may take), so every page was read by OCR; re-export the PDF if it is "
-                "born-digital."
-            )
+            try:
+                if info.text_streams > MAX_STREAM_BYTES:
+                    raise TextLayerUnread(
+                        f"its fonts and other streams decode to over {MAX_STREAM_BYTES >> 20} MB"
+                    )
+                found = text_layers(pdf.path, config.render, wanted, info.media_boxes)
+            except TextLayerUnread as unread:
+                warnings.append(
+                    f"the text layer could not be read ({unread}), so every page was read by "
+                    "OCR; re-export the PDF if it is born-digital."
+                )
         skipped = [n for n, read in enumerate(wanted, start=1) if not read]
         if found is not None and skipped:
             warnings.append(

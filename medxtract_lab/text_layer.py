@@ -51,6 +51,10 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"\S+")
 
 
+class TextLayerUnread(Exception):
+    """A document's text layer could not be read; the message says why, for a warning."""
+
+
 @dataclass(frozen=True)
 class TextLayer:
     """One page's embedded text and its words, boxed in pixels at the render resolution (the
@@ -66,11 +70,11 @@ def text_layers(
     settings: RenderSettings,
     wanted: Sequence[bool],
     media_boxes: Sequence[tuple[float, float, float, float]],
-) -> list[TextLayer | None] | None:
+) -> list[TextLayer | None]:
     """The text layer of each page (``wanted`` says which to read), None for a page not read
-    or without a real text layer; or None when pdfium cannot open the file, or its reader in
-    ``pdfium_child`` dies or overruns (the document is then read by OCR). The file has already
-    passed ``render.read_info``."""
+    or without a real text layer. Raises ``TextLayerUnread`` when pdfium cannot open or read
+    the file, or its reader in ``pdfium_child`` fails (the document is then read by OCR). The
+    file has already passed ``render.read_info``."""
     if not any(wanted):
         return [None] * len(wanted)
     try:
@@ -82,10 +86,10 @@ def text_layers(
             list(media_boxes),
             stage="reading the text layer",
         )
-    except pdfium_child.ChildFailed:
-        return None
+    except pdfium_child.ChildFailed as failed:
+        raise TextLayerUnread(str(failed)) from failed
     if layers is None:
-        return None
+        raise TextLayerUnread("pdfium could not open or read the file")
     return [
         layer
         if layer is not None and sum(ch.isalnum() for ch in layer.text) >= MIN_TEXT_LAYER_CHARS

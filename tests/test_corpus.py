@@ -240,7 +240,7 @@ def test_annotated_pages_carry_a_typed_line_over_a_full_page_picture(corpus) -> 
     forms = set()
     for doc in _of(corpus, "annotated"):
         boxes = render.read_info(doc.pdf_path, RenderSettings()).media_boxes
-        layer = (text_layers(doc.pdf_path, RenderSettings(), [True], boxes) or [None])[0]
+        layer = text_layers(doc.pdf_path, RenderSettings(), [True], boxes)[0]
         typed = layer.text if layer else ""
         assert any(line in typed for line in capture.TYPED_LINES), doc.id
         assert any(line in doc.pages[0] for line in capture.TYPED_LINES)

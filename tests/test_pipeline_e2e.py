@@ -104,7 +104,7 @@ def test_a_photo_with_a_typed_line_is_read_by_ocr_not_by_its_few_words(
     path.write_bytes(type_onto(doc.path.read_bytes(), line, as_annotation))
     settings = get_preset("default").render
     boxes = render.read_info(path, settings).media_boxes
-    layer = (text_layers(path, settings, [True], boxes) or [None])[0]
+    layer = text_layers(path, settings, [True], boxes)[0]
     assert layer is not None and line in layer.text
     result = extract(path, "prescription")
     assert result.page_sources == ["ocr"]

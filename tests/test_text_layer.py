@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import resource
 import subprocess
+import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -142,12 +144,14 @@ def test_a_reader_that_fails_leaves_the_document_to_ocr_with_a_warning(docs, mon
     in ``test_a_reader_over_its_memory_cap_or_time_is_replaced``)."""
 
     def failed(*_args: object, **_kwargs: object) -> None:
-        raise pdfium_child.ChildFailed("reading the text layer: the reader stopped")
+        raise pdfium_child.ChildFailed("its reader crashed (SIGSEGV)")
 
     monkeypatch.setattr(pdfium_child, "run", failed)
     result = pipeline.extract(docs["prescription-digital"].path, "prescription")
     assert result.page_sources == ["ocr"] * len(result.page_sources)
-    assert any("text layer could not be read" in w for w in result.warnings)
+    assert any(
+        "text layer could not be read (its reader crashed (SIGSEGV))" in w for w in result.warnings
+    )
 
 
 def test_a_reader_over_its_memory_cap_or_time_is_replaced(tmp_path, monkeypatch) -> None:
@@ -158,7 +162,7 @@ def test_a_reader_over_its_memory_cap_or_time_is_replaced(tmp_path, monkeypatch)
     hostile.type3_fanned_out(bomb, depth=8)
     letter = [(0.0, 0.0, 612.0, 792.0)]
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with pytest.raises(pdfium_child.ChildFailed, match="stopped"):
+    with pytest.raises(pdfium_child.ChildFailed, match="ran out of memory"):
         pdfium_child.run(text_layer.read_layers, str(bomb), 300 / 72, [True], letter, stage="t")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_kb < 200 << 10
     path = _written(tmp_path)
@@ -168,9 +172,56 @@ def test_a_reader_over_its_memory_cap_or_time_is_replaced(tmp_path, monkeypatch)
     with pytest.raises(pdfium_child.ChildFailed, match="still running after 0 s"):
         pdfium_child.run(text_layer.read_layers, str(bomb), 300 / 72, [True], letter, stage="t")
     monkeypatch.setattr(pdfium_child, "TIMEOUT_S", 0)  # not waited for: the pipeline's view
-    assert _read(bomb) is None  # it then reads the document by OCR
+    with pytest.raises(text_layer.TextLayerUnread, match="still running"):  # then read by OCR
+        _read(bomb)
     monkeypatch.undo()
     assert _read(path) == alone
+
+
+def test_a_call_whose_parent_died_ends_with_it(tmp_path) -> None:
+    """A parent killed while its child works (SIGKILL, a server stopped mid-request) must not
+    leave the child running its call, up to 1.5 GB and for as long as pdfium takes."""
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import threading, time; from medxtract_lab import pdfium_child as c\n"
+            "threading.Thread(target=c.run, args=(time.sleep, 60), kwargs={'stage': 't'}).start()\n"
+            "while c._child is None: time.sleep(0.01)\n"
+            "print(c._child.process.pid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_reader_that_raises_says_why_and_stays() -> None:
+    """An exception in the child (pdfium's Python side running out of memory under the cap)
+    comes back as its kind, and the same child answers the next call."""
+    assert pdfium_child.run(len, "ab", stage="t") == 2
+    serving = pdfium_child._child
+    with pytest.raises(pdfium_child.ChildFailed, match="ran out of memory"):
+        pdfium_child.run(bytearray, 2 * pdfium_child.MEMORY_BYTES, stage="t")
+    with pytest.raises(pdfium_child.ChildFailed, match=r"failed \(ValueError\)"):
+        pdfium_child.run(int, "not a number", stage="t")
+    assert pdfium_child.run(len, "abc", stage="t") == 3
+    assert pdfium_child._child is serving and serving.process.poll() is None
 
 
 def test_an_interrupted_call_leaves_no_answer_for_the_next(monkeypatch) -> None:
