@@ -120,7 +120,8 @@ def decoded_bytes(stream: pikepdf.Stream, limit: int) -> bytes | None:
 _DRAWS = re.compile(rb"/([^\s/\[\](){}<>%]+)\s+Do(?![^\s/\[\](){}<>%])")
 _MAX_NESTING = 32
 # How much a stream whose filters are not decoded here is taken to expand: RunLength's worst
-# case (128 bytes from 2); LZW's can be larger, and its rare bombs are left to poppler's caps.
+# case (128 bytes from 2); LZW's can be larger, and its rare bombs are left to the caps on
+# what poppler and pdfium may spend (``poppler``, ``pdfium_child``).
 _UNDECODED_EXPANSION = 64
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
