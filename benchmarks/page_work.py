@@ -1,0 +1,81 @@
+"""CPU milliseconds of rendering (or decoding) and preprocessing a page, per condition.
+
+Run: .venv/bin/python benchmarks/page_work.py [CONDITION ...] (default: scan photo camera).
+The quick A/B of a change to those stages (about a minute, no Tesseract): run it for two
+checkouts back to back (PYTHONPATH=/path/to/other/checkout for the other one) and compare the
+medians. ``make bench`` stays the judge of the overhead; this isolates the stages it adds.
+
+Each pass reads the first documents of a condition's corpus (both types) as `default` does,
+``pages.placed_ocr_input``, in one worker thread (as the pipeline's are) with OpenCV on one
+thread; the figure is the thread's CPU time per page, median and interquartile range of the
+passes after one untimed pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import cv2
+
+from medxtract_lab import pages, render
+from medxtract_lab.config import get_preset
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_paths(condition: str, documents: int) -> list[Path]:
+    """The first ``documents`` documents of ``condition`` of each type."""
+    return [
+        path
+        for prefix in ("rx", "pr")
+        for path in sorted(ROOT.glob(f"ground_truth/*/{prefix}-{condition}-*.pdf"))[:documents]
+    ]
+
+
+def per_page_ms(paths: list[Path], passes: int) -> list[float]:
+    """CPU ms per page of each timed pass over ``paths``."""
+    config = get_preset("default")
+    pdfs = [render.open_pdf(path, config.render) for path in paths]
+    count = sum(pdf.pages for pdf in pdfs)
+
+    def one_pass() -> float:
+        started = time.thread_time()
+        for pdf in pdfs:
+            for number in range(1, pdf.pages + 1):
+                pages.placed_ocr_input(pdf, number, config)
+        return (time.thread_time() - started) * 1000 / count
+
+    one_pass()
+    return [one_pass() for _ in range(passes)]
+
+
+def _into(found: list[float], paths: list[Path], passes: int) -> None:
+    found.extend(per_page_ms(paths, passes))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("conditions", nargs="*", default=["scan", "photo", "camera"])
+    parser.add_argument("--documents", type=int, default=6, help="of each type (default 6)")
+    parser.add_argument("--passes", type=int, default=9)
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    print(f"medxtract_lab from {Path(pages.__file__).parent}")
+    for condition in args.conditions:
+        paths = corpus_paths(condition, args.documents)
+        if not paths:
+            raise SystemExit(f"No corpus documents for condition {condition!r}.")
+        found: list[float] = []
+        worker = threading.Thread(target=_into, args=(found, paths, args.passes))
+        worker.start()
+        worker.join()
+        q1, median, q3 = statistics.quantiles(found, n=4, method="inclusive")
+        print(f"{condition}: {median:.1f} ms a page [{q1:.1f}, {q3:.1f}] ({len(paths)} documents)")
+
+
+if __name__ == "__main__":
+    main()
