@@ -207,7 +207,7 @@ def test_only_rules_at_least_min_length_long_are_erased(length, erased, start) -
     assert (cleaned[:55] == image[:55]).all()  # rows away from the rule are untouched
 
 
-@pytest.mark.parametrize("seed, min_length", [(0, 80), (1, 84), (2, 21)])
+@pytest.mark.parametrize("seed, min_length", [(0, 80), (1, 84), (2, 21), (2, 80)])
 def test_the_rows_pretest_keeps_every_rule_the_full_test_finds(page, seed, min_length) -> None:
     """``remove_lines`` looks for rules only on the rows its quarter-cost pre-test keeps. On
     scanned, photographed and phone pages of the prescription layout, with underlines added
