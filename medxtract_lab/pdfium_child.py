@@ -117,15 +117,23 @@ def run(function: Callable[..., Any], *args: Any, stage: str) -> Any:
 
 
 def _death(process: subprocess.Popen) -> str:
-    """Why the child died, from how it exited. pdfium aborts when an allocation fails, which
-    under the child's address-space cap means it reached the cap."""
+    """Why the child died, from how it exited. pdfium aborts when an allocation fails (under
+    the child's address-space cap: when it reaches the cap), and also on a failed internal
+    check, which a malformed file can trip."""
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=1)
     code = process.returncode
     if code == -signal.SIGABRT:
-        return f"its reader ran out of memory (its cap is {MEMORY_BYTES >> 20} MB)"
+        return (
+            "its reader aborted (SIGABRT), most likely out of memory "
+            f"(its cap is {MEMORY_BYTES >> 20} MB)"
+        )
     if code is not None and code < 0:
-        return f"its reader crashed ({signal.Signals(-code).name})"
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:  # a real-time signal, which has no name
+            name = f"signal {-code}"
+        return f"its reader crashed ({name})"
     return f"its reader stopped (exit status {code})"
 
 
