@@ -199,10 +199,11 @@ def test_a_call_whose_parent_died_ends_with_it(tmp_path) -> None:
     parent.kill()
     parent.wait()
     killed = time.monotonic()
-    while _running(child) and time.monotonic() < killed + 10:
+    while _running(child) and time.monotonic() < killed + 30:
         time.sleep(0.01)
-    # Within PARENT_CHECK_S, give or take a busy machine's scheduling.
-    assert time.monotonic() - killed < 4 * pdfium_child.PARENT_CHECK_S + 1
+    # PARENT_CHECK_S once it runs (0.04 s measured), but the parent may die before the child
+    # has started Python, which a busy machine can take seconds over: far under its 60 s call.
+    assert time.monotonic() - killed < 10
 
 
 def _running(pid: int) -> bool:
