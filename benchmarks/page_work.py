@@ -23,6 +23,7 @@ import cv2
 
 from medxtract_lab import pages, render
 from medxtract_lab.config import get_preset
+from medxtract_lab.corpus import load_corpus
 from medxtract_lab.stopwatch import Stopwatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def corpus_paths(condition: str, documents: int) -> list[Path]:
     """The first ``documents`` documents of ``condition`` of each type."""
-    return [
-        path
-        for prefix in ("rx", "pr")
-        for path in sorted(ROOT.glob(f"ground_truth/*/{prefix}-{condition}-*.pdf"))[:documents]
-    ]
+    by_type: dict[str, list[Path]] = {}
+    for doc in sorted(load_corpus(ROOT / "ground_truth", source=condition), key=lambda d: d.id):
+        by_type.setdefault(doc.doc_type, []).append(doc.pdf_path)
+    return [path for paths in by_type.values() for path in paths[:documents]]
 
 
 def per_page_ms(paths: list[Path], passes: int) -> list[float]:

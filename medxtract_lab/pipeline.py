@@ -180,19 +180,20 @@ def read_pages(pdf: render.PdfDocument, config: PipelineConfig, engine: OcrEngin
     if config.render.use_text_layer and not all(info.scans):
         # A page of more content than a page of print has is read by OCR (see text_layer).
         wanted = [0 <= size <= MAX_TEXT_BYTES for size in info.drawing]
-        found = None
-        with watch.stage("text_layer"):
-            try:
-                if info.text_streams > MAX_STREAM_BYTES:
-                    raise TextLayerUnread(
-                        f"its fonts and other streams decode to over {MAX_STREAM_BYTES >> 20} MB"
-                    )
-                found = text_layers(pdf.path, config.render, wanted, info.media_boxes)
-            except TextLayerUnread as unread:
-                warnings.append(
-                    f"the text layer could not be read ({unread}), so every page was read by "
-                    "OCR; re-export the PDF if it is born-digital."
-                )
+        found, unread = None, ""
+        if info.text_streams > MAX_STREAM_BYTES:
+            unread = f"its fonts and other streams decode to over {MAX_STREAM_BYTES >> 20} MB"
+        else:
+            with watch.stage("text_layer"):
+                try:
+                    found = text_layers(pdf.path, config.render, wanted, info.media_boxes)
+                except TextLayerUnread as failed:
+                    unread = str(failed)
+        if unread:
+            warnings.append(
+                f"the text layer could not be read ({unread}), so every page was read by OCR; "
+                "re-export the PDF if it is born-digital."
+            )
         skipped = [n for n, read in enumerate(wanted, start=1) if not read]
         if found is not None and skipped:
             warnings.append(
