@@ -398,19 +398,19 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
         return gray
     runs = _row_closing(np.ascontiguousarray(gray[candidates, ::2]), width)
     paper = _paper_rows(gray[:, ::2], candidates, 5)
-    lines = np.zeros((gray.shape[0], runs.shape[1]), np.uint8)
     # In numpy: OpenCV's arithmetic takes a column of up to 4 values for a scalar.
-    lines[candidates] = np.where(paper.astype(np.int16) - runs > _LINE_CONTRAST, 255, 0)
-    if not cv2.countNonZero(lines):
+    rule = paper.astype(np.int16) - runs > _LINE_CONTRAST
+    holding = rule.any(axis=1)
+    if not holding.any():
         return gray
     # Only the rows that hold a rule, and one row either side, are widened back to every
-    # column, grown by a pixel and painted with the paper above or below them.
-    found = lines.any(axis=1)
-    held = found.copy()
-    held[1:] |= found[:-1]
-    held[:-1] |= found[1:]
-    rows = np.flatnonzero(held)
-    widened = np.repeat(lines[rows], 2, axis=1)[:, : gray.shape[1]]
+    # column, grown by a pixel and painted with the paper above or below them. Stacked, two
+    # such groups of rows meet at rows that hold no rule, so the growth stays within a group.
+    found = candidates[holding]
+    rows = np.unique(np.clip(found[:, None] + np.arange(-1, 2), 0, gray.shape[0] - 1))
+    lines = np.zeros((len(rows), runs.shape[1]), np.uint8)
+    lines[np.searchsorted(rows, found)] = rule[holding] * np.uint8(255)
+    widened = np.repeat(lines, 2, axis=1)[:, : gray.shape[1]]
     mask = cv2.dilate(widened, np.ones((3, 3), np.uint8))
     band = gray[rows]
     cv2.copyTo(_paper_rows(gray, rows, 5), mask, band)
