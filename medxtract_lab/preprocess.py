@@ -373,8 +373,10 @@ def crop_page_placed(image: np.ndarray, margin: int) -> tuple[np.ndarray, np.nda
     return flat, _in_fractions(matrix, (w, h), (width, height))
 
 
-# Gray levels by which a rule must be darker than the paper around it.
+# Gray levels by which a rule must be darker than the paper around it, the paper being the
+# lightest pixel within this many rows above or below.
 _LINE_CONTRAST = 40
+_PAPER_REACH = 5
 
 
 def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
@@ -397,7 +399,7 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     if not len(candidates):
         return gray
     runs = _row_closing(np.ascontiguousarray(gray[candidates, ::2]), width)
-    paper = _paper_rows(gray[:, ::2], candidates, 5)
+    paper = _paper_rows(gray[:, ::2], candidates, _PAPER_REACH)
     # In numpy: OpenCV's arithmetic takes a column of up to 4 values for a scalar.
     rule = paper.astype(np.int16) - runs > _LINE_CONTRAST
     holding = rule.any(axis=1)
@@ -407,13 +409,13 @@ def remove_lines(image: np.ndarray, min_length: int) -> np.ndarray:
     # column, grown by a pixel and painted with the paper above or below them. Stacked, two
     # such groups of rows meet at rows that hold no rule, so the growth stays within a group.
     found = candidates[holding]
-    rows = np.unique(np.clip(found[:, None] + np.arange(-1, 2), 0, gray.shape[0] - 1))
+    rows = _rows_within(found, 1, gray.shape[0])
     lines = np.zeros((len(rows), runs.shape[1]), np.uint8)
     lines[np.searchsorted(rows, found)] = rule[holding] * np.uint8(255)
     widened = np.repeat(lines, 2, axis=1)[:, : gray.shape[1]]
     mask = cv2.dilate(widened, np.ones((3, 3), np.uint8))
     band = gray[rows]
-    cv2.copyTo(_paper_rows(gray, rows, 5), mask, band)
+    cv2.copyTo(_paper_rows(gray, rows, _PAPER_REACH), mask, band)
     cleaned = gray.copy()
     cleaned[rows] = band
     return cleaned
@@ -441,7 +443,7 @@ def _rows_with_rules(gray: np.ndarray, width: int) -> np.ndarray:
         return np.arange(gray.shape[0])
     quarter = np.ascontiguousarray(gray[:, ::4])
     runs = _row_closing(quarter, max(1, ((width - 1) // 2 - 1) | 1))
-    paper = cv2.dilate(quarter, np.ones((11, 1), np.uint8))
+    paper = cv2.dilate(quarter, np.ones((2 * _PAPER_REACH + 1, 1), np.uint8))
     dark = cv2.compare(cv2.subtract(paper, runs), _LINE_CONTRAST - _CANDIDATE_SLACK, cv2.CMP_GT)
     return np.flatnonzero(dark.any(axis=1))
 
@@ -460,9 +462,14 @@ def _paper_rows(gray: np.ndarray, rows: np.ndarray, reach: int) -> np.ndarray:
     only: what a vertical dilation of the whole page gives on those rows, at the cost of the
     rows within reach of them. Those rows, stacked, hold every row's whole reach in order, so
     their own dilation is the page's on the given rows."""
-    near = np.unique(np.clip(rows[:, None] + np.arange(-reach, reach + 1), 0, gray.shape[0] - 1))
+    near = _rows_within(rows, reach, gray.shape[0])
     lightest = cv2.dilate(gray[near], np.ones((2 * reach + 1, 1), np.uint8))
     return lightest[np.searchsorted(near, rows)]
+
+
+def _rows_within(rows: np.ndarray, reach: int, height: int) -> np.ndarray:
+    """The page's rows within ``reach`` of any of ``rows``, sorted, each once."""
+    return np.unique(np.clip(rows[:, None] + np.arange(-reach, reach + 1), 0, height - 1))
 
 
 def denoise(image: np.ndarray, strength: float) -> np.ndarray:
