@@ -63,6 +63,9 @@ FEW_WORDS_READ = 12
 # Tesseract's OSD confidence below which its answer is not acted on (sideways corpus pages
 # score 6 to 19).
 ORIENTATION_CONFIDENCE = 2.0
+# A page image this many times wider than high is asked which way is up before it is read
+# (``_read_either_way``): a letter page on its side is 1.29, A4 1.41.
+LANDSCAPE = 1.1
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
@@ -86,12 +89,7 @@ def read_page(
     config = replace(config, ocr=replace(config.ocr, page_timeout_s=ocr_limit))
     watch = Stopwatch()
     image, frame = placed_ocr_input(pdf, number, config, watch)
-    result = _recognize(engine, image, config, number, watch)
-    turns = 0
-    if config.ocr.upright and detects_orientation(engine) and _poor(result):
-        upright = _read_upright(pdf, number, config, engine, image, watch)
-        if upright is not None and _mean_confidence(upright[1]) > _mean_confidence(result):
-            turns, result, image, frame = upright
+    turns, result, image, frame = _read_either_way(pdf, number, config, engine, image, frame, watch)
     size = (image.shape[1], image.shape[0])
     kept = image if keep_image else None
     return Page(
@@ -137,6 +135,40 @@ def _poor(result: OcrResult) -> bool:
     upside-down ones at 0.69 or less; a sideways page may also yield a few stray letters read
     with confidence (a border taken for a 'Z')."""
     return _mean_confidence(result) < POOR_READ or len(result.words) < FEW_WORDS_READ
+
+
+def _read_either_way(
+    pdf: render.PdfDocument,
+    number: int,
+    config: PipelineConfig,
+    engine: OcrEngine,
+    image: np.ndarray,
+    frame: tuple[float, ...],
+    watch: Stopwatch,
+) -> tuple[int, OcrResult, np.ndarray, tuple[float, ...]]:
+    """The page read as it is or, when the engine finds it turned and the turned read is the
+    surer one, read upright: (turns, read, the image read, its frame).
+
+    A page read as it is and poorly is then asked which way is up. A landscape page is asked
+    first: a portrait form photographed or scanned sideways comes as a landscape picture
+    (phones and scanner apps that ignore the orientation sensor), and its read as it is
+    (about 300 ms of Tesseract's time on a corpus page) would only be thrown away. When the
+    upright read is poor too, the page is also read as it is, as any page is: a read that is not
+    poor is kept, and of two poor reads the surer one."""
+    if not (config.ocr.upright and detects_orientation(engine)):
+        return 0, _recognize(engine, image, config, number, watch), image, frame
+    asked_first = image.shape[1] > image.shape[0] * LANDSCAPE
+    upright = _read_upright(pdf, number, config, engine, image, watch) if asked_first else None
+    if upright is not None and not _poor(upright[1]):
+        return upright
+    result = _recognize(engine, image, config, number, watch)
+    if not _poor(result):
+        return 0, result, image, frame
+    if not asked_first:
+        upright = _read_upright(pdf, number, config, engine, image, watch)
+    if upright is not None and _mean_confidence(upright[1]) > _mean_confidence(result):
+        return upright
+    return 0, result, image, frame
 
 
 def _read_upright(

@@ -12,6 +12,7 @@ from medxtract_lab.corpus import load_corpus
 from medxtract_lab.corpus.capture import image_pdf
 from medxtract_lab.corpus.degrade import jpeg
 from medxtract_lab.evidence import box_location
+from medxtract_lab.ocr import get_engine
 from medxtract_lab.pages import page_image
 from medxtract_lab.pipeline import extract
 from medxtract_lab.records import Page
@@ -32,6 +33,39 @@ def _turned(doc, turns: int, folder: Path) -> Path:
     path = folder / f"{doc.id}-turned-{turns}.pdf"
     path.write_bytes(image_pdf([jpeg(p, 85) for p in pictures], sizes, 200))
     return path
+
+
+def _widened(doc, folder: Path) -> Path:
+    """The document's pages upright on paper half as wide again as they are high: landscape
+    pages whose text is the right way up."""
+    pdf = open_pdf(doc.pdf_path, DEFAULT.render)
+    pictures = []
+    for n in range(1, pdf.pages + 1):
+        page = page_image(pdf, n, DEFAULT.render)
+        width = int(page.shape[0] * 1.5)
+        left = (width - page.shape[1]) // 2
+        wide = np.full((page.shape[0], width), np.uint8(page.max()))
+        wide[:, left : left + page.shape[1]] = page
+        pictures.append(wide)
+    sizes = [(p.shape[1], p.shape[0]) for p in pictures]
+    path = folder / f"{doc.id}-wide.pdf"
+    path.write_bytes(image_pdf([jpeg(p, 85) for p in pictures], sizes, 200))
+    return path
+
+
+@pytest.fixture
+def page_reads(monkeypatch) -> list[tuple[int, int]]:
+    """The (height, width) of every image the default engine reads as a page."""
+    engine = get_engine(DEFAULT.ocr.engine)
+    real = engine.recognize
+    shapes: list[tuple[int, int]] = []
+
+    def recognize(image, settings):  # noqa: ANN001, ANN202
+        shapes.append(image.shape[:2])
+        return real(image, settings)
+
+    monkeypatch.setattr(engine, "recognize", recognize)
+    return shapes
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +122,28 @@ def test_an_engine_without_orientation_detection_says_so(tmp_path) -> None:
 def test_upright_pages_never_pay_for_orientation_detection(upright) -> None:
     for _, straight in upright:
         assert "orientation" not in straight.timings_ms
+
+
+def test_a_sideways_page_is_read_upright_without_a_read_as_it_is(
+    upright, page_reads, tmp_path
+) -> None:
+    doc, straight = upright[0]  # one page
+    turned = extract(_turned(doc, 1, tmp_path), doc.doc_type)
+    assert turned.fields == straight.fields
+    assert "orientation" in turned.timings_ms
+    # Landscape as it comes: asked which way is up first, and read once, upright (portrait).
+    assert len(page_reads) == 1
+    height, width = page_reads[0]
+    assert height > width
+
+
+def test_a_landscape_page_the_right_way_up_is_read_as_it_is(
+    upright, page_reads, tmp_path
+) -> None:
+    for doc, straight in upright:
+        page_reads.clear()
+        wide = extract(_widened(doc, tmp_path), doc.doc_type)
+        assert wide.fields == straight.fields, doc.id
+        assert "orientation" in wide.timings_ms  # asked first, as any landscape page
+        assert len(page_reads) == straight.pages, doc.id
+        assert all(width > height for height, width in page_reads), doc.id
