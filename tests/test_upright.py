@@ -137,9 +137,7 @@ def test_a_sideways_page_is_read_upright_without_a_read_as_it_is(
     assert height > width
 
 
-def test_a_landscape_page_the_right_way_up_is_read_as_it_is(
-    upright, page_reads, tmp_path
-) -> None:
+def test_a_landscape_page_the_right_way_up_is_read_as_it_is(upright, page_reads, tmp_path) -> None:
     for doc, straight in upright:
         page_reads.clear()
         wide = extract(_widened(doc, tmp_path), doc.doc_type)
