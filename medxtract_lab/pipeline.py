@@ -34,6 +34,7 @@ from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout, TypeNotRe
 from medxtract_lab.evidence import field_confidence, field_locations
 from medxtract_lab.extraction import DocType, match_fields
 from medxtract_lab.extraction.spec import Choice
+from medxtract_lab.line_shape import looks_upside_down
 from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_engine, reads_lines
 from medxtract_lab.pages import ocr_input, placed_ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
@@ -149,15 +150,19 @@ def _read_either_way(
     """The page read as it is or, when the engine finds it turned and the turned read is the
     surer one, read upright: (turns, read, the image read, its frame).
 
-    A page read as it is and poorly is then asked which way is up. A landscape page is asked
-    first: a portrait form photographed or scanned sideways comes as a landscape picture
-    (phones and scanner apps that ignore the orientation sensor), and its read as it is
-    (about 300 ms of Tesseract's time on a corpus page) would only be thrown away. When the
-    upright read is poor too, the page is also read as it is, as any page is: a read that is not
-    poor is kept, and of two poor reads the surer one."""
+    A page read as it is and poorly is then asked which way is up. A page that looks turned is
+    asked first, so that its read as it is (about 300 ms of Tesseract's time on a corpus page)
+    is not made only to be thrown away: a landscape page, as a portrait form photographed or
+    scanned sideways comes (phones and scanner apps that ignore the orientation sensor), and a
+    page whose text lines face down (``line_shape``: a sheet fed into a scanner the wrong way
+    round). When the upright read is poor too, the page is also read as it is, as any page is:
+    a read that is not poor is kept, and of two poor reads the surer one."""
     if not (config.ocr.upright and detects_orientation(engine)):
         return 0, _recognize(engine, image, config, number, watch), image, frame
     asked_first = image.shape[1] > image.shape[0] * LANDSCAPE
+    if not asked_first:
+        with watch.stage("preprocess"):
+            asked_first = looks_upside_down(image)
     upright = _read_upright(pdf, number, config, engine, image, watch) if asked_first else None
     if upright is not None and not _poor(upright[1]):
         return upright

@@ -145,3 +145,15 @@ def test_a_landscape_page_the_right_way_up_is_read_as_it_is(upright, page_reads,
         assert "orientation" in wide.timings_ms  # asked first, as any landscape page
         assert len(page_reads) == straight.pages, doc.id
         assert all(width > height for height, width in page_reads), doc.id
+
+
+def test_an_upside_down_page_is_read_upright_without_a_read_as_it_is(
+    upright, page_reads, tmp_path
+) -> None:
+    for doc, straight in upright:
+        page_reads.clear()
+        turned = extract(_turned(doc, 2, tmp_path), doc.doc_type)
+        assert turned.fields == straight.fields, doc.id
+        assert turned.page_turns == [2] * straight.pages, doc.id
+        # Its lines face down, so it is asked which way is up first, and read once.
+        assert len(page_reads) == straight.pages, doc.id

@@ -1,0 +1,60 @@
+"""The shape of a page's text lines tells an upside-down page from an upright one."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medxtract_lab.config import get_preset
+from medxtract_lab.corpus import load_corpus
+from medxtract_lab.line_shape import MIN_BANDS, line_offset, looks_upside_down
+from medxtract_lab.pages import ocr_input
+from medxtract_lab.render import open_pdf
+
+GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
+DEFAULT = get_preset("default")
+
+
+@pytest.fixture(scope="module")
+def first_reads() -> list[np.ndarray]:
+    """The first page of one document of each upright condition, as `default` reads it."""
+    docs = load_corpus(GROUND_TRUTH)
+    images = []
+    for source in ("scan", "photo", "camera", "annotated", "columns"):
+        doc = next(d for d in docs if d.source == f"synthetic:{source}")
+        images.append(ocr_input(open_pdf(doc.pdf_path, DEFAULT.render), 1, DEFAULT))
+    return images
+
+
+def test_upright_pages_are_not_taken_for_upside_down(first_reads) -> None:
+    for image in first_reads:
+        offset, bands = line_offset(image)
+        assert bands >= MIN_BANDS
+        assert offset > 0  # the ink sits below the middle of each line
+        assert not looks_upside_down(image)
+
+
+def test_the_same_pages_turned_upside_down_are(first_reads) -> None:
+    for image in first_reads:
+        turned = np.ascontiguousarray(image[::-1, ::-1])
+        assert line_offset(turned)[0] < 0
+        assert looks_upside_down(turned)
+
+
+def test_a_page_without_text_lines_gives_no_verdict() -> None:
+    blank = np.full((2200, 1700), 255, np.uint8)
+    assert line_offset(blank) == (0.0, 0)
+    assert not looks_upside_down(blank)
+    ruled = blank.copy()
+    ruled[::40, :] = 0  # rules one pixel high: too thin for a line of text
+    assert line_offset(ruled) == (0.0, 0)
+    assert not looks_upside_down(np.zeros((30, 30), np.uint8))
+
+
+def test_a_few_lines_are_not_enough_for_a_verdict(first_reads) -> None:
+    turned = np.ascontiguousarray(first_reads[0][::-1, ::-1])
+    # Only a strip of the turned page: its lines still face down, but too few to act on.
+    strip = np.ascontiguousarray(turned[:, :200])
+    offset, bands = line_offset(strip)
+    assert 0 < bands < MIN_BANDS
+    assert not looks_upside_down(strip)
