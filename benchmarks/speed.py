@@ -26,9 +26,11 @@ Definitions
   program with its own threads). `default`: the batch's two documents at once, one per core.
 - floor: Tesseract alone (tesserocr, single-threaded, the engine loaded) on the exact images
   `default` fed it, two at once. overhead = `default` wall / floor wall - 1: rendering or
-  decoding, preprocessing, turning a sideways page, field matching and fallback re-reads.
+  decoding, preprocessing, finding which way up a turned page is, field matching and fallback
+  re-reads.
 - added work: the CPU time of `default`'s stages other than the read itself (``ocr``: the
-  first read, and on a sideways page the second), over the floor's CPU time.
+  page's whole-page reads: one on a page read as it is or upright, two on a page read both
+  ways), over the floor's CPU time.
 - throughput ratio: `seed` wall / `default` wall over the same (baseline) batches.
 """
 
