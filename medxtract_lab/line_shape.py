@@ -27,10 +27,11 @@ STRIP = 32
 # A band of ink rows in a strip is a text line when it is this many rows high (at half size):
 # text brought to about 20 px is 8 to 14 rows there; rules, blobs and pictures are left out.
 LINE_ROWS = (6, 30)
-# Darker than this (of 255) is ink: pages reach here with their illumination flattened.
+# Darker than this (of 255) is ink. These constants assume the page as `default` preprocesses
+# it for its first read: illumination flattened and text brought to about 20 px high.
 INK_BELOW = 160
 # The weighted offset below which a page is taken to be upside down (upright corpus pages
-# score 0.001 and up), and the fewest line bands a verdict needs.
+# score 0.0009 and up), and the fewest line bands a verdict needs.
 UPSIDE_DOWN_BELOW = -0.005
 MIN_BANDS = 50
 

@@ -7,7 +7,7 @@ import pytest
 
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import load_corpus
-from medxtract_lab.line_shape import MIN_BANDS, line_offset, looks_upside_down
+from medxtract_lab.line_shape import MIN_BANDS, UPSIDE_DOWN_BELOW, line_offset, looks_upside_down
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.render import open_pdf
 
@@ -17,7 +17,8 @@ DEFAULT = get_preset("default")
 
 @pytest.fixture(scope="module")
 def first_reads() -> list[np.ndarray]:
-    """The first page of one document of each upright condition, as `default` reads it."""
+    """The first page of one document of each upright condition, as `default` reads it (the
+    committed corpus's first document of each)."""
     docs = load_corpus(GROUND_TRUTH)
     images = []
     for source in ("scan", "photo", "camera", "annotated", "columns"):
@@ -57,4 +58,5 @@ def test_a_few_lines_are_not_enough_for_a_verdict(first_reads) -> None:
     strip = np.ascontiguousarray(turned[:, :200])
     offset, bands = line_offset(strip)
     assert 0 < bands < MIN_BANDS
+    assert offset < UPSIDE_DOWN_BELOW  # so only the count of lines holds the verdict back
     assert not looks_upside_down(strip)
