@@ -220,25 +220,29 @@ def _lines(textpage: pdfium.PdfTextPage, placement: _Placement) -> list[_Line]:
 
     count = textpage.count_chars()
     printed = textpage.get_text_range(0, count) if count > 0 else ""
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    # Bound once: this loop makes two pdfium calls a character, and on a born-digital page
+    # ctypes' argument handling and Python's per-call overhead are most of its time.
+    raw, char_index, char_box = (
+        textpage.raw,
+        pdfium_c.FPDFText_GetCharIndexFromTextIndex,
+        pdfium_c.FPDFText_GetCharBox,
+    )
+    values = left, right, bottom, top = [ctypes.c_double() for _ in range(4)]
+    pointers = [ctypes.byref(value) for value in values]
     lines: list[_Line] = []
     line_start = 0
     for line_break in [*_LINE_BREAK.finditer(printed), None]:
         line_end = line_break.start() if line_break else len(printed)
         line: _Line = []
         for found in _WORD.finditer(printed, line_start, line_end):
-            edges = [float("inf"), float("inf"), float("-inf"), float("-inf")]
+            x0 = y0 = float("inf")
+            x1 = y1 = float("-inf")
             for position in range(found.start(), found.end()):
-                char = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage.raw, position)
-                if char >= 0 and pdfium_c.FPDFText_GetCharBox(
-                    textpage.raw, char, left, right, bottom, top
-                ):
-                    edges = [
-                        min(edges[0], left.value),
-                        min(edges[1], bottom.value),
-                        max(edges[2], right.value),
-                        max(edges[3], top.value),
-                    ]
+                char = char_index(raw, position)
+                if char >= 0 and char_box(raw, char, *pointers):
+                    x0, y0 = min(x0, left.value), min(y0, bottom.value)
+                    x1, y1 = max(x1, right.value), max(y1, top.value)
+            edges = [x0, y0, x1, y1]
             line.append((found.group(), placement.box(edges)))
         if line:
             lines.append(line)
