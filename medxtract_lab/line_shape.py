@@ -1,4 +1,4 @@
-"""Which way up a page's text lines face, from their shape, in about a millisecond.
+"""Which way up a page's text lines face, from their shape, in one to two milliseconds.
 
 A line of Latin print has its ink packed on the baseline and thinning upwards: capitals, digits
 and ascenders (b, d, h, k, l, t) rise above the x-height far more often than descenders (g, p,
