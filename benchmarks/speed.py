@@ -57,7 +57,7 @@ import instructions  # noqa: E402
 
 from medxtract_lab import render  # noqa: E402
 from medxtract_lab.config import PipelineConfig, get_preset  # noqa: E402
-from medxtract_lab.corpus import load_corpus  # noqa: E402
+from medxtract_lab.corpus import LabeledDocument, load_corpus  # noqa: E402
 from medxtract_lab.evaluation.metrics import field_match  # noqa: E402
 from medxtract_lab.ocr import get_engine  # noqa: E402
 from medxtract_lab.pipeline import extract, extract_from_read, read_pages  # noqa: E402
@@ -80,7 +80,7 @@ TARGET_RATIO = 5.0
 TARGET_DIGITAL = 50.0
 TARGET_CAMERA_S = 0.8
 TARGET_RSS_MB = 1024
-# Text-layer passes over the digital documents timed per round of ``born_digital``.
+# Text-layer reads of each digital document timed per round of ``born_digital``.
 LAYER_PASSES = 5
 
 
@@ -224,32 +224,36 @@ def machine_line(cores: int) -> str:
 
 
 def born_digital(rounds: int) -> tuple[list[float], list[float], float, float]:
-    """Per round, (text layer s, forced OCR s), and the accuracy of each, for the digital
-    documents. A round times the text layer (the median of ``LAYER_PASSES`` passes, each
-    under a tenth of a second) just before one forced-OCR pass, so that each round's ratio
-    compares two figures taken under the same load, as the batches' do."""
+    """Per round, (text layer s, forced OCR s) of the digital documents, and the accuracy of
+    each. A round takes each document in turn: its text layer (the median of
+    ``LAYER_PASSES`` reads, each about a hundredth of a second), then its forced-OCR read, so
+    that both figures sample the same seconds of the machine's load, as the batches' pages
+    do; a round's figures are the sums over its documents."""
     docs = [d for t in TYPES for d in corpus(t, "digital")[:2]]
     config = one_worker(get_preset("default"))
     forced = replace(config, render=replace(config.render, use_text_layer=False))
 
-    def timed(cfg: PipelineConfig) -> tuple[float, list]:
+    def timed(cfg: PipelineConfig, doc: LabeledDocument) -> float:
         started = time.perf_counter()
-        results = [extract(d.pdf_path, d.doc_type, cfg) for d in docs]
-        return time.perf_counter() - started, results
+        extract(doc.pdf_path, doc.doc_type, cfg)
+        return time.perf_counter() - started
 
-    def accuracy(results: list) -> float:
-        right = sum(right_fields(d, r) for d, r in zip(docs, results, strict=True))
+    def accuracy(cfg: PipelineConfig) -> float:
+        right = sum(right_fields(d, extract(d.pdf_path, d.doc_type, cfg)) for d in docs)
         return right / sum(len(d.fields) for d in docs)
 
     # Once untimed, and judged for accuracy: what a process does once (pdfium's child
     # starting) is not per page.
-    _, layer_results = timed(config)
-    _, ocr_results = timed(forced)
+    layer_accuracy, ocr_accuracy = accuracy(config), accuracy(forced)
     layers, ocrs = [], []
     for _ in range(rounds):
-        layers.append(statistics.median(timed(config)[0] for _ in range(LAYER_PASSES)))
-        ocrs.append(timed(forced)[0])
-    return layers, ocrs, accuracy(layer_results), accuracy(ocr_results)
+        layer = ocr = 0.0
+        for doc in docs:
+            layer += statistics.median(timed(config, doc) for _ in range(LAYER_PASSES))
+            ocr += timed(forced, doc)
+        layers.append(layer)
+        ocrs.append(ocr)
+    return layers, ocrs, layer_accuracy, ocr_accuracy
 
 
 def camera_alone(rounds: int) -> list[float]:

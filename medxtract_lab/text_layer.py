@@ -220,15 +220,12 @@ def _lines(textpage: pdfium.PdfTextPage, placement: _Placement) -> list[_Line]:
 
     count = textpage.count_chars()
     printed = textpage.get_text_range(0, count) if count > 0 else ""
-    # Bound once: this loop makes two pdfium calls a character, and on a born-digital page
+    # Bound once: this loop makes a pdfium call a character, and on a born-digital page
     # ctypes' argument handling and Python's per-call overhead are most of its time.
-    raw, char_index, char_box = (
-        textpage.raw,
-        pdfium_c.FPDFText_GetCharIndexFromTextIndex,
-        pdfium_c.FPDFText_GetCharBox,
-    )
+    raw, char_box = textpage.raw, pdfium_c.FPDFText_GetCharBox
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     pointers = [ctypes.byref(value) for value in (left, right, bottom, top)]
+    chars = _char_indices(textpage, len(printed))
     lines: list[_Line] = []
     line_start = 0
     for line_break in [*_LINE_BREAK.finditer(printed), None]:
@@ -237,8 +234,7 @@ def _lines(textpage: pdfium.PdfTextPage, placement: _Placement) -> list[_Line]:
         for found in _WORD.finditer(printed, line_start, line_end):
             x0 = y0 = float("inf")
             x1 = y1 = float("-inf")
-            for position in range(found.start(), found.end()):
-                char = char_index(raw, position)
+            for char in chars[found.start() : found.end()]:
                 if char >= 0 and char_box(raw, char, *pointers):
                     x0, y0 = min(x0, left.value), min(y0, bottom.value)
                     x1, y1 = max(x1, right.value), max(y1, top.value)
@@ -248,6 +244,23 @@ def _lines(textpage: pdfium.PdfTextPage, placement: _Placement) -> list[_Line]:
             lines.append(line)
         line_start = line_break.end() if line_break else len(printed)
     return lines
+
+
+def _char_indices(textpage: pdfium.PdfTextPage, length: int) -> Sequence[int]:
+    """pdfium's character behind each position of the page's text (-1 for none). pdfium maps
+    positions to characters in runs, in order, a character it leaves out of the text ending a
+    run (``CPDF_TextPage::CharIndexFromTextIndex``): when the first and last positions' are
+    as far apart as the text is long, every position's is its offset from the first, which
+    saves asking for each of them."""
+    import pypdfium2.raw as pdfium_c
+
+    char_index, raw = pdfium_c.FPDFText_GetCharIndexFromTextIndex, textpage.raw
+    if length == 0:
+        return range(0)
+    first = char_index(raw, 0)
+    if first >= 0 and char_index(raw, length - 1) - first == length - 1:
+        return range(first, first + length)
+    return [char_index(raw, position) for position in range(length)]
 
 
 def _in_rows(lines: list[_Line]) -> list[_Line]:

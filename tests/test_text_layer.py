@@ -310,6 +310,67 @@ def test_lines_come_row_by_row_as_a_form_is_read(tmp_path) -> None:
     ]
 
 
+def _with_a_control_character(path: Path) -> None:
+    """A page whose font maps one code to U+0002, a character pdfium leaves out of the page
+    text, in the middle of 'Maria'."""
+    pdf = pikepdf.new()
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /T def\n"
+        b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+        b"1 beginbfchar <02> <0002> endbfchar\n1 beginbfrange <20> <7E> <0020> endbfrange\n"
+        b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.Type1,
+        BaseFont=pikepdf.Name.Helvetica,
+        ToUnicode=pdf.make_stream(cmap),
+    )
+    content = b"BT /F1 12 Tf 20 350 Td (Name: Ma\\002ria Lopez) Tj 0 -20 Td (Take one) Tj ET"
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 300, 400],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(content),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    pdf.save(path)
+
+
+def test_a_character_left_out_of_the_text_leaves_each_word_its_own_box(tmp_path) -> None:
+    """Past a character pdfium leaves out of the text, a text position and its character's
+    index differ by one. The indices ``_lines`` works from are those pdfium gives position
+    by position, on that page and on a page without one (where they are taken as a run), and
+    every word is boxed on its ink."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    plain, skipping = tmp_path / "plain.pdf", tmp_path / "skipping.pdf"
+    plain.write_bytes(drawn_pdf(_form))
+    _with_a_control_character(skipping)
+    for path in (plain, skipping):
+        document = pdfium.PdfDocument(path)
+        textpage = document[0].get_textpage()
+        length = len(textpage.get_text_range(0, textpage.count_chars()))
+        one_by_one = [
+            pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage.raw, i) for i in range(length)
+        ]
+        assert list(text_layer._char_indices(textpage, length)) == one_by_one
+        textpage.close()
+        document.close()
+    assert one_by_one != list(range(length))  # the second page does skip a character
+    layer = _read(skipping)[0]
+    # pdfium's own render, whose glyph metrics the boxes are: poppler spaces this page otherwise
+    drawn = pdfium.PdfDocument(skipping)[0].render(scale=SETTINGS.dpi / 72, grayscale=True)
+    page = drawn.to_numpy()
+    assert layer is not None and layer.text.split() == ["Name:", "Maria", "Lopez", "Take", "one"]
+    for word in layer.words:
+        left, top, width, height = word.box
+        assert (page[top : top + height, left : left + width] < 160).sum() > 10, word
+        beyond = page[top : top + height, left + width + 2 : left + width + 8]
+        assert (beyond < 160).sum() == 0, word  # the box reaches the end of the word's ink
+
+
 def test_a_media_box_set_on_the_page_tree_places_the_words(tmp_path) -> None:
     """Quartz writes an A4 MediaBox on /Pages only; pdfium takes a Letter page there, so the
     box comes from ``read_info`` (pikepdf inherits it) and words land on their ink. The page

@@ -84,27 +84,21 @@ def _plan(labels: tuple[str, ...]) -> tuple[tuple[str, float, tuple[tuple[str, f
     )
 
 
-def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
-    """Fuzzy-locate known labels in one line; the best-scoring label claims each span."""
+def find_labels(
+    text: str, labels: Sequence[str], known: dict[tuple[str, str], Hit | None] | None = None
+) -> list[Hit]:
+    """Fuzzy-locate known labels in one line; the best-scoring label claims each span.
+    ``known`` keeps each label's best match in a line between calls, for a caller that asks
+    of the same lines for different sets of labels (``sheet``: its long labels, then all)."""
     norm = _norm(text)
+    known = {} if known is None else known
     candidates = []
     for label, threshold, variants in _plan(tuple(labels)):
-        best = None
-        for variant, least in variants:
-            found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=threshold)
-            if found is None or (found.src_end - found.src_start) < least:
-                continue
-            if found.dest_start > 0 and norm[found.dest_start - 1].isalnum():
-                continue
-            if not _plausible(label, norm, found.dest_start, found.dest_end, found.score):
-                continue
-            if best is None or found.score > best.score:
-                best = found
-        if best is not None:
-            end = best.dest_end
-            while end < len(norm) and norm[end] in ":?;.":
-                end += 1  # a variant without its colon matched; the colon belongs to it
-            candidates.append(Hit(label, best.dest_start, end, best.score / 100))
+        key = (norm, label)
+        if key not in known:
+            known[key] = _best_match(norm, label, threshold, variants)
+        if known[key] is not None:
+            candidates.append(known[key])
     taken = [False] * len(norm)
     hits = []
     for hit in sorted(candidates, key=lambda h: (-h.score, -len(h.label))):
@@ -114,3 +108,26 @@ def find_labels(text: str, labels: Sequence[str]) -> list[Hit]:
             taken[i] = True
         hits.append(hit)
     return sorted(hits, key=lambda h: h.start)
+
+
+def _best_match(
+    norm: str, label: str, threshold: float, variants: tuple[tuple[str, float], ...]
+) -> Hit | None:
+    """The best of a label's spellings in a normalised line, or None below ``threshold``."""
+    best = None
+    for variant, least in variants:
+        found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=threshold)
+        if found is None or (found.src_end - found.src_start) < least:
+            continue
+        if found.dest_start > 0 and norm[found.dest_start - 1].isalnum():
+            continue
+        if not _plausible(label, norm, found.dest_start, found.dest_end, found.score):
+            continue
+        if best is None or found.score > best.score:
+            best = found
+    if best is None:
+        return None
+    end = best.dest_end
+    while end < len(norm) and norm[end] in ":?;.":
+        end += 1  # a variant without its colon matched; the colon belongs to it
+    return Hit(label, best.dest_start, end, best.score / 100)

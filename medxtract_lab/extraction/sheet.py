@@ -168,16 +168,17 @@ class Sheet:
         # Each page's (width, height) in the words' pixels, when known ((0, 0) otherwise).
         self.sizes = list(sizes) if sizes else [(0, 0)] * len(self.pages)
         self.lines: list[Line] = []
+        known: dict = {}  # each label's best match per line: lines are asked twice (find_labels)
         for page_index, page_text in enumerate(self.pages):
             placed = (
                 sorted(words[page_index], key=lambda w: w.start)
                 if words and page_index < len(words)
                 else []
             )
-            for offset, raw in _logical_lines(page_text, labels):
+            for offset, raw in _logical_lines(page_text, labels, known):
                 line = Line(page_index, len(self.lines), raw, offset)
                 if raw.strip():
-                    line.hits = find_labels(raw, labels)
+                    line.hits = find_labels(raw, labels, known)
                     end = offset + len(raw)
                     own = [w for w in placed if offset <= w.start and w.end <= end]
                     line.words = [
@@ -270,54 +271,53 @@ def _same_row(upper: Line, lower: Line) -> bool:
     return overlap >= 0.5 * min(upper.bottom - upper.top, lower.bottom - lower.top)
 
 
-def _logical_lines(text: str, labels: Sequence[str]) -> list[tuple[int, str]]:
+def _logical_lines(text: str, labels: Sequence[str], known: dict) -> list[tuple[int, str]]:
     """A page's lines as (offset in the page text, text): its printed lines, with a long label
     that OCR broke over two lines joined back (the newline kept inside the line, so offsets
-    still index the page text), and a page flattened onto one line cut before each label."""
+    still index the page text), and a page flattened onto one line cut before each label.
+    ``known`` is ``find_labels``' memory of the lines searched."""
     lines, offset = [], 0
     for raw in text.split("\n"):
         lines.append((offset, raw))
         offset += len(raw) + 1
     joined: list[tuple[int, str]] = []
-    whole: dict[str, set[str]] = {}  # long labels each line holds whole, found once per line
     for offset, raw in lines:
-        if joined and _label_across(joined[-1][1], raw, labels, whole):
+        if joined and _label_across(joined[-1][1], raw, labels, known):
             joined[-1] = (joined[-1][0], joined[-1][1] + "\n" + raw)
         else:
             joined.append((offset, raw))
     printed = [(o, raw) for o, raw in joined if raw.strip()]
     if len(printed) == 1:
-        return _cut_at_labels(*printed[0], labels)
+        return _cut_at_labels(*printed[0], labels, known)
     return joined
 
 
-def _label_across(
-    upper: str, lower: str, labels: Sequence[str], whole: dict[str, set[str]]
-) -> bool:
+def _label_across(upper: str, lower: str, labels: Sequence[str], known: dict) -> bool:
     """Whether a long label starts on ``upper`` and ends on ``lower`` ('List any Medical P' /
-    'roblems (asthma, ...):') while neither line holds it alone. ``whole`` keeps, per line,
-    the long labels it holds, so each line is searched once as the lower and once as the upper
-    line's partner rather than twice."""
+    'roblems (asthma, ...):') while neither line holds it alone (each line is searched once,
+    as the upper and the lower line, through ``find_labels``' ``known``)."""
     if not upper.strip() or not lower.strip():
         return False
     long_labels = [label for label in labels if len(label) > SPLIT_LABEL]
     if not long_labels:
         return False
-    for line in (upper, lower):
-        if line not in whole:
-            whole[line] = {h.label for h in find_labels(line, long_labels)}
-    wanted = [label for label in long_labels if label not in whole[upper] | whole[lower]]
+    whole = {h.label for line in (upper, lower) for h in find_labels(line, long_labels, known)}
+    wanted = [label for label in long_labels if label not in whole]
     if not wanted:
         return False
     # A label split at the line break lies within its own length of it on either side.
     reach = max(map(len, wanted), default=0)
     tail, head = upper[-reach:], lower[:reach]
-    return any(h.start < len(tail) < h.end for h in find_labels(tail + "\n" + head, wanted))
+    across = find_labels(tail + "\n" + head, wanted, known)
+    return any(h.start < len(tail) < h.end for h in across)
 
 
-def _cut_at_labels(offset: int, text: str, labels: Sequence[str]) -> list[tuple[int, str]]:
+def _cut_at_labels(
+    offset: int, text: str, labels: Sequence[str], known: dict
+) -> list[tuple[int, str]]:
     """One flattened line cut before each label it holds, at the space before the label."""
-    cuts = [h.start for h in find_labels(text, labels) if h.start > 0 and text[h.start - 1] == " "]
+    hits = find_labels(text, labels, known)
+    cuts = [h.start for h in hits if h.start > 0 and text[h.start - 1] == " "]
     pieces, start = [], 0
     for cut in cuts:
         pieces.append((offset + start, text[start : cut - 1]))
