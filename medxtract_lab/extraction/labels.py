@@ -84,9 +84,11 @@ def _plan(labels: tuple[str, ...]) -> tuple[tuple[str, float, tuple[tuple[str, f
     )
 
 
-def find_labels(
-    text: str, labels: Sequence[str], known: dict[tuple[str, str], Hit | None] | None = None
-) -> list[Hit]:
+# Each label's best match in a line, by (normalised line, label): ``find_labels``' memory.
+KnownMatches = dict[tuple[str, str], Hit | None]
+
+
+def find_labels(text: str, labels: Sequence[str], known: KnownMatches | None = None) -> list[Hit]:
     """Fuzzy-locate known labels in one line; the best-scoring label claims each span.
     ``known`` keeps each label's best match in a line between calls, for a caller that asks
     of the same lines for different sets of labels (``sheet``: its long labels, then all)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from medxtract_lab.extraction.labels import Hit, find_labels
+from medxtract_lab.extraction.labels import Hit, KnownMatches, find_labels
 from medxtract_lab.extraction.text import clean, find_value
 
 Span = tuple[int, int, int]  # (0-based page, start, end) in that page's text
@@ -168,7 +168,7 @@ class Sheet:
         # Each page's (width, height) in the words' pixels, when known ((0, 0) otherwise).
         self.sizes = list(sizes) if sizes else [(0, 0)] * len(self.pages)
         self.lines: list[Line] = []
-        known: dict = {}  # each label's best match per line: lines are asked twice (find_labels)
+        known: KnownMatches = {}  # each line is asked for its long labels, then for all
         for page_index, page_text in enumerate(self.pages):
             placed = (
                 sorted(words[page_index], key=lambda w: w.start)
@@ -271,7 +271,7 @@ def _same_row(upper: Line, lower: Line) -> bool:
     return overlap >= 0.5 * min(upper.bottom - upper.top, lower.bottom - lower.top)
 
 
-def _logical_lines(text: str, labels: Sequence[str], known: dict) -> list[tuple[int, str]]:
+def _logical_lines(text: str, labels: Sequence[str], known: KnownMatches) -> list[tuple[int, str]]:
     """A page's lines as (offset in the page text, text): its printed lines, with a long label
     that OCR broke over two lines joined back (the newline kept inside the line, so offsets
     still index the page text), and a page flattened onto one line cut before each label.
@@ -292,7 +292,7 @@ def _logical_lines(text: str, labels: Sequence[str], known: dict) -> list[tuple[
     return joined
 
 
-def _label_across(upper: str, lower: str, labels: Sequence[str], known: dict) -> bool:
+def _label_across(upper: str, lower: str, labels: Sequence[str], known: KnownMatches) -> bool:
     """Whether a long label starts on ``upper`` and ends on ``lower`` ('List any Medical P' /
     'roblems (asthma, ...):') while neither line holds it alone (each line is searched once,
     as the upper and the lower line, through ``find_labels``' ``known``)."""
@@ -313,7 +313,7 @@ def _label_across(upper: str, lower: str, labels: Sequence[str], known: dict) ->
 
 
 def _cut_at_labels(
-    offset: int, text: str, labels: Sequence[str], known: dict
+    offset: int, text: str, labels: Sequence[str], known: KnownMatches
 ) -> list[tuple[int, str]]:
     """One flattened line cut before each label it holds, at the space before the label."""
     hits = find_labels(text, labels, known)
