@@ -360,8 +360,9 @@ def _composed(image: np.ndarray, scan: EmbeddedScan, size: tuple[int, int]) -> n
     page = np.full((height, width), 255, np.uint8)
 
     def visible(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        # Every edge within the page: a negative end would index from the far side.
         x0, y0, x1, y1 = _pixels(box, size)
-        return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        return tuple(min(max(0, v), side) for v, side in zip((x0, y0, x1, y1), size * 2))
 
     for box, gray in scan.fills:
         x0, y0, x1, y1 = visible(box)

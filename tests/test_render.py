@@ -82,7 +82,18 @@ def _photo_on_grey_paper(pdf: canvas.Canvas) -> None:
     pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 50, 100, 200, 267)
 
 
-@pytest.mark.parametrize("draw", [_partial_image, _print_wrapper, _photo_on_grey_paper])
+def _fill_beyond_the_page(pdf: canvas.Canvas) -> None:
+    """A black rectangle above the page's top edge (poppler draws none of it), then the photo
+    on half the page: the fill's edges, off the page, must not be counted from its far side."""
+    pdf.setFillGray(0)
+    pdf.rect(20, 420, 260, 60, stroke=0, fill=1)
+    pdf.rect(-80, 0, 40, 400, stroke=0, fill=1)
+    pdf.drawImage(ImageReader(io.BytesIO(jpeg(_page(), 90))), 50, 100, 150, 200)
+
+
+@pytest.mark.parametrize(
+    "draw", [_partial_image, _print_wrapper, _photo_on_grey_paper, _fill_beyond_the_page]
+)
 def test_a_photo_placed_on_the_page_is_decoded_and_put_where_poppler_draws_it(
     tmp_path, draw
 ) -> None:
