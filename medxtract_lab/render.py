@@ -362,7 +362,9 @@ def _composed(image: np.ndarray, scan: EmbeddedScan, size: tuple[int, int]) -> n
     def visible(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
         # Every edge within the page: a negative end would index from the far side.
         x0, y0, x1, y1 = _pixels(box, size)
-        return tuple(min(max(0, v), side) for v, side in zip((x0, y0, x1, y1), size * 2))
+        x0, x1 = (min(max(0, x), width) for x in (x0, x1))
+        y0, y1 = (min(max(0, y), height) for y in (y0, y1))
+        return x0, y0, x1, y1
 
     for box, gray in scan.fills:
         x0, y0, x1, y1 = visible(box)
