@@ -62,6 +62,24 @@ def test_small_text_is_left_to_the_step_after_the_noise_guard(tmp_path) -> None:
     assert steps == DEFAULT.steps
 
 
+def test_small_text_on_a_finer_picture_is_enlarged_from_the_pictures_own_pixels(tmp_path) -> None:
+    """A 400-ppi scan whose text the step would enlarge at 300 dpi, but to no more pixels than
+    the picture has: made once from the picture at the working size, not shrunk to 300 dpi and
+    enlarged again (a camera photo of small print)."""
+    picture = _form(1600, 2000, 1.0)
+    pdf = _open(tmp_path, image_pdf([jpeg(picture, 95)], [(1600, 2000)], 400))
+    at_300 = page_image(pdf, 1, DEFAULT.render)
+    two_steps = resample_text(at_300, 20)
+    assert at_300.shape[0] < two_steps.shape[0] <= picture.shape[0]  # the step enlarges
+    image, steps = steps_start(pdf, 1, DEFAULT)
+    assert steps == _without_resample(DEFAULT.steps)
+    assert abs(image.shape[0] - two_steps.shape[0]) <= 0.05 * two_steps.shape[0]
+    assert 16 <= text_height(image) <= 24
+    # The same page, from one resize of the picture.
+    same = cv2.resize(two_steps, image.shape[::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(same.astype(int) - image.astype(int)).mean() < 4
+
+
 def test_a_fine_photo_placed_on_its_page_is_made_at_the_working_size(tmp_path) -> None:
     """A 400-ppi photo placed on a page: made once at the size where its text is about 20 px
     high, rather than at 300 dpi and again by the step."""
