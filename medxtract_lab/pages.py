@@ -52,7 +52,8 @@ def placed_ocr_input(
     turns: int = 0,
 ) -> tuple[np.ndarray, tuple[float, ...]]:
     """What the OCR engine reads for page ``number``: the page image, turned by ``turns``
-    quarter turns and preprocessed; a page of noise is refused before any step enlarges it.
+    quarter turns and preprocessed; a page of noise is refused before any step enlarges it
+    (a decoded picture may come enlarged past the config's dpi, never past its own pixels).
     Also where preprocessing moved the content (``Page.frame``). Rendering and preprocessing
     are timed on ``watch`` when given."""
     watch = watch or Stopwatch()

@@ -268,8 +268,9 @@ def decode_scan(
     text_px: float | None = None,
 ) -> tuple[np.ndarray, bool]:
     """The page's own JPEG as grayscale, reduced to ``settings.dpi`` when it has more pixels
-    per inch, and never enlarged: enlarging adds no information, and on the corpus it read no
-    better than the scanner's own pixels while the run took 37% longer. A placed photo is put
+    per inch, and never enlarged past them (but see ``text_px``): enlarging adds no
+    information, and on the corpus it read no better than the scanner's own pixels while the
+    run took 37% longer. A placed photo is put
     on its page as poppler would draw it (``_composed``). Falls back to poppler's render.
 
     With ``text_px``, the text height is measured on the picture as ``resample_text`` measures
@@ -312,10 +313,12 @@ def decode_scan(
     if text_px is not None and min(shown_px) > 0:
         height = _text_height_at(image, shown_px)
         factor = resample_factor(height, page_px[::-1], text_px)
-        # Enlarged only while the picture is still shown at no more than its own pixels: one
-        # resize from the camera's pixels rather than a shrink to the dpi and an enlargement
-        # by the step (bicubic, 13 ms on a camera page made at 300 dpi).
-        resampled = factor <= 1 or factor * shown_px[0] <= image.shape[1]
+        # Enlarged only while the picture is still shown at no more than its own pixels, on
+        # either axis (a placed photo may be stretched): one resize from the camera's pixels
+        # rather than a shrink to the dpi and an enlargement by the step (bicubic, 13 ms on
+        # a camera page made at 300 dpi).
+        own = min(image.shape[1] / shown_px[0], image.shape[0] / shown_px[1])
+        resampled = factor <= max(1.0, own)
         factor = factor if resampled else 1.0
     if factor != 1:
         page_px = (max(1, round(page_px[0] * factor)), max(1, round(page_px[1] * factor)))

@@ -53,7 +53,8 @@ def test_a_scan_with_large_text_starts_as_the_step_would_leave_it(tmp_path) -> N
 
 
 def test_small_text_is_left_to_the_step_after_the_noise_guard(tmp_path) -> None:
-    """Enlarging waits for the noise guard: the page comes as decoded, with every step."""
+    """A picture with no pixels to spare (300 ppi): enlarging waits for the noise guard, and
+    the page comes as decoded, with every step."""
     picture = _form(1200, 1600, 0.5)
     pdf = _open(tmp_path, image_pdf([jpeg(picture, 95)], [(1200, 1600)], 300))
     assert text_height(picture) < 18
@@ -78,6 +79,36 @@ def test_small_text_on_a_finer_picture_is_enlarged_from_the_pictures_own_pixels(
     # The same page, from one resize of the picture.
     same = cv2.resize(two_steps, image.shape[::-1], interpolation=cv2.INTER_AREA)
     assert np.abs(same.astype(int) - image.astype(int)).mean() < 4
+
+
+def test_text_needing_more_pixels_than_the_picture_has_is_left_to_the_step(tmp_path) -> None:
+    """A 400-ppi scan whose text needs enlarging by more than the 4/3 its pixels allow over
+    300 dpi: made at 300 dpi, and the step enlarges it after the noise guard."""
+    picture = _form(1600, 2000, 0.85)
+    pdf = _open(tmp_path, image_pdf([jpeg(picture, 95)], [(1600, 2000)], 400))
+    at_300 = page_image(pdf, 1, DEFAULT.render)
+    assert resample_text(at_300, 20).shape[0] > picture.shape[0]  # past the picture's own
+    image, steps = steps_start(pdf, 1, DEFAULT)
+    assert np.array_equal(image, at_300)
+    assert steps == DEFAULT.steps
+
+
+def test_a_photo_stretched_on_its_page_is_not_enlarged_past_its_own_pixels(tmp_path) -> None:
+    """A photo drawn at 400 ppi across but 200 ppi down: enlarging its small text from 300 dpi
+    would invent pixels down the page, so the step is left to do it."""
+    picture = _form(1600, 1000, 0.6)
+
+    def stretched(pdf) -> None:  # noqa: ANN001 - 4 x 5 inches from 1600 x 1000 px
+        pdf.drawImage(ImageReader(io.BytesIO(jpeg(picture, 95))), 0, 0, 288, 360)
+
+    pdf = _open(tmp_path, drawn_pdf(stretched))
+    scan = pdf.info.scans[0]
+    assert scan is not None and scan.placement is not None and scan.ppi == 200
+    as_placed = page_image(pdf, 1, DEFAULT.render)  # at the photo's own 200 ppi
+    assert resample_text(as_placed, 20).shape[0] > as_placed.shape[0]  # the step enlarges
+    image, steps = steps_start(pdf, 1, DEFAULT)
+    assert steps == DEFAULT.steps
+    assert np.array_equal(image, as_placed)
 
 
 def test_a_fine_photo_placed_on_its_page_is_made_at_the_working_size(tmp_path) -> None:
