@@ -270,15 +270,15 @@ def decode_scan(
     """The page's own JPEG as grayscale, reduced to ``settings.dpi`` when it has more pixels
     per inch, and never enlarged past them (but see ``text_px``): enlarging adds no
     information, and on the corpus it read no better than the scanner's own pixels while the
-    run took 37% longer. A placed photo is put
-    on its page as poppler would draw it (``_composed``). Falls back to poppler's render.
+    run took 37% longer. A placed photo is put on its page as poppler would draw it
+    (``_composed``). Falls back to poppler's render.
 
     With ``text_px``, the text height is measured on the picture as ``resample_text`` measures
     it on the page at the config's dpi (a half-size copy), and a page that step would shrink,
     or enlarge while the picture stays at no more than its own pixels, is made at the working
     size straight from the picture: one resize from the camera's pixels instead of one to the
     dpi and another by the step (a 12-megapixel photo placed on a letter page: an 8-megapixel
-    page made and shrunk again, about 9 ms; or made and enlarged again, about 13 ms). Returns
+    page made and shrunk again, about 9 ms; or made and enlarged again, about 11 ms). Returns
     the page and whether it was so resampled (also when the text needed no resizing).
 
     A JPEG whose own header declares more pixels than the page-size limit is refused before
