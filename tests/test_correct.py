@@ -33,6 +33,8 @@ from medxtract_lab.extraction.validators import (
         (text_or_na, "NA", "N/A"),
         (text_or_na, "N|A", "N/A"),
         (phone, "(S01) 887-5325", "(501) 887-5325"),
+        (phone, "{353) 443-5822", "(353) 443-5822"),  # a grainy photo's bracket
+        (phone, "[353] 443-5822", "(353) 443-5822"),
         (medicines, "Prednisone 20 meg", "Prednisone 20 mg"),
         (medicines, "Metformin 500 rng", "Metformin 500 mg"),
         (medicines, "Liothyronine 5 meg", "Liothyronine 5 mcg"),  # the lexicon's unit decides
@@ -45,6 +47,8 @@ from medxtract_lab.extraction.validators import (
         (us_address, "9 Oak St, Lake Susanport, MN. 16663", "9 Oak St, Lake Susanport, MN 16663"),
         (us_address, "8 Traci Rd, Lakeport; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
         (us_address, "8 Traci Rd, Lakeport,; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
+        (us_address, "9 Oak St, Dover, MS 80613-", "9 Oak St, Dover, MS 80613"),
+        (us_address, "Dover, DE 19901\nUnited Státes", "Dover, DE 19901\nUnited States"),
         (prose, "Clonidine: every 8.hours", "Clonidine: every 8 hours"),
         (month_date, "January 4.1941", "January 4 1941"),
         (month_date, "January 41941", "January 4 1941"),

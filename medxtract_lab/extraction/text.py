@@ -28,9 +28,14 @@ def clean(value: str) -> str:
 
 
 def name_prefix(text: str) -> str:
-    """The leading run of name-like words (stops at the first word holding a digit)."""
+    """The leading run of name-like words (stops at the first word holding a digit). A speck
+    in the margin read as one lower-case letter before it ('j Michele Albero') is left out: a
+    name never starts so."""
+    read = clean(text).split()
+    while len(read) > 1 and len(read[0]) == 1 and read[0].islower():
+        read.pop(0)
     words = []
-    for word in clean(text).split():
+    for word in read:
         if not _NAME_TOKEN.match(word):
             break
         words.append(word)

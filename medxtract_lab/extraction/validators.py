@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from rapidfuzz import fuzz, process
 
@@ -113,9 +114,10 @@ def medication_or_na(value: str) -> tuple[str, float]:
 
 
 _PHONE = re.compile(r"^\(?\d{3}\)?[\s.-]{0,2}\d{3}[\s.-]{0,2}\d{4}$")
-_DIGIT_LOOKALIKES = str.maketrans(
-    {"O": "0", "o": "0", "S": "5", "l": "1", "I": "1", "|": "1", "B": "8"}
-)
+_DIGITS_READ_AS = {"O": "0", "o": "0", "S": "5", "l": "1", "I": "1", "|": "1", "B": "8"}
+_DIGIT_LOOKALIKES = str.maketrans(_DIGITS_READ_AS)
+# ... and what OCR reads for the area code's brackets on a grainy photo.
+_PHONE_LOOKALIKES = str.maketrans(_DIGITS_READ_AS | {"{": "(", "[": "(", "}": ")", "]": ")"})
 
 
 def count(value: str) -> tuple[str, float]:
@@ -127,10 +129,11 @@ def count(value: str) -> tuple[str, float]:
 
 
 def phone(value: str) -> tuple[str, float]:
-    """A US phone shape; letters OCR reads for digits (S01 for 501) are mapped back."""
+    """A US phone shape; letters OCR reads for digits (S01 for 501) and brackets it reads for
+    the area code's ({501]) are mapped back."""
     if _PHONE.match(value):
         return value, 1.0
-    mapped = value.translate(_DIGIT_LOOKALIKES)
+    mapped = value.translate(_PHONE_LOOKALIKES)
     if _PHONE.match(mapped):
         return mapped, 0.85
     return value, KEPT_AS_READ
@@ -223,12 +226,24 @@ _STATE_ZIP = re.compile(r"\b([A-Z]{2})[.:;'’]\s+(\d{5}(?:-\d{4})?)\b")
 _BEFORE_STATE = re.compile(r"(?:\s*[,.:;'’]){1,3}\s*(?=\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b)")
 
 
+# A ZIP code ending its line with a hyphen and nothing after it: a speck, not a ZIP+4.
+_ZIP_DASH = re.compile(r"(?<=\b[A-Z]{2} \d{5})-$", re.MULTILINE)
+COUNTRY = "United States"
+
+
+def _accents_off(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+
+
 def us_address(value: str) -> tuple[str, float]:
     """Specks read as punctuation around the state code: 'MN. 16663' and 'Lakeport;, MN' (a
-    US address separates city and state by one comma)."""
+    US address separates city and state by one comma), or as a hyphen after the ZIP code;
+    accents the Latin-script model puts on the country line ('United Státes')."""
     fixed = _STATE_ZIP.sub(r"\1 \2", value)
     fixed = _BEFORE_STATE.sub(lambda m: m.group() if m.group() == ", " else ", ", fixed)
-    return _speck_rule(value, fixed)
+    fixed = _ZIP_DASH.sub("", fixed)
+    lines = [COUNTRY if _accents_off(ln) == COUNTRY else ln for ln in fixed.split("\n")]
+    return _speck_rule(value, "\n".join(lines))
 
 
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=\d)\.(?=[a-z])")
