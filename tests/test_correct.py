@@ -202,6 +202,26 @@ def test_labels_match_through_the_letters_a_latin_script_model_invents() -> None
     assert find_labels("Drawings:", ["Directions:"]) == []
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Chicken Pox (Varicella): NOT IMMUNÆMMeasles: IMMUNE",  # a blurred photo's two columns
+        "Chicken Pox (Varicella): NOT IMMUWeasles: IMMUNE",
+    ],
+)
+def test_a_label_glued_to_the_value_before_it_still_splits_the_row(line: str) -> None:
+    found = match_fields(get_doctype("patient_details"), [line, ""])
+    assert (found["chicken_pox"].value, found["measles"].value) == ("NOT IMMUNE", "IMMUNE")
+
+
+def test_only_a_long_label_read_with_its_colon_anchors_glued_to_a_word() -> None:
+    from medxtract_lab.extraction.labels import find_labels
+
+    assert [h.label for h in find_labels("IMMUNEMeasles: no", ["Measles:"])] == ["Measles:"]
+    assert find_labels("IMMUNEMeasles no", ["Measles:"]) == []  # no colon: a word's tail
+    assert find_labels("Update: soon", ["Date:"]) == []  # too short to tell from a word
+
+
 def test_the_lexicon_decides_only_between_mg_and_mcg() -> None:
     """'meg' is one letter from 'mg' and from 'mcg': a drug listed in mcg decides. Any other
     misread unit is what it looks like, whatever the lexicon lists (a wrong unit there would

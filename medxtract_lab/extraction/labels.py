@@ -65,6 +65,20 @@ def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -
     return norm_line[start:end].endswith(_COLON_LIKE) or following in _COLON_LIKE
 
 
+# A label this long, read with its colon, still anchors when OCR glued it to the end of the
+# value before it: on a blurred photo two columns of one row run together ('NOT
+# IMMUNÆMMeasles:', 'IMMUWeasles:'). A shorter one glued so is too often a word's tail.
+GLUED_LABEL_CHARS = 8
+
+
+def _glued_label(label: str, norm_line: str, end: int) -> bool:
+    return (
+        len(label) >= GLUED_LABEL_CHARS
+        and label.endswith(":")
+        and (norm_line[end - 1] in ":;" or norm_line[end : end + 1] in (":", ";"))
+    )
+
+
 @functools.cache
 def _variants(label: str) -> tuple[str, ...]:
     """The spellings of a label to look for (a fixed set per label, so computed once)."""
@@ -121,7 +135,8 @@ def _best_match(
         found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=threshold)
         if found is None or (found.src_end - found.src_start) < least:
             continue
-        if found.dest_start > 0 and norm[found.dest_start - 1].isalnum():
+        glued = found.dest_start > 0 and norm[found.dest_start - 1].isalnum()
+        if glued and not _glued_label(label, norm, found.dest_end):
             continue
         if not _plausible(label, norm, found.dest_start, found.dest_end, found.score):
             continue
