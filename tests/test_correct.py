@@ -15,6 +15,7 @@ from medxtract_lab.extraction.validators import (
     medicine_line,
     medicines,
     month_date,
+    person_name,
     phone,
     prose,
     text_or_na,
@@ -57,6 +58,7 @@ from medxtract_lab.extraction.validators import (
         (immunity, "NOT.IMMUNE", "NOT IMMUNE"),
         (count, "|", "1"),
         (count, "l2", "12"),
+        (person_name, "Bernardo lannelli", "Bernardo Iannelli"),  # 'I' read as 'l'
     ],
 )
 def test_close_misreadings_are_corrected(corrector, read, expected) -> None:
@@ -79,6 +81,8 @@ def test_distant_words_are_kept_with_lower_confidence(corrector, read) -> None:
 
 
 def test_clean_values_keep_full_confidence() -> None:
+    assert person_name("Maria de la Cruz") == ("Maria de la Cruz", 1.0)  # a particle
+    assert person_name("lorna lee") == ("lorna lee", 1.0)  # written all in lower case
     assert medicines("Lialda 2.4 gram") == ("Lialda 2.4 gram", 1.0)
     assert text_or_na("Migraine") == ("Migraine", 1.0)
     # One capital after a word is part of the value, not debris.

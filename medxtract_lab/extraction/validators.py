@@ -304,6 +304,20 @@ def month_date(value: str) -> tuple[str, float]:
     return _speck_rule(value, fixed)
 
 
+# A capital I read as a lower-case l at the start of a name's word ('Bernardo lannelli'); the
+# particles a name may keep in lower case ('la', 'los', 'le') are shorter.
+_L_FOR_CAPITAL_I = re.compile(r"(?<!\S)l(?=[a-z]{3,}(?!\S))")
+
+
+def person_name(value: str) -> tuple[str, float]:
+    """A person's name printed capitalised: a word of four letters or more that OCR began
+    with 'l' for 'I' is given its capital back, when another word of the name is capitalised
+    (a name written all in lower case is left as it is)."""
+    if not any(word[:1].isupper() for word in value.split()):
+        return value, 1.0
+    return _speck_rule(value, _L_FOR_CAPITAL_I.sub("I", value))
+
+
 # The validators type files name as a field's `correct`.
 VALIDATORS = {
     fn.__name__: fn
@@ -318,6 +332,7 @@ VALIDATORS = {
         us_address,
         prose,
         month_date,
+        person_name,
     )
 }
 
