@@ -7,6 +7,7 @@ import pytest
 from medxtract_lab.doctypes import get_doctype
 from medxtract_lab.doctypes.patterns import DATE
 from medxtract_lab.extraction import match_fields
+from medxtract_lab.extraction.labels import find_labels
 from medxtract_lab.extraction.validators import (
     KEPT_AS_READ,
     count,
@@ -50,6 +51,8 @@ from medxtract_lab.extraction.validators import (
         (us_address, "8 Traci Rd, Lakeport,; TN 57425", "8 Traci Rd, Lakeport, TN 57425"),
         (us_address, "9 Oak St, Dover, MS 80613-", "9 Oak St, Dover, MS 80613"),
         (us_address, "Dover, DE 19901\nUnited Státes", "Dover, DE 19901\nUnited States"),
+        (us_address, "Dover, DE  19901- ", "Dover, DE  19901"),
+        (us_address, "Dover, DE 19901\nUNITED STÁTES", "Dover, DE 19901\nUNITED STATES"),
         (prose, "Clonidine: every 8.hours", "Clonidine: every 8 hours"),
         (month_date, "January 4.1941", "January 4 1941"),
         (month_date, "January 41941", "January 4 1941"),
@@ -81,8 +84,6 @@ def test_distant_words_are_kept_with_lower_confidence(corrector, read) -> None:
 
 
 def test_clean_values_keep_full_confidence() -> None:
-    assert person_name("Maria de la Cruz") == ("Maria de la Cruz", 1.0)  # a particle
-    assert person_name("lorna lee") == ("lorna lee", 1.0)  # written all in lower case
     assert medicines("Lialda 2.4 gram") == ("Lialda 2.4 gram", 1.0)
     assert text_or_na("Migraine") == ("Migraine", 1.0)
     # One capital after a word is part of the value, not debris.
@@ -199,8 +200,6 @@ def test_a_misread_unit_is_mapped_only_when_unambiguous() -> None:
 
 
 def test_labels_match_through_the_letters_a_latin_script_model_invents() -> None:
-    from medxtract_lab.extraction.labels import find_labels
-
     for read in ("Diræztions:", "Dírections:", "DIRECTIONS:"):
         assert [h.label for h in find_labels(read, ["Directions:"])] == ["Directions:"], read
     assert find_labels("Drawings:", ["Directions:"]) == []
@@ -218,12 +217,32 @@ def test_a_label_glued_to_the_value_before_it_still_splits_the_row(line: str) ->
     assert (found["chicken_pox"].value, found["measles"].value) == ("NOT IMMUNE", "IMMUNE")
 
 
-def test_only_a_long_label_read_with_its_colon_anchors_glued_to_a_word() -> None:
-    from medxtract_lab.extraction.labels import find_labels
-
+def test_a_glued_label_needs_its_length_its_colon_and_its_capital() -> None:
     assert [h.label for h in find_labels("IMMUNEMeasles: no", ["Measles:"])] == ["Measles:"]
     assert find_labels("IMMUNEMeasles no", ["Measles:"]) == []  # no colon: a word's tail
     assert find_labels("Update: soon", ["Date:"]) == []  # too short to tell from a word
+    # Words ending in a label, in lower case: not labels.
+    assert find_labels("Outpatient: yes", ["Patient:"]) == []
+    assert find_labels("Emailaddress: a@b.com", ["Address:"]) == []
+    assert find_labels("Norefills: 0", ["Refills:"]) == []
+
+
+@pytest.mark.parametrize(
+    "line", ["Measles: Immunization record attached", "Measles: not immunocompromised"]
+)
+def test_a_longer_word_starting_immu_is_no_immunity_value(line: str) -> None:
+    assert match_fields(get_doctype("patient_details"), [line, ""])["measles"].value is None
+
+
+@pytest.mark.parametrize(
+    "name", ["Maria de la Cruz", "lorna lee", "Dean Bryant lives here", "Bo li"]
+)
+def test_a_name_without_a_misread_capital_is_left_as_read(name: str) -> None:
+    assert person_name(name) == (name, 1.0)
+
+
+def test_only_a_pair_of_brackets_is_taken_for_the_area_codes() -> None:
+    assert phone("[123 456 7890") == ("[123 456 7890", KEPT_AS_READ)
 
 
 def test_the_lexicon_decides_only_between_mg_and_mcg() -> None:

@@ -27,9 +27,9 @@ _ISO = r"(?<![\d.-])\d{4}-[01]\d-[0-3]\d(?![\d-])"  # 2024-03-14
 # A date in any of the forms printed on medical documents, exactly as printed.
 DATE = rf"(?P<v>{_MONTH_DAY_YEAR}|{_DAY_MONTH_YEAR}|{_ISO}|{_NUMERIC})"
 YES_NO = r"\b(?P<v>Y[e3][s5]|N[o0])\b"
-# 'IMMUNE', or its first letters when the next label was read glued to it ('NOT IMMUNÆMeasles:'
-# leaves 'NOT IMMUNÆ'; correct.immunity snaps what is read to the nearer choice).
-IMMUNITY = r"(?P<v>(?:N[O0]T[\s.,]*)?[I1l]MMU(?:NE|[^\W\d_]*))"
+# 'IMMUNE', or a word as short when the next label was read glued to it ('NOT IMMUNÆMMeasles:'
+# leaves 'NOT IMMUNÆM'; correct.immunity snaps it to the nearer choice), never 'Immunization'.
+IMMUNITY = r"(?P<v>(?:N[O0]T[\s.,]*)?[I1l]MMU(?:NE|[^\W\d_]{0,3})(?![^\W\d_]))"
 TWO_OR_THREE_DIGITS = r"(?<![\d.])(?P<v>\d{2,3})(?![\d.])"
 # A small count; '|', 'l' and 'I' standing alone are how OCR reads a '1' (correct.count).
 COUNT = r"(?<![A-Za-z0-9|])(?P<v>[\d|lI]{1,3})(?![A-Za-z0-9|])"

@@ -65,17 +65,19 @@ def _plausible(label: str, norm_line: str, start: int, end: int, score: float) -
     return norm_line[start:end].endswith(_COLON_LIKE) or following in _COLON_LIKE
 
 
-# A label this long, read with its colon, still anchors when OCR glued it to the end of the
-# value before it: on a blurred photo two columns of one row run together ('NOT
-# IMMUNÆMMeasles:', 'IMMUWeasles:'). A shorter one glued so is too often a word's tail.
-GLUED_LABEL_CHARS = 8
+_GLUED_LABEL_CHARS = 8
 
 
-def _glued_label(label: str, norm_line: str, end: int) -> bool:
+def _glued_label(label: str, line: str, start: int, end: int) -> bool:
+    """Whether a label found right after a letter still anchors: on a blurred photo two
+    columns of one row run together ('NOT IMMUNÆMMeasles:', 'IMMUWeasles:'). Only a label of
+    ``_GLUED_LABEL_CHARS`` or more, read with its colon and starting with a capital where the
+    word before it does not: 'Outpatient:' and 'Emailaddress:' are words, not labels."""
     return (
-        len(label) >= GLUED_LABEL_CHARS
+        len(label) >= _GLUED_LABEL_CHARS
         and label.endswith(":")
-        and (norm_line[end - 1] in ":;" or norm_line[end : end + 1] in (":", ";"))
+        and (line[end - 1] in ":;" or line[end : end + 1] in (":", ";"))
+        and line[start].isupper()
     )
 
 
@@ -98,7 +100,7 @@ def _plan(labels: tuple[str, ...]) -> tuple[tuple[str, float, tuple[tuple[str, f
     )
 
 
-# Each label's best match in a line, by (normalised line, label): ``find_labels``' memory.
+# Each label's best match in a line, by (line, label): ``find_labels``' memory.
 KnownMatches = dict[tuple[str, str], Hit | None]
 
 
@@ -110,9 +112,9 @@ def find_labels(text: str, labels: Sequence[str], known: KnownMatches | None = N
     known = {} if known is None else known
     candidates = []
     for label, threshold, variants in _plan(tuple(labels)):
-        key = (norm, label)
+        key = (text, label)
         if key not in known:
-            known[key] = _best_match(norm, label, threshold, variants)
+            known[key] = _best_match(text, norm, label, threshold, variants)
         if known[key] is not None:
             candidates.append(known[key])
     taken = [False] * len(norm)
@@ -127,16 +129,17 @@ def find_labels(text: str, labels: Sequence[str], known: KnownMatches | None = N
 
 
 def _best_match(
-    norm: str, label: str, threshold: float, variants: tuple[tuple[str, float], ...]
+    line: str, norm: str, label: str, threshold: float, variants: tuple[tuple[str, float], ...]
 ) -> Hit | None:
-    """The best of a label's spellings in a normalised line, or None below ``threshold``."""
+    """The best of a label's spellings in ``line`` (``norm`` its normalised copy, character for
+    character), or None below ``threshold``."""
     best = None
     for variant, least in variants:
         found = fuzz.partial_ratio_alignment(variant, norm, score_cutoff=threshold)
         if found is None or (found.src_end - found.src_start) < least:
             continue
         glued = found.dest_start > 0 and norm[found.dest_start - 1].isalnum()
-        if glued and not _glued_label(label, norm, found.dest_end):
+        if glued and not _glued_label(label, line, found.dest_start, found.dest_end):
             continue
         if not _plausible(label, norm, found.dest_start, found.dest_end, found.score):
             continue

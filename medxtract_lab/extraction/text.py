@@ -61,11 +61,7 @@ def value_span(match: re.Match) -> tuple[str, int, int]:
 
 
 def find_value(pattern: str | None, text: str, last: bool = False) -> tuple[str, int, int] | None:
-    """The value inside ``text``: the whole text, or the first (or last) pattern match.
-
-    ``^`` and ``$`` match at every line's start and end, as a layout's author reading the page
-    means them: a page-wide search (the letterhead's ``^Dr ...``) must not fail because a speck
-    of the photo's background was read as a line above it."""
+    """The value inside ``text``: the whole text, or the first (or last) pattern match."""
     if pattern is None:
         stripped = text.lstrip(LEAD_JUNK).rstrip(TRAIL_JUNK)
         # One letter or digit alone is a speck or a broken label's tail ('Com' 'pany' leaves
@@ -74,7 +70,7 @@ def find_value(pattern: str | None, text: str, last: bool = False) -> tuple[str,
             return None
         start = text.index(stripped)
         return stripped, start, start + len(stripped)
-    matches = list(re.finditer(pattern, text, flags=re.IGNORECASE | re.MULTILINE))
+    matches = list(re.finditer(pattern, text, flags=re.IGNORECASE))
     if not matches:
         return None
     return value_span(matches[-1] if last else matches[0])

@@ -116,8 +116,8 @@ def medication_or_na(value: str) -> tuple[str, float]:
 _PHONE = re.compile(r"^\(?\d{3}\)?[\s.-]{0,2}\d{3}[\s.-]{0,2}\d{4}$")
 _DIGITS_READ_AS = {"O": "0", "o": "0", "S": "5", "l": "1", "I": "1", "|": "1", "B": "8"}
 _DIGIT_LOOKALIKES = str.maketrans(_DIGITS_READ_AS)
-# ... and what OCR reads for the area code's brackets on a grainy photo.
-_PHONE_LOOKALIKES = str.maketrans(_DIGITS_READ_AS | {"{": "(", "[": "(", "}": ")", "]": ")"})
+# An area code between brackets of any shape: what OCR reads for '(' and ')' on a grainy photo.
+_BRACKETED_AREA = re.compile(r"^[({\[](.{3})[)}\]]")
 
 
 def count(value: str) -> tuple[str, float]:
@@ -129,11 +129,11 @@ def count(value: str) -> tuple[str, float]:
 
 
 def phone(value: str) -> tuple[str, float]:
-    """A US phone shape; letters OCR reads for digits (S01 for 501) and brackets it reads for
-    the area code's ({501]) are mapped back."""
+    """A US phone shape; letters OCR reads for digits (S01 for 501) and a pair of brackets it
+    reads for the area code's ({501]) are mapped back."""
     if _PHONE.match(value):
         return value, 1.0
-    mapped = value.translate(_PHONE_LOOKALIKES)
+    mapped = _BRACKETED_AREA.sub(r"(\1)", value).translate(_DIGIT_LOOKALIKES)
     if _PHONE.match(mapped):
         return mapped, 0.85
     return value, KEPT_AS_READ
@@ -227,8 +227,8 @@ _BEFORE_STATE = re.compile(r"(?:\s*[,.:;'’]){1,3}\s*(?=\b[A-Z]{2}\s+\d{5}(?:-\
 
 
 # A ZIP code ending its line with a hyphen and nothing after it: a speck, not a ZIP+4.
-_ZIP_DASH = re.compile(r"(?<=\b[A-Z]{2} \d{5})-$", re.MULTILINE)
-COUNTRY = "United States"
+_ZIP_DASH = re.compile(r"(\b[A-Z]{2}\s+\d{5})-[ \t]*$", re.MULTILINE)
+_COUNTRY = "united states"
 
 
 def _accents_off(text: str) -> str:
@@ -241,8 +241,11 @@ def us_address(value: str) -> tuple[str, float]:
     accents the Latin-script model puts on the country line ('United Státes')."""
     fixed = _STATE_ZIP.sub(r"\1 \2", value)
     fixed = _BEFORE_STATE.sub(lambda m: m.group() if m.group() == ", " else ", ", fixed)
-    fixed = _ZIP_DASH.sub("", fixed)
-    lines = [COUNTRY if _accents_off(ln) == COUNTRY else ln for ln in fixed.split("\n")]
+    fixed = _ZIP_DASH.sub(r"\1", fixed)
+    lines = [
+        _accents_off(ln) if _accents_off(ln).casefold() == _COUNTRY else ln
+        for ln in fixed.split("\n")
+    ]
     return _speck_rule(value, "\n".join(lines))
 
 
@@ -311,9 +314,16 @@ _L_FOR_CAPITAL_I = re.compile(r"(?<!\S)l(?=[a-z]{3,}(?!\S))")
 
 def person_name(value: str) -> tuple[str, float]:
     """A person's name printed capitalised: a word of four letters or more that OCR began
-    with 'l' for 'I' is given its capital back, when another word of the name is capitalised
-    (a name written all in lower case is left as it is)."""
-    if not any(word[:1].isupper() for word in value.split()):
+    with 'l' for 'I' is given its capital back. Only in a value of two to four words whose
+    other words are capitalised (particles such as 'de la' aside): a name written in lower
+    case, or a phrase ('Dean Bryant lives here'), is left as it is. OCR reads a capital 'I'
+    as 'l' far more often than a capital 'L' (a 'lewis' read for 'Lewis' would be 'Iewis')."""
+    words = value.split()
+    misread = [w for w in words if _L_FOR_CAPITAL_I.match(w)]
+    others = [w for w in words if w not in misread]
+    if not 2 <= len(words) <= 4 or not misread or not any(w[0].isupper() for w in others):
+        return value, 1.0
+    if not all(w[0].isupper() for w in others if len(w) >= 4):
         return value, 1.0
     return _speck_rule(value, _L_FOR_CAPITAL_I.sub("I", value))
 
