@@ -5,7 +5,7 @@ import re
 import pytest
 
 from medxtract_lab.doctypes import get_doctype
-from medxtract_lab.doctypes.patterns import DATE
+from medxtract_lab.doctypes.patterns import DATE, PHONE
 from medxtract_lab.extraction import match_fields
 from medxtract_lab.extraction.labels import find_labels
 from medxtract_lab.extraction.validators import (
@@ -243,6 +243,8 @@ def test_a_name_without_a_misread_capital_is_left_as_read(name: str) -> None:
 
 def test_only_a_pair_of_brackets_is_taken_for_the_area_codes() -> None:
     assert phone("[123 456 7890") == ("[123 456 7890", KEPT_AS_READ)
+    assert re.search(PHONE, "ref [123 456 7890").group("v") == "123 456 7890"
+    assert re.search(PHONE, "{353) 443-5822").group("v") == "{353) 443-5822"
 
 
 def test_the_lexicon_decides_only_between_mg_and_mcg() -> None:

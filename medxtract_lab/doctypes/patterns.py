@@ -1,10 +1,11 @@
 """Value patterns shared by document types (values are kept exactly as printed)."""
 
-# Letters OCR reads for digits (S for 5, O for 0, l for 1) are allowed, and the brackets it
-# reads for the area code's ('{353)', '[353]'); correct.phone maps them.
+# Letters OCR reads for digits (S for 5, O for 0, l for 1) are allowed, and a pair of brackets
+# it reads for the area code's ('{353)', '[353]'); correct.phone maps them.
 _D = r"[\dOSlI|B]"
 _SEP = r"[\s.-]{0,2}"
-PHONE = rf"(?P<v>(?=(?:\D*\d){{7}})[(\[{{]?{_D}{{3}}[)\]}}]?{_SEP}{_D}{{3}}{_SEP}{_D}{{4}})(?!\d)"
+_AREA = rf"(?:[(\[{{]{_D}{{3}}[)\]}}]|\(?{_D}{{3}}\)?)"
+PHONE = rf"(?P<v>(?=(?:\D*\d){{7}}){_AREA}{_SEP}{_D}{{3}}{_SEP}{_D}{{4}})(?!\d)"
 # A month's name or its usual abbreviation, as a whole word ('Mar', 'Sept.', 'March'; not
 # 'Primary' or 'Mayfield').
 _MONTH = (

@@ -242,11 +242,13 @@ def us_address(value: str) -> tuple[str, float]:
     fixed = _STATE_ZIP.sub(r"\1 \2", value)
     fixed = _BEFORE_STATE.sub(lambda m: m.group() if m.group() == ", " else ", ", fixed)
     fixed = _ZIP_DASH.sub(r"\1", fixed)
-    lines = [
-        _accents_off(ln) if _accents_off(ln).casefold() == _COUNTRY else ln
-        for ln in fixed.split("\n")
-    ]
+    lines = [_country_line(line) for line in fixed.split("\n")]
     return _speck_rule(value, "\n".join(lines))
+
+
+def _country_line(line: str) -> str:
+    plain = _accents_off(line)
+    return plain if plain.casefold() == _COUNTRY else line
 
 
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=\d)\.(?=[a-z])")
