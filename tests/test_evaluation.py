@@ -3,6 +3,7 @@
 import concurrent.futures as cf
 import json
 import re
+import shutil
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from medxtract_lab.cli import main
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.doctypes import DOC_TYPES, LAYOUTS
-from medxtract_lab.evaluation import runner
+from medxtract_lab.evaluation import cache, runner
 from medxtract_lab.evaluation.runner import evaluate, stratified
 
 GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
@@ -104,6 +105,26 @@ def test_ocr_relevant_config_changes_the_cache_key(subset, tmp_path) -> None:
     assert evaluate(subset[:1], other, cache_dir=tmp_path, progress="off").cache_hits == 0
     renamed = config.with_name("renamed")  # the name does not change OCR output
     assert evaluate(subset[:1], renamed, cache_dir=tmp_path, progress="off").cache_hits == 1
+
+
+def test_an_edit_to_reading_code_changes_the_cache_key(tmp_path, monkeypatch) -> None:
+    """A cached page was read by the code of its day: an edit to preprocessing must re-read
+    it (the key once held only the package's version), an edit to field matching must not."""
+    package = Path(cache.__file__).resolve().parent.parent
+    copy = tmp_path / "medxtract_lab"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pdf"))
+    before = cache.code_digest(copy)
+    with (copy / "extraction" / "labels.py").open("a") as source:
+        source.write("# a field-matching edit\n")
+    assert cache.code_digest(copy) == before
+    with (copy / "preprocess.py").open("a") as source:
+        source.write("# a preprocessing edit\n")
+    edited = cache.code_digest(copy)
+    assert edited != before
+    config = get_preset("default")
+    key = cache.cache_key(b"%PDF-1.4", config, "engine 1")
+    monkeypatch.setattr(cache, "reading_code", lambda: edited)
+    assert cache.cache_key(b"%PDF-1.4", config, "engine 1") != key
 
 
 def test_dask_cluster_gives_the_same_results_as_the_local_pool(subset, tmp_path) -> None:

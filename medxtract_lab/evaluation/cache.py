@@ -1,12 +1,16 @@
 """On-disk cache of read pages, keyed by content: never by file name.
 
 The key hashes the PDF bytes, the config fields that change rendering, preprocessing and OCR,
-and the OCR engine's version. Field specs and normalisers are not in the key, so changing them
-re-runs only the (cheap) extraction step.
+the OCR engine's version and the source of the code that reads pages (``reading_code``): an
+edit to preprocessing re-reads every page, where a key on the package's version alone kept
+serving the pages read before the edit (a `make report` or `make gate` of the old code).
+Field specs and normalisers are not in the key, so changing them re-runs only the (cheap)
+extraction step.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,11 +32,35 @@ def default_cache_dir() -> Path:
 
 # What a cached page holds; raised when it gains something a read must fill (2: ``frame``).
 CACHE_FORMAT = 2
+# The package's subpackages that only interpret pages already read (fields, document types,
+# reports, learned layouts, widgets, the synthetic corpus): editing them keeps cached reads.
+# Every other module counts as reading code, new ones included, so a module left off here
+# costs a re-read, never a stale page.
+NOT_READING = frozenset({"extraction", "doctypes", "evaluation", "learn", "widgets", "corpus"})
+
+
+def code_digest(package: Path) -> str:
+    """A digest of the Python source under ``package`` outside ``NOT_READING``: what can
+    change the pages a read gives."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] in NOT_READING:
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def reading_code() -> str:
+    """``code_digest`` of this installed package, once per process."""
+    return code_digest(Path(__file__).resolve().parent.parent)
 
 
 def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> str:
     digest = hashlib.sha256(pdf_bytes)
     digest.update(__version__.encode())  # a new release may read pages differently
+    digest.update(reading_code().encode())  # and so may an edit between releases
     digest.update(f"format {CACHE_FORMAT}".encode())
     digest.update(json.dumps(config.ocr_relevant(), sort_keys=True).encode())
     # Cached re-reads went through the fallback chain too.
