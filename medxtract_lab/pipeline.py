@@ -67,6 +67,8 @@ ORIENTATION_CONFIDENCE = 2.0
 # A page image this many times wider than high is asked which way is up before it is read
 # (``_read_either_way``): a letter page on its side is 1.29, A4 1.41.
 LANDSCAPE = 1.1
+# Quarter turns that put a page whose lines face down the right way up.
+HALF_TURN = 2
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
@@ -147,30 +149,45 @@ def _read_either_way(
     frame: tuple[float, ...],
     watch: Stopwatch,
 ) -> tuple[int, OcrResult, np.ndarray, tuple[float, ...]]:
-    """The page read as it is or, when the engine finds it turned and the turned read is the
-    surer one, read upright: (turns, read, the image read, its frame).
+    """The page read as it is or, when it is turned and the turned read is the surer one, read
+    upright: (turns, read, the image read, its frame).
 
     A page read as it is and poorly is then asked which way is up. A page that looks turned is
-    asked first, so that its read as it is (about 300 ms of Tesseract's time on a corpus page)
-    is not made only to be thrown away: a landscape page, as a portrait form photographed or
-    scanned sideways comes (phones and scanner apps that ignore the orientation sensor), and a
-    page whose text lines face down (``line_shape``: a sheet fed into a scanner the wrong way
-    round). When the upright read is poor too, the page is also read as it is, as any page is:
-    a read that is not poor is kept, and of two poor reads the surer one."""
+    turned first, so that its read as it is (about 300 ms of Tesseract's time on a corpus page)
+    is not made only to be thrown away: a page whose text lines face down (``line_shape``: a
+    sheet fed into a scanner the wrong way round) is read turned half round straight away, and
+    a landscape page, as a portrait form photographed or scanned sideways comes (phones and
+    scanner apps that ignore the orientation sensor), asks the engine which quarter turn first
+    (its text lines say which way they face, not whether they run across or down the page).
+    When that turned read is poor, the page is also read as it is, as any page is: a read that
+    is not poor is kept, and of poor reads the surest one."""
     if not (config.ocr.upright and detects_orientation(engine)):
         return 0, _recognize(engine, image, config, number, watch), image, frame
-    asked_first = image.shape[1] > image.shape[0] * LANDSCAPE
-    if not asked_first:
+    landscape = image.shape[1] > image.shape[0] * LANDSCAPE
+    upside_down = False
+    if not landscape:
         with watch.stage("preprocess"):
-            asked_first = looks_upside_down(image)
-    upright = _read_upright(pdf, number, config, engine, image, watch) if asked_first else None
+            upside_down = looks_upside_down(image)
+    upright = None
+    if upside_down:
+        # No upright corpus page has its lines facing down, and every upside-down one has:
+        # the engine's orientation detection (about 280 ms) would only confirm it.
+        upright = _read_turned(pdf, number, config, engine, HALF_TURN, watch)
+    elif landscape:
+        upright = _read_upright(pdf, number, config, engine, image, watch)
     if upright is not None and not _poor(upright[1]):
         return upright
     result = _recognize(engine, image, config, number, watch)
     if not _poor(result):
         return 0, result, image, frame
-    if not asked_first:
-        upright = _read_upright(pdf, number, config, engine, image, watch)
+    if not landscape:
+        tried = upright[0] if upright is not None else 0
+        asked = _read_upright(pdf, number, config, engine, image, watch, tried)
+        upright = max(
+            (read for read in (upright, asked) if read is not None),
+            key=lambda read: _mean_confidence(read[1]),
+            default=None,
+        )
     if upright is not None and _mean_confidence(upright[1]) > _mean_confidence(result):
         return upright
     return 0, result, image, frame
@@ -183,13 +200,27 @@ def _read_upright(
     engine: OcrEngine,
     image: np.ndarray,
     watch: Stopwatch,
+    tried: int = 0,
 ) -> tuple[int, OcrResult, np.ndarray, tuple[float, ...]] | None:
-    """The page read again upright, when the engine finds it turned; None when it is not."""
+    """The page read again upright, when the engine finds it turned other than by ``tried``
+    quarter turns (a turn already read); None when it does not."""
     with watch.stage("orientation"):
         turns, confidence = engine.orientation(image)
-    if not turns or confidence < ORIENTATION_CONFIDENCE:
+    if not turns or turns == tried or confidence < ORIENTATION_CONFIDENCE:
         return None
-    # Turned before preprocessing: text height, skew and underlines are measured upright.
+    return _read_turned(pdf, number, config, engine, turns, watch)
+
+
+def _read_turned(
+    pdf: render.PdfDocument,
+    number: int,
+    config: PipelineConfig,
+    engine: OcrEngine,
+    turns: int,
+    watch: Stopwatch,
+) -> tuple[int, OcrResult, np.ndarray, tuple[float, ...]]:
+    """The page read given ``turns`` quarter turns counter-clockwise. Turned before
+    preprocessing: text height, skew and underlines are measured upright."""
     turned, frame = placed_ocr_input(pdf, number, config, watch, turns)
     return turns, _recognize(engine, turned, config, number, watch), turned, frame
 
