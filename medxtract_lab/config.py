@@ -56,9 +56,10 @@ class OcrSettings:
     # default OpenMP threading. The tesserocr wheel is built without OpenMP: one thread per page.
     omp_threads: int | None = 1
     page_timeout_s: float = 120.0
-    # A page whose first read is poor is checked for a sideways or upside-down picture (the
-    # engine's orientation detection) and read again upright. Engines without orientation
-    # detection ignore it, with a warning.
+    # Turned pages are read upright: a landscape page asks the engine's orientation detection
+    # before its first read, a page whose text lines face down (line_shape) is read turned half
+    # round, and a page whose first read is poor asks the engine and is read again upright.
+    # Engines without orientation detection ignore it, with a warning.
     upright: bool = False
     # Seconds per document for re-reading missing or doubtful fields from their own region;
     # 0 turns multi-candidate recognition off.

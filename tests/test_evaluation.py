@@ -111,6 +111,8 @@ def test_an_edit_to_reading_code_changes_the_cache_key(tmp_path, monkeypatch) ->
     """A cached page was read by the code of its day: an edit to preprocessing must re-read
     it (the key once held only the package's version), an edit to field matching must not."""
     package = Path(cache.__file__).resolve().parent.parent
+    assert (package / "pipeline.py").is_file()
+    assert cache.reading_code() == cache.code_digest(package)
     copy = tmp_path / "medxtract_lab"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pdf"))
     before = cache.code_digest(copy)

@@ -13,11 +13,12 @@ from medxtract_lab.corpus import load_corpus
 from medxtract_lab.corpus.capture import image_pdf
 from medxtract_lab.corpus.degrade import jpeg
 from medxtract_lab.evidence import box_location
-from medxtract_lab.ocr import get_engine
+from medxtract_lab.ocr import OcrResult, Word, get_engine
 from medxtract_lab.pages import page_image
 from medxtract_lab.pipeline import extract
 from medxtract_lab.records import Page
 from medxtract_lab.render import open_pdf
+from medxtract_lab.stopwatch import Stopwatch
 
 GROUND_TRUTH = Path(__file__).parent.parent / "ground_truth"
 DEFAULT = get_preset("default")
@@ -176,3 +177,59 @@ def test_an_upright_page_taken_for_upside_down_is_still_read_as_it_is(
         assert again.fields == straight.fields, doc.id
         assert again.page_turns == [0] * straight.pages, doc.id
         assert len(page_reads) == 2 * straight.pages, doc.id  # half-turned, then as it is
+        assert "orientation" not in again.timings_ms, doc.id  # the read as it is is sure
+
+
+class _TurnsEngine:
+    """Fault injection for the last fallback: every read is poor (under 0.8 mean word
+    confidence), as sure as ``sureness`` says for the turn the page was given (carried in its
+    pixels), and orientation detection answers ``answer``."""
+
+    name = "turns"
+
+    def __init__(self, answer: tuple[int, float], sureness: dict[int, float]) -> None:
+        self.answer, self.sureness = answer, sureness
+        self.reads: list[int] = []
+        self.asked = 0
+
+    def recognize(self, image, settings):  # noqa: ANN001, ANN201
+        turns = int(image[0, 0])
+        self.reads.append(turns)
+        word = Word("x", self.sureness[turns], (0, 0, 1, 1), 0, 1)
+        return OcrResult("x " * 20, (word,) * 20)
+
+    def orientation(self, image) -> tuple[int, float]:  # noqa: ANN001
+        self.asked += 1
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "sureness", "reads", "kept"),
+    [
+        # The engine names the half turn already read: not read again; the surer read kept.
+        ((2, 10.0), {0: 0.5, 2: 0.7}, [2, 0], 2),
+        # It names another turn: read too, and kept as the surest.
+        ((1, 10.0), {0: 0.5, 2: 0.6, 1: 0.7}, [2, 0, 1], 1),
+        # It finds no turn: the half-turned read still counts when it is the surer.
+        ((0, 0.0), {0: 0.5, 2: 0.6}, [2, 0], 2),
+        # Every read poor and the read as it is the surest: kept.
+        ((1, 10.0), {0: 0.7, 2: 0.5, 1: 0.6}, [2, 0, 1], 0),
+    ],
+)
+def test_a_page_whose_every_read_is_poor_keeps_the_surest(
+    monkeypatch, answer, sureness, reads, kept
+) -> None:
+    engine = _TurnsEngine(answer, sureness)
+    monkeypatch.setattr(pipeline, "looks_upside_down", lambda image: True)
+    monkeypatch.setattr(
+        pipeline,
+        "placed_ocr_input",
+        lambda pdf, number, config, watch, turns: (np.full((40, 30), turns, np.uint8), ()),
+    )
+    as_it_is = np.zeros((40, 30), np.uint8)  # portrait: not asked before the half turn
+    turns, _, image, _ = pipeline._read_either_way(
+        None, 1, DEFAULT, engine, as_it_is, (), Stopwatch()
+    )
+    assert engine.reads == reads
+    assert engine.asked == 1
+    assert turns == kept and int(image[0, 0]) == kept
