@@ -183,17 +183,12 @@ def _read_either_way(
     result = _recognize(engine, image, config, number, watch)
     if not _poor(result):
         return 0, result, image, frame
+    reads = [(0, result, image, frame), upright]
     if not landscape:
         tried = upright[0] if upright is not None else 0
-        asked = _read_upright(pdf, number, config, engine, image, watch, tried)
-        upright = max(
-            (read for read in (upright, asked) if read is not None),
-            key=lambda read: _mean_confidence(read[1]),
-            default=None,
-        )
-    if upright is not None and _mean_confidence(upright[1]) > _mean_confidence(result):
-        return upright
-    return 0, result, image, frame
+        reads.append(_read_upright(pdf, number, config, engine, image, watch, tried))
+    # The first of the surest: the read as it is on a tie.
+    return max((r for r in reads if r is not None), key=lambda r: _mean_confidence(r[1]))
 
 
 def _read_upright(
