@@ -34,7 +34,7 @@ from medxtract_lab.errors import MedXtractError, OcrError, OcrTimeout, TypeNotRe
 from medxtract_lab.evidence import field_confidence, field_locations
 from medxtract_lab.extraction import DocType, match_fields
 from medxtract_lab.extraction.spec import Choice
-from medxtract_lab.line_shape import looks_upside_down
+from medxtract_lab.line_shape import guessed_turn
 from medxtract_lab.ocr import OcrEngine, OcrResult, detects_orientation, get_engine, reads_lines
 from medxtract_lab.pages import ocr_input, placed_ocr_input
 from medxtract_lab.records import Extraction, Page, ReadDocument
@@ -64,11 +64,6 @@ FEW_WORDS_READ = 12
 # Tesseract's OSD confidence below which its answer is not acted on (sideways corpus pages
 # score 6 to 19).
 ORIENTATION_CONFIDENCE = 2.0
-# A page image this many times wider than high is asked which way is up before it is read
-# (``_read_either_way``): a letter page on its side is 1.29, A4 1.41.
-LANDSCAPE = 1.1
-# Quarter turns that put a page whose lines face down the right way up.
-HALF_TURN = 2
 # Extra time the pipeline grants an engine beyond its own per-page timeout before giving up.
 _TIMEOUT_GRACE_S = 5.0
 
@@ -152,41 +147,37 @@ def _read_either_way(
     """The page read as it is or, when it is turned and the turned read is the surer one, read
     upright: (turns, read, the image read, its frame).
 
-    A page read as it is and poorly is then asked which way is up. A page that looks turned is
-    turned first, so that its read as it is (about 300 ms of Tesseract's time on a corpus page)
-    is not made only to be thrown away: a page whose text lines face down (``line_shape``: a
-    sheet fed into a scanner the wrong way round) is read turned half round straight away, and
-    a landscape page, as a portrait form photographed or scanned sideways comes (phones and
-    scanner apps that ignore the orientation sensor), asks the engine which quarter turn first
-    (its text lines say which way they face, not whether they run across or down the page).
-    A landscape page the engine finds upright is read as it is. When the turned read is poor,
-    the page is also read as it is, as any page is, and a read that is not poor is kept; when
-    that is poor too, a portrait page is asked the engine's turn (read unless it is the half
-    turn already read), and of the poor reads the surest one is kept."""
+    A page that looks turned is turned first, so that its read as it is (about 300 ms of
+    Tesseract's time on a corpus page) is not made only to be thrown away, and without asking
+    the engine's orientation detection (about 300 ms more) what the page's shapes already say
+    (``line_shape.guessed_turn``): a page whose text lines face down (a sheet fed into a
+    scanner the wrong way round) is read turned half round, and a landscape page whose letters
+    lie on their sides (a portrait form photographed or scanned sideways, by phones and
+    scanner apps that ignore the orientation sensor) is read turned the quarter its lines
+    say. A landscape page whose shapes do not tell asks the engine first. When the turned read
+    is poor, the page is also read as it is, as any page is, and a read that is not poor is
+    kept; when that is poor too and the engine was not asked yet, it is asked (its turn read
+    unless it is the turn already read), and of the poor reads the surest one is kept."""
     if not (config.ocr.upright and detects_orientation(engine)):
         return 0, _recognize(engine, image, config, number, watch), image, frame
-    landscape = image.shape[1] > image.shape[0] * LANDSCAPE
-    upside_down = False
-    if not landscape:
-        with watch.stage("preprocess"):
-            upside_down = looks_upside_down(image)
+    with watch.stage("preprocess"):
+        guess = guessed_turn(image)
     upright = None
-    if upside_down:
-        # No upright corpus page is flagged, and every upside-down page of `rotated` is (221 of
-        # 230 upright pages turned over): the engine's orientation detection (about 280 ms)
-        # would only confirm it. A page the lines miss takes the route below.
-        upright = _read_turned(pdf, number, config, engine, HALF_TURN, watch)
-    elif landscape:
+    if guess is None:
         upright = _read_upright(pdf, number, config, engine, image, watch)
+    elif guess:
+        # No upright corpus page is taken for a turned one, and every turned page of `rotated`
+        # is, the right way round: the engine's orientation detection would only confirm it.
+        # A page the shapes miss takes the route below.
+        upright = _read_turned(pdf, number, config, engine, guess, watch)
     if upright is not None and not _poor(upright[1]):
         return upright
     result = _recognize(engine, image, config, number, watch)
     if not _poor(result):
         return 0, result, image, frame
     reads = [(0, result, image, frame), upright]
-    if not landscape:
-        tried = upright[0] if upright is not None else 0
-        reads.append(_read_upright(pdf, number, config, engine, image, watch, tried))
+    if guess is not None:
+        reads.append(_read_upright(pdf, number, config, engine, image, watch, guess))
     # The first of the surest: the read as it is on a tie.
     return max((r for r in reads if r is not None), key=lambda r: _mean_confidence(r[1]))
 

@@ -1,4 +1,5 @@
-"""The shape of a page's text lines tells an upside-down page from an upright one."""
+"""The shapes of a page's text lines and letters tell a turned page from an upright one, and
+which way it is turned."""
 
 from pathlib import Path
 
@@ -7,7 +8,16 @@ import pytest
 
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import load_corpus
-from medxtract_lab.line_shape import MIN_BANDS, UPSIDE_DOWN_BELOW, line_offset, looks_upside_down
+from medxtract_lab.line_shape import (
+    HALF_TURN,
+    MIN_BANDS,
+    SIDEWAYS_BELOW,
+    UPSIDE_DOWN_BELOW,
+    guessed_turn,
+    letters_standing,
+    line_offset,
+    looks_upside_down,
+)
 from medxtract_lab.pages import ocr_input
 from medxtract_lab.render import open_pdf
 
@@ -60,3 +70,33 @@ def test_a_few_lines_are_not_enough_for_a_verdict(first_reads) -> None:
     assert 0 < bands < MIN_BANDS
     assert offset < UPSIDE_DOWN_BELOW  # so only the count of lines holds the verdict back
     assert not looks_upside_down(strip)
+
+
+@pytest.mark.parametrize("given", [1, 2, 3])
+def test_a_turned_page_is_given_the_turn_that_puts_it_upright(first_reads, given) -> None:
+    """A page given quarter turns counter-clockwise (landscape after one or three) needs the
+    rest of a full turn."""
+    for image in first_reads:
+        turned = np.ascontiguousarray(np.rot90(image, given))
+        if given % 2:
+            assert letters_standing(turned)[0] < SIDEWAYS_BELOW  # its letters lie on their sides
+        assert guessed_turn(turned) == 4 - given
+
+
+def test_upright_pages_are_left_as_they_are(first_reads) -> None:
+    for image in first_reads:
+        assert letters_standing(image)[0] > SIDEWAYS_BELOW
+        assert guessed_turn(image) == 0
+        # On paper wider than high, letters standing: landscape, but the right way up.
+        wide = np.full((image.shape[0], image.shape[1] * 3 // 2), 255, np.uint8)
+        wide[:, : image.shape[1]] = image
+        assert guessed_turn(wide) == 0
+        assert guessed_turn(np.ascontiguousarray(wide[::-1, ::-1])) == HALF_TURN
+
+
+def test_a_landscape_page_without_letters_gives_no_turn() -> None:
+    """Nothing to judge by: the pipeline asks the engine instead."""
+    blank = np.full((1700, 2200), 255, np.uint8)
+    assert letters_standing(blank) == (0.0, 0)
+    assert guessed_turn(blank) is None
+    assert guessed_turn(blank.T.copy()) == 0  # a portrait page is only checked upside down

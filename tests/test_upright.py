@@ -86,9 +86,9 @@ def test_a_turned_page_reads_like_the_upright_one(upright, turns, tmp_path) -> N
     for doc, straight in upright:
         turned = extract(_turned(doc, turns, tmp_path), doc.doc_type)
         assert turned.fields == straight.fields, (doc.id, turns)
-        # A sideways page asks the engine which quarter turn; an upside-down one is turned
-        # half round from its lines' shape alone.
-        assert ("orientation" in turned.timings_ms) == (turns != 2), (doc.id, turns)
+        # Turned from the shapes of its letters and lines alone, without asking the engine.
+        assert "orientation" not in turned.timings_ms, (doc.id, turns)
+        assert turned.page_turns == [4 - turns] * straight.pages, (doc.id, turns)
         # Each value is located where it is on the turned page: the upright box, turned.
         name = next(n for n, places in straight.locations.items() if places)
         want = straight.locations[name][0].box
@@ -134,8 +134,9 @@ def test_a_sideways_page_is_read_upright_without_a_read_as_it_is(
     doc, straight = upright[0]  # one page
     turned = extract(_turned(doc, 1, tmp_path), doc.doc_type)
     assert turned.fields == straight.fields
-    assert "orientation" in turned.timings_ms
-    # Landscape as it comes: asked which way is up first, and read once, upright (portrait).
+    # Its letters lie on their sides and its lines, turned, face up one way: read once,
+    # upright (portrait), without asking the engine's orientation detection (about 300 ms).
+    assert "orientation" not in turned.timings_ms
     assert len(page_reads) == 1
     height, width = page_reads[0]
     assert height > width
@@ -146,7 +147,7 @@ def test_a_landscape_page_the_right_way_up_is_read_as_it_is(upright, page_reads,
         page_reads.clear()
         wide = extract(_widened(doc, tmp_path), doc.doc_type)
         assert wide.fields == straight.fields, doc.id
-        assert "orientation" in wide.timings_ms  # asked first, as any landscape page
+        assert "orientation" not in wide.timings_ms  # its letters stand: not asked
         assert len(page_reads) == straight.pages, doc.id
         assert all(width > height for height, width in page_reads), doc.id
 
@@ -170,7 +171,7 @@ def test_an_upright_page_taken_for_upside_down_is_still_read_as_it_is(
 ) -> None:
     """The lines' shape is a guess: when the half-turned read is poor, the page is read as it
     is, and that read is kept."""
-    monkeypatch.setattr(pipeline, "looks_upside_down", lambda image: True)
+    monkeypatch.setattr(pipeline, "guessed_turn", lambda image: 2)
     for doc, straight in upright:
         page_reads.clear()
         again = extract(doc.pdf_path, doc.doc_type)
@@ -204,32 +205,38 @@ class _TurnsEngine:
 
 
 @pytest.mark.parametrize(
-    ("answer", "sureness", "reads", "kept"),
+    ("guess", "answer", "sureness", "reads", "asked", "kept"),
     [
         # The engine names the half turn already read: not read again; the surer read kept.
-        ((2, 10.0), {0: 0.5, 2: 0.7}, [2, 0], 2),
+        (2, (2, 10.0), {0: 0.5, 2: 0.7}, [2, 0], 1, 2),
         # It names another turn: read too, and kept as the surest.
-        ((1, 10.0), {0: 0.5, 2: 0.6, 1: 0.7}, [2, 0, 1], 1),
+        (2, (1, 10.0), {0: 0.5, 2: 0.6, 1: 0.7}, [2, 0, 1], 1, 1),
         # It finds no turn: the half-turned read still counts when it is the surer.
-        ((0, 0.0), {0: 0.5, 2: 0.6}, [2, 0], 2),
+        (2, (0, 0.0), {0: 0.5, 2: 0.6}, [2, 0], 1, 2),
         # Every read poor and the read as it is the surest: kept.
-        ((1, 10.0), {0: 0.7, 2: 0.5, 1: 0.6}, [2, 0, 1], 0),
+        (2, (1, 10.0), {0: 0.7, 2: 0.5, 1: 0.6}, [2, 0, 1], 1, 0),
+        # A quarter turn guessed from the letters, the engine naming the other one.
+        (1, (3, 10.0), {0: 0.5, 1: 0.6, 3: 0.7}, [1, 0, 3], 1, 3),
+        # The shapes did not tell: the engine asked first, and not again.
+        (None, (3, 10.0), {0: 0.6, 3: 0.5}, [3, 0], 1, 0),
+        # Nothing looked turned: read as it is, then the engine asked.
+        (0, (1, 10.0), {0: 0.5, 1: 0.6}, [0, 1], 1, 1),
     ],
 )
 def test_a_page_whose_every_read_is_poor_keeps_the_surest(
-    monkeypatch, answer, sureness, reads, kept
+    monkeypatch, guess, answer, sureness, reads, asked, kept
 ) -> None:
     engine = _TurnsEngine(answer, sureness)
-    monkeypatch.setattr(pipeline, "looks_upside_down", lambda image: True)
+    monkeypatch.setattr(pipeline, "guessed_turn", lambda image: guess)
     monkeypatch.setattr(
         pipeline,
         "placed_ocr_input",
         lambda pdf, number, config, watch, turns: (np.full((40, 30), turns, np.uint8), ()),
     )
-    as_it_is = np.zeros((40, 30), np.uint8)  # portrait: not asked before the half turn
+    as_it_is = np.zeros((40, 30), np.uint8)
     turns, _, image, _ = pipeline._read_either_way(
         None, 1, DEFAULT, engine, as_it_is, (), Stopwatch()
     )
     assert engine.reads == reads
-    assert engine.asked == 1
+    assert engine.asked == asked
     assert turns == kept and int(image[0, 0]) == kept
