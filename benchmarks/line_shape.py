@@ -55,14 +55,14 @@ def main() -> None:
         started = time.thread_time()
         line_shape.guessed_turn(image)
         times.setdefault(condition, []).append(time.thread_time() - started)
-        if image.shape[1] > image.shape[0] * LANDSCAPE:
-            sideways.append(image)
-        elif condition != "rotated":
+        if condition != "rotated":  # upright, landscape or not
             groups["upright"].append(image)
             groups["turned 180"].append(np.ascontiguousarray(image[::-1, ::-1]))
+        elif image.shape[1] > image.shape[0] * LANDSCAPE:
+            sideways.append(image)
         else:
             groups["rotated"].append(image)
-    print("| portrait pages | count | line offset: min | median | max | flagged upside down |")
+    print("| pages | count | line offset: min | median | max | flagged upside down |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, images in groups.items():
         offsets = [line_shape.line_offset(image)[0] for image in images]

@@ -56,9 +56,9 @@ class OcrSettings:
     # default OpenMP threading. The tesserocr wheel is built without OpenMP: one thread per page.
     omp_threads: int | None = 1
     page_timeout_s: float = 120.0
-    # Turned pages are read upright: a landscape page asks the engine's orientation detection
-    # before its first read, a page whose text lines face down (line_shape) is read turned half
-    # round, and a page whose first read is poor asks the engine and is read again upright.
+    # Turned pages are read upright: a page the shapes of its letters and lines show turned
+    # (line_shape) is read turned, a landscape page whose shapes do not tell asks the engine's
+    # orientation detection first, and a page whose reads are poor asks it and is read again.
     # Engines without orientation detection ignore it, with a warning.
     upright: bool = False
     # Seconds per document for re-reading missing or doubtful fields from their own region;

@@ -31,7 +31,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from medxtract_lab.preprocess import blob_sizes, half_size, to_gray
+from medxtract_lab.preprocess import half_size, letter_blob_sizes, to_gray
 
 # Width in pixels (of the half-size copy) of the vertical strips whose row profiles are read:
 # narrow enough that a line sloping by a degree or two still has a crisp band in each strip.
@@ -57,8 +57,9 @@ LETTER_PX = (5, 16)
 # letters a verdict needs.
 SIDEWAYS_BELOW = 0.0
 MIN_LETTERS = 50
-# Quarter turns, counter-clockwise.
-HALF_TURN = 2
+# Quarter turns counter-clockwise that put a page upright: its lines facing down, its letters
+# lying with their tops to the right, or to the left.
+HALF_TURN, QUARTER_TURN, THREE_QUARTER_TURN = 2, 1, 3
 
 
 def line_offset(image: np.ndarray) -> tuple[float, int]:
@@ -115,16 +116,13 @@ def _upside_down(offset: float, bands: int) -> bool:
 def letters_standing(image: np.ndarray) -> tuple[float, int]:
     """Of the page's letter-sized blobs of ink, how many more are taller than wide than are
     wider than tall, as a share of those that are either (1: all stand, -1: all lie on their
-    sides), and how many letters were counted. Blobs are found as ``text_height`` finds them."""
+    sides), and how many letters were counted."""
     return _half_letters_standing(half_size(to_gray(image)))
 
 
 def _half_letters_standing(half: np.ndarray) -> tuple[float, int]:
     """``letters_standing`` of the page of which ``half`` is the half-size copy."""
-    ink = cv2.adaptiveThreshold(
-        cv2.medianBlur(half, 3), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
-    )
-    widths, heights = blob_sizes(ink)
+    widths, heights = letter_blob_sizes(half)
     longer, shorter = np.maximum(widths, heights), np.minimum(widths, heights)
     letter = (shorter >= 2) & (longer >= LETTER_PX[0]) & (longer <= LETTER_PX[1])
     tall = int((heights[letter] > widths[letter]).sum())
@@ -134,9 +132,12 @@ def _half_letters_standing(half: np.ndarray) -> tuple[float, int]:
 
 def guessed_turn(image: np.ndarray) -> int | None:
     """The quarter turns (counter-clockwise) that would put the page's print upright, judged
-    from the shapes of its letters and lines; None when they do not tell. Only a landscape
-    page is checked for letters on their sides (a few ms): a portrait form turned a quarter
-    comes landscape, and a portrait page's first read stays as cheap as it was."""
+    from the shapes of its letters and lines. Only a landscape page is checked for letters on
+    their sides (a few ms): a portrait form turned a quarter comes landscape, and a portrait
+    page's first read stays as cheap as it was. A page whose letters stand is turned half round
+    when its lines face down, else not at all. None when a landscape page's shapes do not tell:
+    too few letters, or letters lying with too few lines, or lines that, turned, face neither
+    way clearly (the pipeline then asks the engine)."""
     if image.shape[1] <= image.shape[0] * LANDSCAPE:
         return HALF_TURN if looks_upside_down(image) else 0
     half = half_size(to_gray(image))
@@ -145,8 +146,10 @@ def guessed_turn(image: np.ndarray) -> int | None:
         return None
     if balance >= SIDEWAYS_BELOW:
         return HALF_TURN if _upside_down(*_half_line_offset(half)) else 0
-    # Turned a quarter counter-clockwise, the lines run across, facing up or down.
+    # Turned a quarter counter-clockwise, the lines run across, facing up or down: as sure
+    # either way as a portrait page must be to be taken for upside down (the 66 sideways pages
+    # measured score 0.0095 and more either way).
     offset, bands = _half_line_offset(cv2.rotate(half, cv2.ROTATE_90_COUNTERCLOCKWISE))
-    if bands < MIN_BANDS:
+    if bands < MIN_BANDS or abs(offset) < -UPSIDE_DOWN_BELOW:
         return None
-    return 1 if offset > 0 else 3
+    return QUARTER_TURN if offset > 0 else THREE_QUARTER_TURN

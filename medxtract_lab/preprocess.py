@@ -494,12 +494,19 @@ def text_height(image: np.ndarray) -> float:
 def half_text_height(half: np.ndarray) -> float:
     """``text_height`` of the image of which ``half`` is the half-size copy, in that copy's
     pixels (``render`` measures a picture on such a copy before making its page)."""
+    widths, heights = letter_blob_sizes(half)
+    letters = heights[(heights >= 2) & (heights <= 100) & (widths <= 3 * heights)]
+    return float(np.median(letters)) if len(letters) else 0.0
+
+
+def letter_blob_sizes(half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Widths and heights of the ink blobs of a page's half-size copy, median-filtered first so
+    that scanner speckle does not read as letters: what the text height and which way the
+    letters stand (``line_shape``) are measured on."""
     ink = cv2.adaptiveThreshold(
         cv2.medianBlur(half, 3), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
     )
-    widths, heights = blob_sizes(ink)
-    letters = heights[(heights >= 2) & (heights <= 100) & (widths <= 3 * heights)]
-    return float(np.median(letters)) if len(letters) else 0.0
+    return blob_sizes(ink)
 
 
 def blob_sizes(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,10 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from medxtract_lab import line_shape
 from medxtract_lab.config import get_preset
 from medxtract_lab.corpus import load_corpus
 from medxtract_lab.line_shape import (
     HALF_TURN,
+    LANDSCAPE,
     MIN_BANDS,
     SIDEWAYS_BELOW,
     UPSIDE_DOWN_BELOW,
@@ -90,6 +92,7 @@ def test_upright_pages_are_left_as_they_are(first_reads) -> None:
         # On paper wider than high, letters standing: landscape, but the right way up.
         wide = np.full((image.shape[0], image.shape[1] * 3 // 2), 255, np.uint8)
         wide[:, : image.shape[1]] = image
+        assert wide.shape[1] > wide.shape[0] * LANDSCAPE
         assert guessed_turn(wide) == 0
         assert guessed_turn(np.ascontiguousarray(wide[::-1, ::-1])) == HALF_TURN
 
@@ -100,3 +103,29 @@ def test_a_landscape_page_without_letters_gives_no_turn() -> None:
     assert letters_standing(blank) == (0.0, 0)
     assert guessed_turn(blank) is None
     assert guessed_turn(blank.T.copy()) == 0  # a portrait page is only checked upside down
+
+
+def test_lying_letters_with_too_few_lines_give_no_turn(first_reads) -> None:
+    """A narrow band of a sideways page: its letters lie, but its lines, turned, are too few
+    to say which way they face."""
+    sideways = np.ascontiguousarray(np.rot90(first_reads[0]))
+    # Of the bands 64 rows high (one strip of the upright page), the one with most letters.
+    bands = [sideways[top : top + 64] for top in range(0, sideways.shape[0] - 64, 32)]
+    band = np.ascontiguousarray(max(bands, key=lambda b: letters_standing(b)[1]))
+    assert band.shape[1] > band.shape[0] * LANDSCAPE
+    balance, letters = letters_standing(band)
+    assert balance < SIDEWAYS_BELOW and letters >= line_shape.MIN_LETTERS
+    assert 0 < line_offset(np.rot90(band))[1] < MIN_BANDS
+    assert guessed_turn(band) is None
+
+
+def test_a_portrait_page_is_never_checked_for_lying_letters(first_reads, monkeypatch) -> None:
+    """The judged speed path: a portrait page costs only the upside-down check."""
+
+    def refuse(half):  # noqa: ANN001, ANN202
+        raise AssertionError("a portrait page was checked for lying letters")
+
+    monkeypatch.setattr(line_shape, "_half_letters_standing", refuse)
+    for image in first_reads:
+        assert guessed_turn(image) == 0
+        assert guessed_turn(np.ascontiguousarray(image[::-1, ::-1])) == HALF_TURN
