@@ -118,7 +118,7 @@ def _inside(library: str) -> None:
     from medxtract_lab.config import get_preset
     from medxtract_lab.ocr import get_engine
     from medxtract_lab.pages import MAX_INK_SPECKS, steps_start
-    from medxtract_lab.preprocess import apply_steps_placed, ink_specks
+    from medxtract_lab.preprocess import apply_steps_placed, specks_past
     from medxtract_lab.render import open_pdf
 
     client = ctypes.CDLL(library)
@@ -136,7 +136,7 @@ def _inside(library: str) -> None:
         client.stage_stop(f"{name}:render".encode())
         gc.collect()
         client.stage_start()
-        assert ink_specks(image) <= MAX_INK_SPECKS
+        assert specks_past(image, MAX_INK_SPECKS) is None
         image, _ = apply_steps_placed(image, steps)
         client.stage_stop(f"{name}:preprocess".encode())
         gc.collect()

@@ -11,12 +11,12 @@ import numpy as np
 
 from medxtract_lab.config import PipelineConfig, RenderSettings, Step
 from medxtract_lab.errors import NoisePage
-from medxtract_lab.preprocess import STEPS, apply_steps_placed, ink_specks
+from medxtract_lab.preprocess import STEPS, apply_steps_placed, specks_past
 from medxtract_lab.render import PdfDocument, check_page_sizes, load_page, load_page_for_text
 from medxtract_lab.stopwatch import Stopwatch
 
 PREVIEW_DPI = 60
-# Separate ink specks past which a page is noise, not text (preprocess.ink_specks). Tesseract's
+# Separate ink specks past which a page is noise, not text (preprocess.specks_past). Tesseract's
 # work grows with them: the most speckled corpus scan has 6 200 and a full page of 6-point print
 # 14 900 (both at 300 dpi); random noise decoded to 300 dpi has 52 000, and Tesseract spent over
 # two minutes and 1.6 GB on such a page.
@@ -60,8 +60,8 @@ def placed_ocr_input(
     with watch.stage("render"):
         image, steps = steps_start(pdf, number, config, turns)
     with watch.stage("preprocess"):
-        specks = ink_specks(image)
-        if specks > MAX_INK_SPECKS:
+        specks = specks_past(image, MAX_INK_SPECKS)
+        if specks is not None:
             raise NoisePage(
                 f"Page {number} of {pdf.name} looks like noise, not text ({specks} separate "
                 f"specks of ink; a page of text has under {MAX_INK_SPECKS}). Scan or "

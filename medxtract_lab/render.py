@@ -44,6 +44,8 @@ MIN_RENDERED_PX = 16
 # way that is not decoded), rendered at the photo's own resolution (``page_dpi``).
 PHOTO_PAGE = 0.9
 MIN_PHOTO_DPI = 150
+# The gray of a page's paper, before anything is drawn on it.
+PAPER = 255
 
 
 @dataclass(frozen=True)
@@ -309,9 +311,10 @@ def decode_scan(
         if factor < 0.98:
             shown_px = (round(image.shape[1] * factor), round(image.shape[0] * factor))
         page_px = shown_px
-    factor, resampled = 1.0, False
+    factor, resampled, half = 1.0, False, None
     if text_px is not None and min(shown_px) > 0:
-        height = _text_height_at(image, shown_px)
+        half = half_size(image)
+        height = _text_height_at(half, shown_px)
         factor = resample_factor(height, page_px[::-1], text_px)
         # Enlarged only while the picture is still shown at no more than its own pixels, on
         # either axis (a placed photo may be stretched): one resize from the camera's pixels
@@ -323,10 +326,10 @@ def decode_scan(
     if factor != 1:
         page_px = (max(1, round(page_px[0] * factor)), max(1, round(page_px[1] * factor)))
     if scan.placement is not None:
-        return _composed(image, scan, page_px), resampled
+        return _composed(image, scan, page_px, half), resampled
     if page_px == (image.shape[1], image.shape[0]):
         return image, resampled
-    return resized(image, page_px), resampled
+    return resized(image, page_px, half), resampled
 
 
 def _decoded_gray(data: bytes) -> np.ndarray | None:
@@ -341,13 +344,12 @@ def _decoded_gray(data: bytes) -> np.ndarray | None:
         return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
 
 
-def _text_height_at(picture: np.ndarray, size: tuple[int, int]) -> float:
-    """``preprocess.text_height`` of ``picture`` resized to ``size`` (width, height), measured
-    without making it: on the half-size copy that measure works on, made from the picture's
-    own half-size copy (exactly that copy when ``size`` is the picture's own)."""
+def _text_height_at(half: np.ndarray, size: tuple[int, int]) -> float:
+    """``preprocess.text_height`` of a picture resized to ``size`` (width, height), measured
+    without making it: on the half-size copy that measure works on, made from ``half``, the
+    picture's own half-size copy (exactly that copy when ``size`` is the picture's own)."""
     if min(size) < 8:
         return 0.0  # too small to hold a letter, as text_height has it
-    half = half_size(picture)
     half_px = (size[0] // 2, size[1] // 2)
     if (half.shape[1], half.shape[0]) != half_px:
         half = resized(half, half_px)
@@ -360,11 +362,16 @@ def _pixels(box: tuple[float, float, float, float], size: tuple[int, int]) -> tu
     return round(x0 * size[0]), round(y0 * size[1]), round(x1 * size[0]), round(y1 * size[1])
 
 
-def _composed(image: np.ndarray, scan: EmbeddedScan, size: tuple[int, int]) -> np.ndarray:
+def _composed(
+    image: np.ndarray,
+    scan: EmbeddedScan,
+    size: tuple[int, int],
+    half: np.ndarray | None = None,
+) -> np.ndarray:
     """The page of a placed photo at ``size`` (width, height): white paper, the flat fills,
-    then the photo inside its clip."""
+    then the photo inside its clip (``half``: the photo's half-size copy, when made)."""
     width, height = size
-    page = np.full((height, width), 255, np.uint8)
+    page = np.full((height, width), PAPER, np.uint8)
 
     def visible(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
         # Every edge within the page: a negative end would index from the far side.
@@ -373,7 +380,12 @@ def _composed(image: np.ndarray, scan: EmbeddedScan, size: tuple[int, int]) -> n
         y0, y1 = (min(max(0, y), height) for y in (y0, y1))
         return x0, y0, x1, y1
 
-    for box, gray in scan.fills:
+    fills = list(scan.fills)
+    # White fills before any other paint nothing on white paper (print apps fill the page
+    # white first): a page-sized write saved.
+    while fills and fills[0][1] == PAPER:
+        fills.pop(0)
+    for box, gray in fills:
         x0, y0, x1, y1 = visible(box)
         page[y0:y1, x0:x1] = gray
     px0, py0, px1, py1 = _pixels(scan.placement, size)
@@ -387,6 +399,6 @@ def _composed(image: np.ndarray, scan: EmbeddedScan, size: tuple[int, int]) -> n
         )
     )
     if x1 > x0 and y1 > y0 and px1 > px0 and py1 > py0:
-        picture = resized(image, (px1 - px0, py1 - py0))
+        picture = resized(image, (px1 - px0, py1 - py0), half)
         page[y0:y1, x0:x1] = picture[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
     return page

@@ -271,3 +271,63 @@ def test_the_paper_of_chosen_rows_is_what_a_vertical_dilation_gives_them() -> No
     rows = np.array([0, 1, 4, 5, 20, 35, 38, 39])  # rows within reach of both edges
     dilated = cv2.dilate(gray, np.ones((11, 1), np.uint8))
     assert (_paper_rows(gray, rows, 5) == dilated[rows]).all()
+
+
+@pytest.mark.parametrize("density", [0.02, 0.2, 0.5, 0.8])
+@pytest.mark.parametrize("seed", range(3))
+def test_blob_starts_are_never_fewer_than_the_blobs(density, seed) -> None:
+    """The speck guard skips labelling a page on this count: it must bound the blobs from
+    above on any ink, blobs touching the border and blobs inside holes included."""
+    import cv2
+
+    from medxtract_lab.preprocess import blob_starts
+
+    rng = np.random.default_rng(seed)
+    ink = ((rng.random((120, 170)) < density) * 255).astype(np.uint8)
+    blobs = cv2.connectedComponents(ink, connectivity=8)[0] - 1
+    assert blob_starts(ink) >= blobs
+
+
+def test_blob_starts_count_each_blob_once_where_every_blob_has_one_top() -> None:
+    import cv2
+
+    from medxtract_lab.preprocess import blob_starts
+
+    ink = np.zeros((60, 80), np.uint8)
+    ink[::3, ::3] = 255  # isolated dots, the border rows and columns included
+    ink[12:36, 9:40] = 0
+    ink[13:35, 10:39] = 255  # a box, one pixel clear of the dots around it
+    ink[0, 79] = ink[59, 0] = 255
+    blobs = cv2.connectedComponents(ink, connectivity=8)[0] - 1
+    assert blob_starts(ink) == blobs
+    # A "V" has two tops: the bound may exceed the count, never fall short of it.
+    v = np.zeros((10, 10), np.uint8)
+    for i in range(5):
+        v[i, i] = v[i, 8 - i] = 255
+    assert blob_starts(v) == 2 and cv2.connectedComponents(v, connectivity=8)[0] - 1 == 1
+
+
+def test_specks_past_counts_only_a_page_over_the_limit() -> None:
+    import cv2
+
+    from medxtract_lab.preprocess import half_size, specks_past
+
+    rng = np.random.default_rng(4)
+    noise = rng.integers(0, 256, (800, 1000)).astype(np.uint8)
+    ink = cv2.adaptiveThreshold(
+        half_size(noise), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 15
+    )
+    specks = cv2.connectedComponents(ink, connectivity=8)[0] - 1
+    assert specks > 1000
+    assert specks_past(noise, specks - 1) == specks  # the exact count, for the message
+    assert specks_past(noise, specks) is None
+    assert specks_past(np.full((800, 1000), 255, np.uint8), 0) is None
+    assert specks_past(np.zeros((7, 500), np.uint8), 0) is None  # too small to hold a letter
+
+
+@pytest.mark.parametrize("size", [(90, 70), (60, 41), (150, 120), (300, 260)])
+def test_resized_from_a_half_the_caller_made_is_resized_from_the_image(size) -> None:
+    from medxtract_lab.preprocess import half_size, resized
+
+    image = np.random.default_rng(6).integers(0, 256, (251, 303)).astype(np.uint8)
+    assert np.array_equal(resized(image, size, half_size(image)), resized(image, size))
