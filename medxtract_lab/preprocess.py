@@ -525,14 +525,15 @@ def blob_sizes(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def specks_past(image: np.ndarray, limit: int) -> int | None:
     """The page's separate ink blobs, counted at half size, when there are more than ``limit``
-    (what Tesseract's work grows with: ``pages.ocr_input`` refuses such a page); None when
-    there are not.
+    (what Tesseract's work grows with: ``pages.placed_ocr_input`` refuses such a page); None
+    when there are not.
 
     Most pages are settled without labelling: a blob's first pixel in reading order has no
-    ink to its left or in the row above it, so there are at least as many such pixels as
-    blobs, and counting them (a dilation and a subtraction) takes a sixth of the labelling's
-    time (0.2 against 1.3 ms on a camera page, whose text holds 1.1 to 2.3 of them a blob).
-    Only a page with more of them than ``limit`` is labelled."""
+    ink at its W, NW, N or NE neighbour (the pixels before it that it would touch), so there
+    are at least as many such pixels as blobs, and counting them (a dilation and a
+    subtraction) takes a sixth of the labelling's time (0.2 against 1.3 ms on a camera page,
+    whose text holds 1.1 to 2.3 of them a blob). Only a page with more of them than
+    ``limit`` is labelled."""
     if min(image.shape[:2]) < 8:
         return None
     ink = cv2.adaptiveThreshold(
@@ -550,7 +551,7 @@ _EARLIER_NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 0]], np.uint8)
 
 
 def blob_starts(ink: np.ndarray) -> int:
-    """Ink pixels of a binary image with no ink to their left or in the row above: at least
+    """Ink pixels of a binary image with no ink at their W, NW, N or NE neighbour: at least
     the number of its 8-connected blobs, each of which starts at one."""
     before = cv2.dilate(
         ink, _EARLIER_NEIGHBOURS, anchor=(1, 1), borderType=cv2.BORDER_CONSTANT, borderValue=0
@@ -573,8 +574,9 @@ def resized(image: np.ndarray, size: tuple[int, int], half: np.ndarray | None = 
     ``half`` is ``half_size(image)`` when the caller has made it already (``render`` measures
     a picture's text on it): a 12-megapixel photo is not averaged twice.
     """
-    enlarging = min(size[0] / image.shape[1], size[1] / image.shape[0]) > 1
-    if half is not None and min(size[0] / image.shape[1], size[1] / image.shape[0]) <= 0.5:
+    ratio = min(size[0] / image.shape[1], size[1] / image.shape[0])
+    enlarging = ratio > 1
+    if half is not None and ratio <= 0.5:
         image = half
     while min(size[0] / image.shape[1], size[1] / image.shape[0]) <= 0.5:
         image = half_size(image)

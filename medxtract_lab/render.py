@@ -10,6 +10,7 @@ every page in memory.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -380,12 +381,9 @@ def _composed(
         y0, y1 = (min(max(0, y), height) for y in (y0, y1))
         return x0, y0, x1, y1
 
-    fills = list(scan.fills)
     # White fills before any other paint nothing on white paper (print apps fill the page
     # white first): a page-sized write saved.
-    while fills and fills[0][1] == PAPER:
-        fills.pop(0)
-    for box, gray in fills:
+    for box, gray in itertools.dropwhile(lambda fill: fill[1] == PAPER, scan.fills):
         x0, y0, x1, y1 = visible(box)
         page[y0:y1, x0:x1] = gray
     px0, py0, px1, py1 = _pixels(scan.placement, size)

@@ -307,10 +307,10 @@ def test_blob_starts_count_each_blob_once_where_every_blob_has_one_top() -> None
     assert blob_starts(v) == 2 and cv2.connectedComponents(v, connectivity=8)[0] - 1 == 1
 
 
-def test_specks_past_counts_only_a_page_over_the_limit() -> None:
+def test_specks_past_counts_only_a_page_over_the_limit(monkeypatch) -> None:
     import cv2
 
-    from medxtract_lab.preprocess import half_size, specks_past
+    from medxtract_lab.preprocess import blob_starts, half_size, specks_past
 
     rng = np.random.default_rng(4)
     noise = rng.integers(0, 256, (800, 1000)).astype(np.uint8)
@@ -321,6 +321,9 @@ def test_specks_past_counts_only_a_page_over_the_limit() -> None:
     assert specks > 1000
     assert specks_past(noise, specks - 1) == specks  # the exact count, for the message
     assert specks_past(noise, specks) is None
+    # At the bound, the page is settled without labelling.
+    monkeypatch.setattr(cv2, "connectedComponents", None)
+    assert specks_past(noise, blob_starts(ink)) is None
     assert specks_past(np.full((800, 1000), 255, np.uint8), 0) is None
     assert specks_past(np.zeros((7, 500), np.uint8), 0) is None  # too small to hold a letter
 
