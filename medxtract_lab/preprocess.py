@@ -531,9 +531,9 @@ def specks_past(image: np.ndarray, limit: int) -> int | None:
     Most pages are settled without labelling: a blob's first pixel in reading order has no
     ink at its W, NW, N or NE neighbour (the pixels before it that it would touch), so there
     are at least as many such pixels as blobs, and counting them (a dilation and a
-    subtraction) takes a sixth of the labelling's time (0.2 against 1.3 ms on a camera page,
-    whose text holds 1.1 to 2.3 of them a blob). Only a page with more of them than
-    ``limit`` is labelled."""
+    subtraction) takes a sixth of the labelling's time (0.2 against 1.3 ms on a camera page).
+    On 27 scan, photo and camera pages of the corpus they were 1.04 to 2.3 a blob, and at
+    most 5,300. Only a page with more of them than ``limit`` is labelled."""
     if min(image.shape[:2]) < 8:
         return None
     ink = cv2.adaptiveThreshold(
