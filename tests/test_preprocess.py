@@ -334,3 +334,15 @@ def test_resized_from_a_half_the_caller_made_is_resized_from_the_image(size) -> 
 
     image = np.random.default_rng(6).integers(0, 256, (251, 303)).astype(np.uint8)
     assert np.array_equal(resized(image, size, half_size(image)), resized(image, size))
+
+
+def test_rows_within_reach_are_every_row_near_one_given_clipped_to_the_page() -> None:
+    from medxtract_lab.preprocess import _rows_within
+
+    rng = np.random.default_rng(11)
+    for height, reach in ((1, 0), (7, 5), (50, 1), (300, 5)):
+        rows = np.unique(np.concatenate(([0, height - 1], rng.integers(0, height, 20))))
+        expected = sorted(
+            {min(max(0, r + d), height - 1) for r in rows for d in range(-reach, reach + 1)}
+        )
+        assert _rows_within(rows, reach, height).tolist() == expected
