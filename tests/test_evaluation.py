@@ -351,3 +351,34 @@ def test_provenance_names_the_code_the_corpus_and_differing_engines(tmp_path) ->
         label.write_bytes(doc.label_path.read_bytes() + b" ")
         changed.append(replace(doc, label_path=label))
     assert report.provenance(changed, default)["value"]["corpus"] != table["corpus"]
+
+
+def test_another_library_version_changes_the_cache_key(monkeypatch) -> None:
+    """Pages read with another OpenCV or poppler may differ: they must not be served from
+    a cache filled with the old one."""
+    import numpy
+
+    found = cache.reading_environment()
+    assert f"numpy {numpy.__version__}" in found
+    assert all(name in found for name in cache.READING_LIBRARIES) and "poppler" in found
+    assert "not installed" not in found
+    config = get_preset("default")
+    key = cache.cache_key(b"%PDF-1.4", config, "engine 1")
+    monkeypatch.setattr(cache, "reading_environment", lambda: found.replace("numpy", "numpy 9"))
+    assert cache.cache_key(b"%PDF-1.4", config, "engine 1") != key
+
+
+def test_a_new_language_model_changes_the_cache_key(tmp_path, monkeypatch) -> None:
+    """An upgraded language package replaces the model a cached page was read with."""
+    for code in ("Latin", "eng", "osd"):
+        (tmp_path / f"{code}.traineddata").write_bytes(b"model")
+    monkeypatch.setattr(cache, "tessdata_dir", lambda: str(tmp_path))
+    config = get_preset("default")
+    key = cache.cache_key(b"%PDF-1.4", config, "engine 1")
+    assert cache.cache_key(b"%PDF-1.4", config, "engine 1") == key
+    (tmp_path / "Latin.traineddata").write_bytes(b"a newer model")
+    newer = cache.cache_key(b"%PDF-1.4", config, "engine 1")
+    assert newer != key
+    (tmp_path / "osd.traineddata").unlink()  # orientation detection's model is read too
+    assert cache.cache_key(b"%PDF-1.4", config, "engine 1") != newer
+    assert "osd missing" in cache.model_stamps(config)
