@@ -168,6 +168,8 @@ def test_blob_sizes_are_the_connected_components_boxes() -> None:
     cv2.rectangle(ink, (100, 100), (200, 180), 0, -1)
     cv2.rectangle(ink, (100, 100), (200, 180), 255, 2)  # a ring with a hole...
     ink[140:145, 150:156] = 255  # ...and a blob inside the hole
+    ink[250:255, 300:305] = 0
+    ink[252, 302] = 255  # a lone pixel: a border of one point
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     widths, heights = blob_sizes(ink)
     expected = sorted(zip(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], strict=True))

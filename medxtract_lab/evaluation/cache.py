@@ -64,21 +64,26 @@ def reading_code() -> str:
     return code_digest(Path(__file__).resolve().parent.parent)
 
 
-# The distributions besides the OCR engine whose output a read depends on: JPEG decoding,
-# PDF parsing, rendering, the text layer and every preprocessing step.
-READING_LIBRARIES = ("opencv-python-headless", "numpy", "simplejpeg", "pikepdf", "pypdfium2")
-
-
 @functools.cache
 def reading_environment() -> str:
-    """The versions of ``READING_LIBRARIES`` and of poppler, once per process."""
-    found = []
-    for name in READING_LIBRARIES:
-        try:
-            found.append(f"{name} {importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            found.append(f"{name} not installed")
-    return "; ".join([*found, f"poppler {poppler_version()}"])
+    """The versions of the libraries besides the OCR engine whose output a read depends on
+    (JPEG decoding, PDF parsing, rendering, the text layer, every preprocessing step), once
+    per process: the loaded modules' own, whichever package installed them; pdfium's from its
+    package, so as not to load it here."""
+    import cv2
+    import numpy
+    import pikepdf
+    import simplejpeg
+
+    try:
+        pdfium = importlib.metadata.version("pypdfium2")
+    except importlib.metadata.PackageNotFoundError:
+        pdfium = "not installed"
+    return (
+        f"opencv {cv2.__version__}; numpy {numpy.__version__}; simplejpeg "
+        f"{simplejpeg.__version__}; pikepdf {pikepdf.__version__}; pypdfium2 {pdfium}; "
+        f"poppler {poppler_version()}"
+    )
 
 
 def model_stamps(config: PipelineConfig) -> str:
@@ -86,10 +91,17 @@ def model_stamps(config: PipelineConfig) -> str:
     chain's, and orientation detection's), by size and modification time: what an upgraded
     language package changes, read without hashing files of up to 100 MB."""
     fallback = get_preset(FALLBACK).ocr.lang
-    codes = sorted({*config.ocr.lang.split("+"), *fallback.split("+"), "osd"})
+    return _stamps(tuple(sorted({*config.ocr.lang.split("+"), *fallback.split("+"), "osd"})))
+
+
+@functools.cache
+def _stamps(codes: tuple[str, ...]) -> str:
+    """``model_stamps`` once per process: the models this process's engines loaded (a server
+    keeps them loaded through a package upgrade), and no search for a missing tessdata
+    folder on every document."""
     try:
         folder = Path(tessdata_dir())
-    except DependencyMissing:
+    except (DependencyMissing, OSError):
         return "no tessdata"
     stamps = []
     for code in codes:
