@@ -4,6 +4,7 @@ report's provenance and the server's /health, so both say the same thing."""
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import platform
 import subprocess
 
@@ -19,6 +20,28 @@ def poppler_version() -> str:
         return "not installed"
     lines = (probe.stderr or probe.stdout).strip().splitlines()
     return lines[0] if lines else "unknown"
+
+
+@functools.cache
+def reading_libraries() -> str:
+    """The versions of the libraries besides the OCR engine whose output a read depends on
+    (JPEG decoding, PDF parsing, rendering, the text layer, every preprocessing step), once
+    per process: the loaded modules' own, whichever package installed them; pdfium's from its
+    package, so as not to load it here. The OCR cache's key holds them."""
+    import cv2
+    import numpy
+    import pikepdf
+    import simplejpeg
+
+    try:
+        pdfium = importlib.metadata.version("pypdfium2")
+    except importlib.metadata.PackageNotFoundError:
+        pdfium = "not installed"
+    return (
+        f"opencv {cv2.__version__}; numpy {numpy.__version__}; simplejpeg "
+        f"{simplejpeg.__version__}; pikepdf {pikepdf.__version__}; pypdfium2 {pdfium}; "
+        f"poppler {poppler_version()}"
+    )
 
 
 def component_versions(engines: list[str] | None = None) -> dict[str, object]:

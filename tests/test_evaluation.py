@@ -359,32 +359,35 @@ def test_another_library_version_changes_the_cache_key(monkeypatch) -> None:
     import cv2
     import numpy
 
-    found = cache.reading_environment()
+    found = cache.reading_libraries()
     assert f"numpy {numpy.__version__}" in found and f"opencv {cv2.__version__}" in found
     assert all(f"{name} " in found for name in ("simplejpeg", "pikepdf", "pypdfium2", "poppler"))
     assert "not installed" not in found
     config = get_preset("default")
     key = cache.cache_key(b"%PDF-1.4", config, "engine 1")
-    monkeypatch.setattr(cache, "reading_environment", lambda: found.replace("numpy", "numpy 9"))
+    monkeypatch.setattr(cache, "reading_libraries", lambda: found.replace("numpy", "numpy 9"))
     assert cache.cache_key(b"%PDF-1.4", config, "engine 1") != key
 
 
 def test_a_new_language_model_changes_the_cache_key(tmp_path, monkeypatch, request) -> None:
     """An upgraded language package replaces the model a cached page was read with (a new
     process finds it: one process keeps the stamps of the models its engines loaded)."""
+    from medxtract_lab.ocr import tessdata
+
     for code in ("Latin", "eng", "osd"):
         (tmp_path / f"{code}.traineddata").write_bytes(b"model")
-    monkeypatch.setattr(cache, "tessdata_dir", lambda: str(tmp_path))
-    cache._stamps.cache_clear()
-    request.addfinalizer(cache._stamps.cache_clear)  # the real folder's, for later tests
+    monkeypatch.setattr(tessdata, "tessdata_dir", lambda: str(tmp_path))
+    tessdata.model_stamps.cache_clear()
+    request.addfinalizer(tessdata.model_stamps.cache_clear)  # the real folder's, for later tests
     config = get_preset("default")
+    assert cache.models_read(config) == ("Latin", "eng", "osd")
     key = cache.cache_key(b"%PDF-1.4", config, "engine 1")
     (tmp_path / "Latin.traineddata").write_bytes(b"a newer model")
     assert cache.cache_key(b"%PDF-1.4", config, "engine 1") == key  # this process's models
-    cache._stamps.cache_clear()  # a new process
+    tessdata.model_stamps.cache_clear()  # a new process
     newer = cache.cache_key(b"%PDF-1.4", config, "engine 1")
     assert newer != key
     (tmp_path / "osd.traineddata").unlink()  # orientation detection's model is read too
-    cache._stamps.cache_clear()
+    tessdata.model_stamps.cache_clear()
     assert cache.cache_key(b"%PDF-1.4", config, "engine 1") != newer
-    assert "osd missing" in cache.model_stamps(config)
+    assert "osd missing" in tessdata.model_stamps(cache.models_read(config))

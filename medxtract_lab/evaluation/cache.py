@@ -4,9 +4,10 @@ The key hashes the PDF bytes, the config fields that change rendering, preproces
 the OCR engine's version and the source of the code that reads pages (``reading_code``): an
 edit to preprocessing re-reads every page, where a key on the package's version alone kept
 serving the pages read before the edit (a `make report` or `make gate` of the old code). So do
-the libraries that decode, render and clean pages and the Tesseract models a read loads
-(``reading_environment``, ``model_stamps``): an upgraded OpenCV or a new ``Latin.traineddata``
-reads pages differently, and its results must not be mixed with cached ones.
+the libraries that decode, render and clean pages (``versions.reading_libraries``) and the
+Tesseract models a read loads (``tessdata.model_stamps``): an upgraded OpenCV or a new
+``Latin.traineddata`` reads pages differently, and its results must not be mixed with cached
+ones.
 Field specs and normalisers are not in the key, so changing them re-runs only the (cheap)
 extraction step.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import tempfile
@@ -24,12 +24,11 @@ from pathlib import Path
 
 from medxtract_lab import __version__
 from medxtract_lab.config import PipelineConfig, get_preset
-from medxtract_lab.errors import DependencyMissing
 from medxtract_lab.ocr import Word
-from medxtract_lab.ocr.tessdata import tessdata_dir
+from medxtract_lab.ocr.tessdata import model_stamps
 from medxtract_lab.records import Page, ReadDocument
 from medxtract_lab.reread import FALLBACK
-from medxtract_lab.versions import poppler_version
+from medxtract_lab.versions import reading_libraries
 
 
 def default_cache_dir() -> Path:
@@ -64,61 +63,19 @@ def reading_code() -> str:
     return code_digest(Path(__file__).resolve().parent.parent)
 
 
-@functools.cache
-def reading_environment() -> str:
-    """The versions of the libraries besides the OCR engine whose output a read depends on
-    (JPEG decoding, PDF parsing, rendering, the text layer, every preprocessing step), once
-    per process: the loaded modules' own, whichever package installed them; pdfium's from its
-    package, so as not to load it here."""
-    import cv2
-    import numpy
-    import pikepdf
-    import simplejpeg
-
-    try:
-        pdfium = importlib.metadata.version("pypdfium2")
-    except importlib.metadata.PackageNotFoundError:
-        pdfium = "not installed"
-    return (
-        f"opencv {cv2.__version__}; numpy {numpy.__version__}; simplejpeg "
-        f"{simplejpeg.__version__}; pikepdf {pikepdf.__version__}; pypdfium2 {pdfium}; "
-        f"poppler {poppler_version()}"
-    )
-
-
-def model_stamps(config: PipelineConfig) -> str:
-    """Each Tesseract model a read with ``config`` may load (its languages, the fallback
-    chain's, and orientation detection's), by size and modification time: what an upgraded
-    language package changes, read without hashing files of up to 100 MB."""
+def models_read(config: PipelineConfig) -> tuple[str, ...]:
+    """The Tesseract models a read with ``config`` may load: its languages, the fallback
+    chain's, and orientation detection's."""
     fallback = get_preset(FALLBACK).ocr.lang
-    return _stamps(tuple(sorted({*config.ocr.lang.split("+"), *fallback.split("+"), "osd"})))
-
-
-@functools.cache
-def _stamps(codes: tuple[str, ...]) -> str:
-    """``model_stamps`` once per process: the models this process's engines loaded (a server
-    keeps them loaded through a package upgrade), and no search for a missing tessdata
-    folder on every document."""
-    try:
-        folder = Path(tessdata_dir())
-    except (DependencyMissing, OSError):
-        return "no tessdata"
-    stamps = []
-    for code in codes:
-        try:
-            stat = (folder / f"{code}.traineddata").stat()
-            stamps.append(f"{code} {stat.st_size} {stat.st_mtime_ns}")
-        except OSError:
-            stamps.append(f"{code} missing")
-    return "; ".join(stamps)
+    return tuple(sorted({*config.ocr.lang.split("+"), *fallback.split("+"), "osd"}))
 
 
 def cache_key(pdf_bytes: bytes, config: PipelineConfig, engine_version: str) -> str:
     digest = hashlib.sha256(pdf_bytes)
     digest.update(__version__.encode())  # a new release may read pages differently
     digest.update(reading_code().encode())  # and so may an edit between releases
-    digest.update(reading_environment().encode())  # or another OpenCV, poppler, ...
-    digest.update(model_stamps(config).encode())  # or another language model
+    digest.update(reading_libraries().encode())  # or another OpenCV, poppler, ...
+    digest.update(model_stamps(models_read(config)).encode())  # or another language model
     digest.update(f"format {CACHE_FORMAT}".encode())
     digest.update(json.dumps(config.ocr_relevant(), sort_keys=True).encode())
     # Cached re-reads went through the fallback chain too.

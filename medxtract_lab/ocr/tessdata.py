@@ -64,3 +64,23 @@ def check_languages(lang: str) -> str:
                 f"tesseract-lang', or copy {code}.traineddata from tessdata_fast into {path}."
             )
     return path
+
+
+@functools.cache
+def model_stamps(codes: tuple[str, ...]) -> str:
+    """Each named model's size and modification time (what an upgraded language package
+    changes, read without hashing files of up to 100 MB), once per process: the models this
+    process's engines loaded (a server keeps them loaded through an upgrade), and no search
+    for a missing tessdata folder on every call."""
+    try:
+        folder = tessdata_dir()
+    except (DependencyMissing, OSError):
+        return "no tessdata"
+    stamps = []
+    for code in codes:
+        try:
+            stat = os.stat(os.path.join(folder, f"{code}.traineddata"))
+            stamps.append(f"{code} {stat.st_size} {stat.st_mtime_ns}")
+        except OSError:
+            stamps.append(f"{code} missing")
+    return "; ".join(stamps)
